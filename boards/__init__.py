@@ -1,0 +1,1 @@
+"""Marks boards/ as the package fpgaflow.share.boards so it ships in the wheel and is found by importlib.resources."""

@@ -1,0 +1,131 @@
+"""Fixed-point types and the numeric contract shared by the reference, the RTL and the HLS code.
+
+Everything here works on integer codes (numpy int64). The real value of a code q in a
+type with F fractional bits is q * 2**-F. The rules are written down in
+docs/fixed-point.md and mirror ap_fixed<W, W-F, AP_RND, AP_SAT>; a test checks them
+against the ap_types headers compiled with g++.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_WIDTH = 62
+"""Widest code the int64 reference can hold with headroom for one addition."""
+
+
+@dataclass(frozen=True)
+class FixedType:
+    """A fixed-point format: signedness, total width W (sign bit included) and F fractional bits.
+
+    F may be negative (coarse steps) or larger than W (a small-magnitude tensor); the
+    integer part is W - F bits, as in ap_fixed<W, W-F>.
+    """
+
+    signed: bool
+    width: int
+    frac: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.width <= MAX_WIDTH:
+            raise ValueError(f"fixed-point width {self.width} is outside 1..{MAX_WIDTH}")
+        if self.signed and self.width < 2:
+            raise ValueError("a signed fixed-point type needs at least 2 bits")
+
+    @property
+    def min_code(self) -> int:
+        return -(1 << (self.width - 1)) if self.signed else 0
+
+    @property
+    def max_code(self) -> int:
+        return (1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1
+
+    @property
+    def step(self) -> float:
+        """The real value of one code step, 2**-F."""
+        return float(2.0**-self.frac)
+
+    @property
+    def int_bits(self) -> int:
+        """Integer bits including the sign bit, the I of ap_fixed<W, I>."""
+        return self.width - self.frac
+
+    def saturate(self, codes: np.ndarray) -> np.ndarray:
+        """Clamp integer codes to the range of W bits (AP_SAT)."""
+        return np.clip(np.asarray(codes, dtype=np.int64), self.min_code, self.max_code)
+
+    def quantize(self, values: np.ndarray) -> np.ndarray:
+        """Float to code: saturate(floor(x * 2**F + 1/2)), round half up (AP_RND), then AP_SAT.
+
+        Scaling by a power of two and adding 1/2 are exact in float64 for the ranges
+        used here, so the only rounding is the one the contract asks for.
+        """
+        scaled = np.asarray(values, dtype=np.float64) * np.float64(2.0) ** self.frac
+        if not np.all(np.isfinite(scaled)):
+            raise ValueError("cannot quantize NaN or infinite values")
+        limit = float(1 << MAX_WIDTH)
+        rounded = np.floor(np.clip(scaled, -limit, limit) + 0.5)
+        return self.saturate(rounded.astype(np.int64))
+
+    def to_real(self, codes: np.ndarray) -> np.ndarray:
+        """Code to real value, q * 2**-F, as float64 (exact for widths up to 53 bits)."""
+        return np.asarray(codes, dtype=np.int64).astype(np.float64) * np.float64(2.0) ** -self.frac
+
+    def contains(self, codes: np.ndarray) -> bool:
+        """True when every code is inside this type's range."""
+        codes = np.asarray(codes)
+        return bool(codes.size == 0 or (codes.min() >= self.min_code and codes.max() <= self.max_code))
+
+    def hls_type(self) -> str:
+        """The same type in Vitis/Vivado HLS spelling."""
+        kind = "ap_fixed" if self.signed else "ap_ufixed"
+        return f"{kind}<{self.width}, {self.int_bits}, AP_RND, AP_SAT>"
+
+    def __str__(self) -> str:
+        return f"{'s' if self.signed else 'u'}{self.width}.{self.frac}"
+
+    def to_dict(self) -> dict[str, int | bool]:
+        return {"signed": self.signed, "width": self.width, "frac": self.frac}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, int | bool]) -> "FixedType":
+        return cls(signed=bool(data["signed"]), width=int(data["width"]), frac=int(data["frac"]))
+
+
+def shift_round(values: np.ndarray, shift: int) -> np.ndarray:
+    """Divide integer codes by 2**shift rounding half up; a shift <= 0 multiplies exactly.
+
+    (v + 2**(s-1)) >> s with an arithmetic (floor) shift, the rounding of AP_RND.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if shift <= 0:
+        return values << np.int64(-shift)
+    return (values + np.int64(1 << (shift - 1))) >> np.int64(shift)
+
+
+def requantize(acc: np.ndarray, acc_frac: int, out: FixedType) -> np.ndarray:
+    """Requantize accumulator codes with acc_frac fractional bits to the output type.
+
+    Shift by s = acc_frac - out.frac with round half up, then saturate to the output type.
+    """
+    return out.saturate(shift_round(acc, acc_frac - out.frac))
+
+
+def relu(codes: np.ndarray) -> np.ndarray:
+    """ReLU on codes: clamp at zero."""
+    return np.maximum(np.asarray(codes, dtype=np.int64), 0)
+
+
+def relu6_ceiling(out: FixedType) -> int:
+    """The code of 6.0 in the output type (saturated): the upper clamp of ReLU6."""
+    return int(out.quantize(np.array(6.0)))
+
+
+def bits_for_range(lo: int, hi: int) -> tuple[bool, int]:
+    """Smallest (signed, width) whose code range contains [lo, hi]."""
+    if lo >= 0:
+        return False, max(1, int(hi).bit_length())
+    width = max(int(hi).bit_length(), int(-lo - 1).bit_length()) + 1
+    return True, max(2, width)

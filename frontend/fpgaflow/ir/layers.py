@@ -1,0 +1,210 @@
+"""The typed layers of the IR.
+
+Each layer is a dataclass naming its input tensors, its one output tensor, its
+attributes and its weights. Shapes live on the tensors (see graph.py), formats too;
+a layer only carries what is its own: weights, geometry, activation, and the formats of
+its internal arithmetic (accumulator, reciprocal) once quantized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import ClassVar
+
+import numpy as np
+
+from fpgaflow.fixed import FixedType
+from fpgaflow.ir.sparsity import SparsityRecord
+
+
+class Activation(str, Enum):
+    """An activation fused into the layer that precedes it."""
+
+    NONE = "none"
+    RELU = "relu"
+    RELU6 = "relu6"
+
+
+@dataclass(kw_only=True)
+class Weight:
+    """A constant tensor: float originals, and once quantized its format and integer codes."""
+
+    values: np.ndarray
+    ftype: FixedType | None = None
+    codes: np.ndarray | None = None
+    sparsity: SparsityRecord | None = None
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Where the weight is nonzero (in codes once quantized, else in floats)."""
+        return (self.codes if self.codes is not None else self.values) != 0
+
+
+@dataclass(kw_only=True)
+class Layer:
+    """Base of every layer: a unique identifier-safe name, inputs and one output tensor."""
+
+    OP: ClassVar[str] = ""
+    HARDWARE: ClassVar[bool] = True
+    name: str
+    inputs: list[str]
+    output: str
+
+    def weights(self) -> dict[str, Weight]:
+        """The layer's constant tensors by field name."""
+        return {k: v for k, v in vars(self).items() if isinstance(v, Weight)}
+
+
+@dataclass(kw_only=True)
+class Conv2d(Layer):
+    """2-D convolution, weight (O, I/groups, KH, KW); padding is (top, left, bottom, right)."""
+
+    OP: ClassVar[str] = "Conv2d"
+    weight: Weight
+    bias: Weight | None = None
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    groups: int = 1
+    activation: Activation = Activation.NONE
+    acc: FixedType | None = None
+
+    @property
+    def kernel(self) -> tuple[int, int]:
+        return int(self.weight.values.shape[2]), int(self.weight.values.shape[3])
+
+
+@dataclass(kw_only=True)
+class Dense(Layer):
+    """Fully connected layer, weight (O, I), on a flat input vector."""
+
+    OP: ClassVar[str] = "Dense"
+    weight: Weight
+    bias: Weight | None = None
+    activation: Activation = Activation.NONE
+    acc: FixedType | None = None
+
+
+@dataclass(kw_only=True)
+class ScaleShift(Layer):
+    """Per-channel y = scale * x + shift: a BatchNormalization that follows no conv or dense."""
+
+    OP: ClassVar[str] = "ScaleShift"
+    scale: Weight
+    shift: Weight
+    activation: Activation = Activation.NONE
+    acc: FixedType | None = None
+
+
+@dataclass(kw_only=True)
+class MaxPool(Layer):
+    """Max pooling on codes; padding positions never win (they count as -infinity)."""
+
+    OP: ClassVar[str] = "MaxPool"
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    ceil_mode: bool = False
+
+
+@dataclass(kw_only=True)
+class AvgPool(Layer):
+    """Average pooling. Division by a count that is not a power of two uses `reciprocal`."""
+
+    OP: ClassVar[str] = "AvgPool"
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
+    count_include_pad: bool = False
+    ceil_mode: bool = False
+    reciprocal: FixedType | None = None
+
+
+@dataclass(kw_only=True)
+class GlobalAvgPool(Layer):
+    """Mean over the whole spatial extent, output (C, 1, 1)."""
+
+    OP: ClassVar[str] = "GlobalAvgPool"
+    reciprocal: FixedType | None = None
+
+
+@dataclass(kw_only=True)
+class Add(Layer):
+    """Element-wise sum of two or more same-shape tensors (residual connections)."""
+
+    OP: ClassVar[str] = "Add"
+    activation: Activation = Activation.NONE
+
+
+@dataclass(kw_only=True)
+class Concat(Layer):
+    """Concatenation along channels."""
+
+    OP: ClassVar[str] = "Concat"
+
+
+@dataclass(kw_only=True)
+class Flatten(Layer):
+    """(C, H, W) to a vector in C-major order, as ONNX Flatten and torch.flatten do."""
+
+    OP: ClassVar[str] = "Flatten"
+
+
+@dataclass(kw_only=True)
+class Softmax(Layer):
+    """A final softmax: kept in the float reference, left out of the hardware (argmax is unchanged)."""
+
+    OP: ClassVar[str] = "Softmax"
+    HARDWARE: ClassVar[bool] = False
+
+
+@dataclass(kw_only=True)
+class Relu(Layer):
+    """A stand-alone activation that a pass could not fuse into a preceding layer."""
+
+    OP: ClassVar[str] = "Relu"
+    activation: Activation = Activation.RELU
+
+
+@dataclass(kw_only=True)
+class Pad(Layer):
+    """Zero padding (top, left, bottom, right) that a pass folds into the next conv or pool."""
+
+    OP: ClassVar[str] = "Pad"
+    padding: tuple[int, int, int, int]
+
+
+@dataclass(kw_only=True)
+class BatchNorm(Layer):
+    """Inference batch normalization as imported; passes fold it or turn it into ScaleShift."""
+
+    OP: ClassVar[str] = "BatchNorm"
+    scale: Weight
+    bias: Weight
+    mean: Weight
+    var: Weight
+    epsilon: float = 1e-5
+
+
+LAYER_TYPES: dict[str, type[Layer]] = {
+    cls.OP: cls
+    for cls in (
+        Conv2d,
+        Dense,
+        ScaleShift,
+        MaxPool,
+        AvgPool,
+        GlobalAvgPool,
+        Add,
+        Concat,
+        Flatten,
+        Softmax,
+        Relu,
+        Pad,
+        BatchNorm,
+    )
+}
+COMPUTE_OPS = ("Conv2d", "Dense")
+

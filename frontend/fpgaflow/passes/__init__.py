@@ -1,0 +1,1 @@
+"""Graph passes: each module holds one transformation of the IR."""
