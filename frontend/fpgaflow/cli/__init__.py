@@ -1,0 +1,5 @@
+"""The fpgaflow command line: one sub-command per module in this package."""
+
+from fpgaflow.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Front ends: ONNX models and PyTorch modules to the IR."""

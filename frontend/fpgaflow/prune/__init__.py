@@ -1,0 +1,1 @@
+"""Structured pruning methods in PyTorch."""

@@ -1,0 +1,1 @@
+"""Fixed-point quantization: calibration and the choice of every tensor's format."""
