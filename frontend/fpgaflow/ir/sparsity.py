@@ -104,7 +104,7 @@ class SparsityRecord:
         kept_out[self.removed_out] = False
         kept_in = np.ones(self.in_channels, dtype=bool)
         kept_in[self.removed_in] = False
-        return kept_out[:, None] & kept_in[_input_channel_index(self.kernel_mask.shape, self.groups)]
+        return kept_out[:, None] & kept_in[input_channel_index(self.kernel_mask.shape, self.groups)]
 
     @property
     def kernel_density(self) -> float:
@@ -182,7 +182,7 @@ def classify_sparsity(weights: np.ndarray, groups: int = 1) -> SparsityRecord:
     kernel_mask = kernels.any(axis=(2, 3))
     flat = kernels.reshape(out_count, in_per_group, kh * kw)
     patterns, pattern_ids = _pattern_library(flat, kernel_mask)
-    channel_of = _input_channel_index(kernel_mask.shape, groups)
+    channel_of = input_channel_index(kernel_mask.shape, groups)
     read = np.zeros(in_per_group * groups, dtype=bool)
     np.logical_or.at(read, channel_of[kernel_mask], True)
     stride, offset = _channel_strides(patterns, pattern_ids, channel_of, in_per_group * groups)
@@ -205,8 +205,8 @@ def _fraction(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def _input_channel_index(kernel_shape: tuple[int, ...], groups: int) -> np.ndarray:
-    """int (O, I/groups): the input-tensor channel each kernel reads."""
+def input_channel_index(kernel_shape: tuple[int, ...], groups: int) -> np.ndarray:
+    """int (O, I/groups): the input-tensor channel each kernel of a grouped weight reads."""
     out_count, in_per_group = kernel_shape
     group_of = np.arange(out_count) // (out_count // groups) if out_count else np.zeros(0, dtype=np.int64)
     return group_of[:, None] * in_per_group + np.arange(in_per_group)[None, :]
