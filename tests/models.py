@@ -1,0 +1,299 @@
+"""Small seeded test models, as ONNX ModelProtos and as torch modules, shared by all tests.
+
+Each ONNX builder takes the opset to write (so the importer's attribute-vs-input
+differences are exercised) and a seed (so weights are reproducible), and returns a
+ModelProto with a dynamic batch axis "N" unless stated otherwise. `ONNX_BUILDERS` lists
+every builder with the lowest opset it can be written at; `random_input` makes a
+matching seeded input batch. Weights are scaled so activations stay around unit size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+
+NEWEST_OPSET = onnx.defs.onnx_opset_version()
+
+
+@dataclass
+class OnnxBuilder:
+    """Accumulates nodes and seeded initializers for one ONNX graph at one opset."""
+
+    name: str
+    opset: int
+    seed: int = 0
+    nodes: list[onnx.NodeProto] = field(default_factory=list)
+    initializers: list[onnx.TensorProto] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def constant(self, name: str, values: np.ndarray) -> str:
+        self.initializers.append(numpy_helper.from_array(np.asarray(values), name))
+        return name
+
+    def weight(self, name: str, shape: Sequence[int]) -> str:
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        values = self.rng.normal(0.0, 1.0 / np.sqrt(fan_in), size=tuple(shape)).astype(np.float32)
+        return self.constant(name, values)
+
+    def node(self, op: str, inputs: Sequence[str], name: str, n_outputs: int = 1, **attrs: object) -> str:
+        outputs = [f"{name}_out"] + [f"{name}_out{i}" for i in range(1, n_outputs)]
+        self.nodes.append(helper.make_node(op, list(inputs), outputs, name=name, **attrs))
+        return outputs[0]
+
+    def broadcast_attrs(self) -> dict[str, int]:
+        """Opset 6 needs broadcast=1 for a bias added to a batch; later opsets broadcast always."""
+        return {"broadcast": 1} if self.opset < 7 else {}
+
+    def conv(self, x: str, name: str, c_in: int, c_out: int, k: int = 3, groups: int = 1, **attrs: object) -> str:
+        w = self.weight(f"{name}.weight", (c_out, c_in // groups, k, k))
+        b = self.weight(f"{name}.bias", (c_out,))
+        return self.node("Conv", [x, w, b], name, kernel_shape=[k, k], group=groups, **attrs)
+
+    def batchnorm(self, x: str, name: str, channels: int) -> str:
+        scale = self.constant(f"{name}.scale", self.rng.uniform(0.5, 1.5, channels).astype(np.float32))
+        bias = self.constant(f"{name}.bias", self.rng.normal(0, 0.2, channels).astype(np.float32))
+        mean = self.constant(f"{name}.mean", self.rng.normal(0, 0.2, channels).astype(np.float32))
+        var = self.constant(f"{name}.var", self.rng.uniform(0.5, 1.5, channels).astype(np.float32))
+        attrs: dict[str, object] = {"epsilon": 1e-3}
+        if self.opset < 7:
+            attrs["is_test"] = 1
+        return self.node("BatchNormalization", [x, scale, bias, mean, var], name, **attrs)
+
+    def gemm(self, x: str, name: str, f_in: int, f_out: int) -> str:
+        w = self.weight(f"{name}.weight", (f_out, f_in))
+        b = self.weight(f"{name}.bias", (f_out,))
+        return self.node("Gemm", [x, w, b], name, transB=1, **self.broadcast_attrs())
+
+    def clip(self, x: str, name: str, low: float, high: float) -> str:
+        if self.opset < 11:
+            return self.node("Clip", [x], name, min=low, max=high)
+        lo = self.constant(f"{name}.min", np.array(low, np.float32))
+        hi = self.constant(f"{name}.max", np.array(high, np.float32))
+        return self.node("Clip", [x, lo, hi], name)
+
+    def pad(self, x: str, name: str, pads: Sequence[int]) -> str:
+        if self.opset < 11:
+            return self.node("Pad", [x], name, pads=list(pads), mode="constant", value=0.0)
+        return self.node("Pad", [x, self.constant(f"{name}.pads", np.array(pads, np.int64))], name, mode="constant")
+
+    def model(self, input_shape: Sequence[int | str], output: str, input_name: str = "input") -> onnx.ModelProto:
+        graph = helper.make_graph(
+            self.nodes,
+            self.name,
+            [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, list(input_shape))],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+            initializer=self.initializers,
+        )
+        opsets = [helper.make_opsetid("", self.opset)]
+        model = helper.make_model(graph, opset_imports=opsets, producer_name="fpgaflow-tests")
+        model.ir_version = helper.find_min_ir_version_for(opsets)
+        if model.ir_version < 4:  # before IR 4 every initializer is also a graph input
+            model.graph.input.extend(
+                helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in self.initializers
+            )
+        # Graph outputs need a shape: let ONNX's shape inference fill it in.
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        model.graph.output[0].CopyFrom(inferred.graph.output[0])
+        onnx.checker.check_model(model)
+        return model
+
+
+def digits_cnn(opset: int = 13, seed: int = 0, batch: int | str = "N") -> onnx.ModelProto:
+    """8x8 digits-like CNN: conv3x3(pad 1)-relu, maxpool 2, conv3x3+BN+relu, flatten, dense 10."""
+    b = OnnxBuilder("digits_cnn", opset, seed)
+    x = b.node("Relu", [b.conv("input", "conv1", 1, 4, pads=[1, 1, 1, 1])], "relu1")
+    x = b.node("MaxPool", [x], "pool1", kernel_shape=[2, 2], strides=[2, 2])
+    x = b.node("Relu", [b.batchnorm(b.conv(x, "conv2", 4, 8), "bn2", 8)], "relu2")
+    x = b.node("Flatten", [x], "flatten", axis=1)
+    return b.model([batch, 1, 8, 8], b.gemm(x, "fc", 8 * 2 * 2, 10))
+
+
+def fixed_batch_cnn(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """digits_cnn with a fixed batch of 4 written into the model."""
+    return digits_cnn(opset, seed, batch=4)
+
+
+def residual_block(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """conv-relu-conv, Add with the block input, relu: one ResNet basic block on 4x6x6."""
+    b = OnnxBuilder("residual_block", opset, seed)
+    x = b.node("Relu", [b.conv("input", "conv1", 4, 4, pads=[1, 1, 1, 1])], "relu1")
+    x = b.conv(x, "conv2", 4, 4, pads=[1, 1, 1, 1])
+    x = b.node("Add", [x, "input"], "add")
+    return b.model(["N", 4, 6, 6], b.node("Relu", [x], "relu_out"))
+
+
+def grouped_conv_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Grouped conv (groups 2), depthwise 3x3 with stride 2, pointwise 1x1, on 4x9x9."""
+    b = OnnxBuilder("grouped_conv_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "grouped", 4, 8, groups=2, pads=[1, 1, 1, 1])], "relu1")
+    x = b.node("Relu", [b.conv(x, "depthwise", 8, 8, groups=8, strides=[2, 2])], "relu2")
+    return b.model(["N", 4, 9, 9], b.conv(x, "pointwise", 8, 6, k=1))
+
+
+def mlp(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Dense-only network on a 2-D (N, 16) input: Gemm-relu, then MatMul + Add (bias)."""
+    b = OnnxBuilder("mlp", opset, seed)
+    x = b.node("Relu", [b.gemm("input", "fc1", 16, 12)], "relu1")
+    w = b.constant("fc2.weight_t", b.rng.normal(0, 0.3, (12, 5)).astype(np.float32))
+    y = b.node("MatMul", [x, w], "fc2_matmul")
+    y = b.node("Add", [y, b.weight("fc2.bias", (5,))], "fc2_bias", **b.broadcast_attrs())
+    return b.model(["N", 16], y)
+
+
+def softmax_mlp(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """mlp followed by a final Softmax over the classes."""
+    b = OnnxBuilder("softmax_mlp", opset, seed)
+    x = b.node("Relu", [b.gemm("input", "fc1", 16, 12)], "relu1")
+    x = b.gemm(x, "fc2", 12, 5)
+    axis = {"axis": 1} if opset < 13 else {"axis": -1}
+    return b.model(["N", 16], b.node("Softmax", [x], "softmax", **axis))
+
+
+def concat_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Two branches (3x3 and 1x1 conv) concatenated on channels, then a 1x1 conv."""
+    b = OnnxBuilder("concat_net", opset, seed)
+    left = b.node("Relu", [b.conv("input", "branch3x3", 3, 4, pads=[1, 1, 1, 1])], "relu_l")
+    right = b.node("Relu", [b.conv("input", "branch1x1", 3, 2, k=1)], "relu_r")
+    x = b.node("Concat", [left, right], "concat", axis=1)
+    return b.model(["N", 3, 5, 5], b.conv(x, "mix", 6, 4, k=1))
+
+
+def avgpool_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Conv, AveragePool 3x3/2 with padding (count_include_pad=0; ceil_mode from opset 10),
+    a second padded AveragePool counting the padding (opset 7+), GlobalAveragePool, Flatten, dense."""
+    b = OnnxBuilder("avgpool_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "conv", 2, 4)], "relu")
+    ceil = {"ceil_mode": 1} if opset >= 10 else {}
+    x = b.node("AveragePool", [x], "avg", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], **ceil)
+    if opset >= 7:
+        x = b.node("AveragePool", [x], "avg_incl", kernel_shape=[2, 2], pads=[1, 1, 0, 0], count_include_pad=1)
+    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], "gap")], "flatten", axis=1)
+    return b.model(["N", 2, 12, 12], b.gemm(x, "fc", 4, 3))
+
+
+def pad_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Explicit zero Pad nodes: one before a conv, one after a relu before a max pool."""
+    b = OnnxBuilder("pad_net", opset, seed)
+    x = b.pad("input", "pad_conv", [0, 0, 1, 2, 0, 0, 1, 0])
+    x = b.node("Relu", [b.conv(x, "conv", 2, 3)], "relu")
+    x = b.pad(x, "pad_pool", [0, 0, 1, 1, 0, 0, 1, 1])
+    return b.model(["N", 2, 7, 7], b.node("MaxPool", [x], "pool", kernel_shape=[3, 3], strides=[2, 2]))
+
+
+def clip_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Conv then Clip(0, 6), the ReLU6 of MobileNets, written as attributes or inputs by opset."""
+    b = OnnxBuilder("clip_net", opset, seed)
+    x = b.clip(b.conv("input", "conv", 3, 4, pads=[1, 1, 1, 1]), "relu6", 0.0, 6.0)
+    return b.model(["N", 3, 6, 6], b.conv(x, "conv_out", 4, 2, k=1))
+
+
+# name -> (builder, lowest opset it can be written at)
+ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
+    "digits_cnn": (digits_cnn, 6),
+    "fixed_batch_cnn": (fixed_batch_cnn, 6),
+    "residual_block": (residual_block, 6),
+    "grouped_conv_net": (grouped_conv_net, 6),
+    "mlp": (mlp, 6),
+    "softmax_mlp": (softmax_mlp, 6),
+    "concat_net": (concat_net, 6),
+    "avgpool_net": (avgpool_net, 6),
+    "pad_net": (pad_net, 6),
+    "clip_net": (clip_net, 6),
+}
+
+
+def input_shape(model: onnx.ModelProto) -> tuple[int | str, ...]:
+    """The first graph input's shape, with a symbolic dimension as its name."""
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    return tuple(d.dim_value if d.HasField("dim_value") else d.dim_param for d in dims)
+
+
+def random_input(model: onnx.ModelProto, batch: int = 3, seed: int = 1) -> np.ndarray:
+    """A seeded float32 batch for the model's first input (a fixed batch size wins over `batch`)."""
+    shape = input_shape(model)
+    first = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else batch
+    return np.random.default_rng(seed).normal(0, 1, (first, *shape[1:])).astype(np.float32)
+
+
+def _randomize_batchnorm(module: torch.nn.Module, seed: int) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    for bn in module.modules():
+        if isinstance(bn, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d):
+            with torch.no_grad():
+                bn.weight.uniform_(0.5, 1.5, generator=generator)
+                bn.bias.normal_(0, 0.2, generator=generator)
+                bn.running_mean.normal_(0, 0.2, generator=generator)
+                bn.running_var.uniform_(0.5, 1.5, generator=generator)
+
+
+class TorchDigitsCNN(torch.nn.Module):
+    """torch twin of digits_cnn: input (N, 1, 8, 8), 10 outputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.conv2 = torch.nn.Conv2d(4, 8, 3)
+        self.bn2 = torch.nn.BatchNorm2d(8)
+        self.fc = torch.nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = torch.relu(self.bn2(self.conv2(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+class TorchResidualNet(torch.nn.Module):
+    """A basic residual block, a ReLU6 depthwise conv, global average pool, view(N, -1), dense."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 3, 3, padding=1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(3)
+        self.conv2 = torch.nn.Conv2d(3, 3, 3, padding=1)
+        self.depthwise = torch.nn.Conv2d(3, 3, 3, stride=2, groups=3)
+        self.fc = torch.nn.Linear(3, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = torch.relu(self.conv2(y) + x)
+        y = torch.nn.functional.relu6(self.depthwise(y))
+        y = torch.nn.functional.adaptive_avg_pool2d(y, 1)
+        return self.fc(y.view(y.size(0), -1))
+
+
+class TorchMLP(torch.nn.Module):
+    """Dense-only: (N, 16) -> 12 -> BatchNorm1d -> relu -> 5 -> softmax."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = torch.nn.Linear(16, 12)
+        self.bn = torch.nn.BatchNorm1d(12)
+        self.fc2 = torch.nn.Linear(12, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.fc2(torch.relu(self.bn(self.fc1(x)))), dim=1)
+
+
+TORCH_MODELS: dict[str, tuple[type[torch.nn.Module], tuple[int, ...]]] = {
+    "digits_cnn": (TorchDigitsCNN, (1, 8, 8)),
+    "residual_net": (TorchResidualNet, (3, 6, 6)),
+    "mlp": (TorchMLP, (16,)),
+}
+
+
+def torch_model(name: str, seed: int = 0) -> tuple[torch.nn.Module, torch.Tensor]:
+    """A seeded torch model from TORCH_MODELS in eval mode, and an example batch of 2."""
+    cls, shape = TORCH_MODELS[name]
+    torch.manual_seed(seed)
+    model = cls()
+    _randomize_batchnorm(model, seed)
+    example = torch.randn((2, *shape), generator=torch.Generator().manual_seed(seed + 1))
+    return model.eval(), example
