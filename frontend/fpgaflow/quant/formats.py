@@ -1,0 +1,103 @@
+"""How fpgaflow chooses a fixed-point format: activations, weights, biases, accumulators, reciprocals.
+
+The rules are the law written in docs/fixed-point.md; this module is their one
+implementation. Each function is pure: numbers in, a FixedType (and codes) out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fpgaflow.fixed import MAX_WIDTH, FixedType, bits_for_range
+
+RECIPROCAL_WIDTH = 16
+"""Unsigned bits of the reciprocal 1/count of an average pool: 16 keeps its relative error below 2^-15."""
+
+
+def _fits(value: float, frac: int, fmt_min: int, fmt_max: int) -> bool:
+    code = math.floor(value * 2.0**frac + 0.5)
+    return fmt_min <= code <= fmt_max
+
+
+def fit_format(lo: float, hi: float, bits: int, signed: bool) -> FixedType:
+    """The finest format of `bits` bits in which both observed extremes round without saturating.
+
+    The first guess puts the top of the range in the top integer bit; when a value is
+    exactly a power of two (or rounds up to one) it needs one more integer bit, so the
+    guess steps F down until both ends fit. An all-zero range gets the range [-1, 1)
+    (signed) or [0, 1) (unsigned): its codes are 0 either way.
+    """
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    probe = FixedType(signed, bits, 0)
+    magnitude = max(-lo, hi)
+    frac = bits - int(signed)
+    if magnitude > 0.0:
+        frac -= math.ceil(math.log2(magnitude))
+        while not (_fits(hi, frac, probe.min_code, probe.max_code) and _fits(lo, frac, probe.min_code, probe.max_code)):
+            frac -= 1
+    return FixedType(signed, bits, frac)
+
+
+def weight_format(values: np.ndarray, bits: int) -> FixedType:
+    """Signed per-tensor format of a weight tensor from its extremes."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return FixedType(True, bits, bits - 1)
+    return fit_format(float(values.min()), float(values.max()), bits, signed=True)
+
+
+def bias_codes(values: np.ndarray, acc_frac: int) -> tuple[FixedType, np.ndarray]:
+    """A bias (or shift) quantized at the accumulator's F: codes round half up, no saturation.
+
+    Its width is just what its codes need; the accumulator format accounts for it.
+    """
+    codes = FixedType(True, MAX_WIDTH, acc_frac).quantize(values)
+    signed, width = bits_for_range(min(int(codes.min(initial=0)), -1), int(codes.max(initial=0)))
+    return FixedType(signed, width, acc_frac), codes
+
+
+def accumulator_format(lo: int, hi: int, acc_frac: int) -> FixedType:
+    """Signed accumulator wide enough for every sum in [lo, hi] (codes at acc_frac)."""
+    _, width = bits_for_range(min(lo, -1), hi)
+    if width > MAX_WIDTH:
+        raise ValueError(f"accumulator needs {width} bits, more than the reference's {MAX_WIDTH}")
+    return FixedType(True, width, acc_frac)
+
+
+def dot_product_range(
+    weight_codes: np.ndarray, input_type: FixedType, bias: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per output channel, the smallest and largest sum any representable input can produce.
+
+    weight_codes is (O, ...): each row is one output channel's filter. A positive weight
+    reaches its largest product at the largest input code and a negative one at the
+    smallest, so the extremes are sums of per-weight extremes (zeros contribute nothing,
+    so only the actual nonzero weights count). Weight sums fit int64 (W <= 32 bits, fewer
+than 2^30 weights per channel); the products with input codes are Python integers.
+    """
+    rows = np.asarray(weight_codes, dtype=np.int64).reshape(weight_codes.shape[0], -1)
+    positive = np.where(rows > 0, rows, 0).sum(axis=1).astype(object)
+    negative = np.where(rows < 0, rows, 0).sum(axis=1).astype(object)
+    in_min, in_max = input_type.min_code, input_type.max_code
+    hi = positive * in_max + negative * in_min
+    lo = positive * in_min + negative * in_max
+    if bias is not None:
+        offset = np.asarray(bias, dtype=np.int64).astype(object)
+        hi, lo = hi + offset, lo + offset
+    return lo, hi
+
+
+def reciprocal_format(count: int) -> tuple[FixedType, int]:
+    """Unsigned RECIPROCAL_WIDTH-bit format of 1/count with its top bit set, and the code.
+
+    With 2^(k-1) < count < 2^k, F = RECIPROCAL_WIDTH - 1 + k puts 2^F / count in
+    [2^(W-1), 2^W): the most precise format of that width that still holds it.
+    """
+    k = math.ceil(math.log2(count))
+    fmt = FixedType(False, RECIPROCAL_WIDTH, RECIPROCAL_WIDTH - 1 + k)
+    code = int(fmt.quantize(np.array(1.0 / count)))
+    if math.floor(2.0**fmt.frac / count + 0.5) != code:
+        raise ValueError(f"1/{count} does not fit the reciprocal format {fmt}")
+    return fmt, code

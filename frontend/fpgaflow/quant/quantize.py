@@ -1,0 +1,137 @@
+"""Quantize a float IR graph: a format on every tensor, codes on every weight, accumulator and reciprocal formats.
+
+Ranges come from the float reference run on a calibration batch; the choice of each
+format is in fpgaflow.quant.formats; the rules are docs/fixed-point.md. The input graph
+is left untouched: quantize returns a new one.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from fpgaflow.errors import UserError
+from fpgaflow.fixed import FixedType
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import (
+    Activation,
+    Add,
+    AvgPool,
+    Concat,
+    Conv2d,
+    Dense,
+    Flatten,
+    GlobalAvgPool,
+    Layer,
+    MaxPool,
+    Pad,
+    Relu,
+    ScaleShift,
+    Softmax,
+    Weight,
+)
+from fpgaflow.ir.sparsity import classify_sparsity
+from fpgaflow.quant.formats import (
+    accumulator_format,
+    bias_codes,
+    dot_product_range,
+    fit_format,
+    reciprocal_format,
+    weight_format,
+)
+from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
+from fpgaflow.reference.float_exec import check_batch, run_float
+
+MIN_BITS, MAX_BITS = 2, 32
+
+SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu)
+"""Layers whose output codes are in the input's format (they move or clamp codes, never rescale)."""
+
+
+class _Quantizer:
+    """Walks the layers in order, giving each output tensor a format from its calibrated range."""
+
+    def __init__(self, graph: Graph, floats: dict[str, np.ndarray], bits: int) -> None:
+        self.graph = graph
+        self.floats = floats
+        self.bits = bits
+        self.non_negative: set[str] = set()
+
+    def fmt(self, tensor: str) -> FixedType:
+        fmt = self.graph.tensors[tensor].ftype
+        assert fmt is not None
+        return fmt
+
+    def observe(self, tensor: str, non_negative: bool) -> None:
+        """Format of a tensor from its calibrated extremes; unsigned when it is known >= 0."""
+        values = self.floats[tensor]
+        if non_negative:
+            self.non_negative.add(tensor)
+        lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+        self.graph.tensors[tensor].ftype = fit_format(lo, hi, self.bits, signed=not non_negative)
+
+    def run(self) -> None:
+        self.observe(self.graph.inputs[0], non_negative=False)
+        for layer in self.graph.layers:
+            self.layer(layer)
+
+    def layer(self, layer: Layer) -> None:
+        inputs_non_negative = all(name in self.non_negative for name in layer.inputs)
+        if isinstance(layer, (Conv2d, Dense)):
+            self.weighted(layer, layer.weight, layer.bias)
+            if layer.weight.codes is not None:
+                groups = layer.groups if isinstance(layer, Conv2d) else 1
+                layer.weight.sparsity = classify_sparsity(layer.weight.codes, groups)
+        elif isinstance(layer, ScaleShift):
+            self.weighted(layer, layer.scale, layer.shift)
+        elif isinstance(layer, SAME_TYPE_LAYERS):
+            self.graph.tensors[layer.output].ftype = self.fmt(layer.inputs[0])
+            if inputs_non_negative or isinstance(layer, Relu):
+                self.non_negative.add(layer.output)
+        elif isinstance(layer, (AvgPool, GlobalAvgPool)):
+            self.average(layer, inputs_non_negative)
+        elif isinstance(layer, Add):
+            self.observe(layer.output, inputs_non_negative or layer.activation is not Activation.NONE)
+        elif isinstance(layer, (Concat, Softmax)):
+            self.observe(layer.output, inputs_non_negative or isinstance(layer, Softmax))
+        else:
+            raise UserError(f"layer {layer.name!r} ({layer.OP}) cannot be quantized; fold it with the import passes first")
+
+    def weighted(self, layer: Conv2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
+        """Weights, bias at F_acc = F_in + F_w, accumulator from the worst-case sums, output format."""
+        in_type = self.fmt(layer.inputs[0])
+        weight.ftype = weight_format(weight.values, self.bits)
+        weight.codes = weight.ftype.quantize(weight.values)
+        acc_frac = in_type.frac + weight.ftype.frac
+        bias_code = None
+        if bias is not None:
+            bias.ftype, bias.codes = bias_codes(bias.values, acc_frac)
+            bias_code = bias.codes
+        rows = weight.codes.reshape(weight.codes.shape[0], -1)
+        lo, hi = dot_product_range(rows, in_type, bias_code)
+        try:
+            layer.acc = accumulator_format(int(min(lo, default=0)), int(max(hi, default=0)), acc_frac)
+        except ValueError as exc:
+            raise UserError(f"layer {layer.name!r}: {exc}; quantize with fewer bits") from exc
+        self.observe(layer.output, layer.activation is not Activation.NONE)
+
+    def average(self, layer: AvgPool | GlobalAvgPool, non_negative: bool) -> None:
+        """Output format, and the reciprocal when the count is not a power of two."""
+        shape_hw = self.graph.tensors[layer.inputs[0]].shape[1:]
+        count = avg_pool_count(layer, shape_hw) if isinstance(layer, AvgPool) else global_pool_count(shape_hw)
+        layer.reciprocal = None if count & (count - 1) == 0 else reciprocal_format(count)[0]
+        self.observe(layer.output, non_negative)
+
+
+def quantize(graph: Graph, calibration: np.ndarray, bits: int = 8) -> Graph:
+    """A quantized copy of `graph`, its formats calibrated on the float batch `calibration` (N, *input shape)."""
+    if not MIN_BITS <= bits <= MAX_BITS:
+        raise UserError(f"cannot quantize to {bits} bits; choose a width from {MIN_BITS} to {MAX_BITS}")
+    calibration = np.asarray(calibration, dtype=np.float64)
+    check_batch(graph, calibration, "the calibration data")
+    if calibration.shape[0] == 0 or not np.all(np.isfinite(calibration)):
+        raise UserError("the calibration data must hold at least one sample and only finite values")
+    quantized = copy.deepcopy(graph)
+    _Quantizer(quantized, run_float(graph, calibration), bits).run()
+    return quantized

@@ -1,0 +1,230 @@
+"""The bit-accurate reference: integer codes in, integer codes out, the oracle for RTL and HLS.
+
+Every step follows docs/fixed-point.md with int64 numpy arithmetic and the helpers of
+fpgaflow.fixed. One deliberate exception, for speed: the dot products of Conv2d and
+Dense run as a float64 matrix product when it is provably exact. Every operand is an
+integer code, so every product and every partial sum is an integer; its magnitude is at
+most the layer's L1 bound max_o sum_k |w[o, k]| * max|x code|. float64 represents every
+integer of magnitude <= 2^53 exactly, and the sum (or the fused multiply-add) of two
+such integers whose exact result is also <= 2^53 in magnitude is computed exactly, in
+whatever order BLAS adds them. So when the L1 bound is <= 2^53 the float64 result,
+converted back to int64, is the exact integer dot product. The accumulator format is
+chosen from the same bound, so any accumulator of 53 bits or fewer qualifies. Otherwise
+the same kernels run on int64 arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from fpgaflow import fixed
+from fpgaflow.errors import UserError
+from fpgaflow.fixed import FixedType
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import (
+    Activation,
+    Add,
+    AvgPool,
+    Concat,
+    Conv2d,
+    Dense,
+    Flatten,
+    GlobalAvgPool,
+    Layer,
+    MaxPool,
+    Pad,
+    Relu,
+    ScaleShift,
+    Weight,
+)
+from fpgaflow.reference.float_exec import check_batch
+from fpgaflow.reference.kernels import avg_pool_counts, channel_vector, conv2d, pad_spatial, sliding_windows
+
+EXACT_FLOAT_LIMIT = 1 << 53
+"""Integers up to this magnitude, and sums of them that stay up to it, are exact in float64."""
+
+
+def activate(codes: np.ndarray, activation: Activation, out: FixedType) -> np.ndarray:
+    """Fused activation on output codes: ReLU clamps at 0, ReLU6 also at the code of 6.0."""
+    if activation is Activation.NONE:
+        return codes
+    codes = fixed.relu(codes)
+    if activation is Activation.RELU6:
+        codes = np.minimum(codes, fixed.relu6_ceiling(out))
+    return codes
+
+
+def finish(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation) -> np.ndarray:
+    """Accumulator to output codes: round half up and saturate (fixed.requantize), then the activation."""
+    return activate(fixed.requantize(acc, acc_frac, out), activation, out)
+
+
+def _codes(weight: Weight) -> np.ndarray:
+    if weight.codes is None or weight.ftype is None:
+        raise UserError("the graph is not quantized (a weight has no codes); run quantize first")
+    return np.asarray(weight.codes, dtype=np.int64)
+
+
+def float_gemm_is_exact(weight_codes: np.ndarray, input_type: FixedType) -> bool:
+    """True when the layer's L1 bound (see the module docstring) is at most 2^53."""
+    rows = np.abs(weight_codes.reshape(weight_codes.shape[0], -1)).sum(axis=1)
+    largest_input = max(-input_type.min_code, input_type.max_code)
+    return int(rows.max(initial=0)) * largest_input <= EXACT_FLOAT_LIMIT
+
+
+def avg_pool_count(layer: AvgPool, shape_hw: tuple[int, ...]) -> int:
+    """The one divisor of an average pool; UserError when it varies between windows.
+
+    Hardware divides every window by the same count (one reciprocal); padding that does
+    not count, or a ceil_mode overhang, would need a count per position.
+    """
+    counts = avg_pool_counts(tuple(shape_hw), layer.kernel, layer.stride, layer.padding,  # type: ignore[arg-type]
+                             layer.ceil_mode, layer.count_include_pad)
+    if counts.min() != counts.max():
+        raise UserError(f"average pool {layer.name!r} divides by a count that varies with position, not supported in "
+                        "hardware; re-export with count_include_pad=1 and ceil_mode=0")
+    return int(counts.flat[0])
+
+
+def global_pool_count(shape_hw: tuple[int, ...]) -> int:
+    """The divisor of a global average pool: every position of the map."""
+    return int(np.prod(shape_hw))
+
+
+class FixedExecutor:
+    """Runs a quantized graph on int64 codes; exact_float=False forces the pure int64 dot products."""
+
+    def __init__(self, graph: Graph, exact_float: bool = True) -> None:
+        if not graph.is_quantized:
+            raise UserError(f"graph {graph.name!r} is not quantized; run quantize (fpgaflow.quant.quantize) first")
+        self.graph = graph
+        self.exact_float = exact_float
+        self.kernels: dict[type[Layer], Callable[..., np.ndarray]] = {
+            Conv2d: self._conv,
+            Dense: self._dense,
+            ScaleShift: self._scale_shift,
+            MaxPool: self._max_pool,
+            AvgPool: self._avg_pool,
+            GlobalAvgPool: self._global_avg_pool,
+            Add: self._add,
+            Concat: self._concat,
+            Flatten: self._flatten,
+            Relu: self._relu,
+            Pad: self._pad,
+        }
+
+    def ftype(self, tensor: str) -> FixedType:
+        fmt = self.graph.tensors[tensor].ftype
+        assert fmt is not None
+        return fmt
+
+    def run(self, codes: np.ndarray) -> dict[str, np.ndarray]:
+        check_batch(self.graph, codes, "the input codes")
+        name = self.graph.inputs[0]
+        if not np.issubdtype(codes.dtype, np.integer) or not self.ftype(name).contains(codes):
+            raise UserError(f"input codes must be integers inside {self.ftype(name)}; use quantize_input to convert floats")
+        tensors: dict[str, np.ndarray] = {name: codes.astype(np.int64)}
+        for layer in self.graph.hardware_layers:
+            kernel = self.kernels.get(type(layer))
+            if kernel is None:
+                raise UserError(f"layer {layer.name!r} ({layer.OP}) has no fixed-point form; fold it with the import passes first")
+            tensors[layer.output] = kernel(layer, [tensors[t] for t in layer.inputs])
+        return tensors
+
+    def _dot(self, weight: Weight, input_type: FixedType, product: Callable[[np.ndarray, np.ndarray], np.ndarray],
+             x: np.ndarray) -> np.ndarray:
+        """An integer dot product `product(x, w)`, in float64 when that is exact, else in int64."""
+        w = _codes(weight)
+        if self.exact_float and float_gemm_is_exact(w, input_type):
+            return product(x.astype(np.float64), w.astype(np.float64)).astype(np.int64)
+        return product(x, w)
+
+    def _bias(self, acc: np.ndarray, bias: Weight | None) -> np.ndarray:
+        return acc if bias is None else acc + channel_vector(_codes(bias), acc.ndim)
+
+    def _conv(self, layer: Conv2d, xs: list[np.ndarray]) -> np.ndarray:
+        assert layer.acc is not None
+        acc = self._dot(layer.weight, self.ftype(layer.inputs[0]),
+                        lambda x, w: conv2d(x, w, layer.stride, layer.padding, layer.dilation, layer.groups), xs[0])
+        return finish(self._bias(acc, layer.bias), layer.acc.frac, self.ftype(layer.output), layer.activation)
+
+    def _dense(self, layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
+        assert layer.acc is not None
+        x = xs[0].reshape(xs[0].shape[0], -1)
+        acc = self._dot(layer.weight, self.ftype(layer.inputs[0]), lambda a, w: a @ w.T, x)
+        return finish(self._bias(acc, layer.bias), layer.acc.frac, self.ftype(layer.output), layer.activation)
+
+    def _scale_shift(self, layer: ScaleShift, xs: list[np.ndarray]) -> np.ndarray:
+        assert layer.acc is not None
+        x = xs[0]
+        acc = x * channel_vector(_codes(layer.scale), x.ndim) + channel_vector(_codes(layer.shift), x.ndim)
+        return finish(acc, layer.acc.frac, self.ftype(layer.output), layer.activation)
+
+    def _max_pool(self, layer: MaxPool, xs: list[np.ndarray]) -> np.ndarray:
+        lowest = np.iinfo(np.int64).min
+        windows = sliding_windows(xs[0], layer.kernel, layer.stride, layer.padding, layer.dilation, layer.ceil_mode, lowest)
+        return windows.max(axis=(-2, -1))
+
+    def _average(self, sums: np.ndarray, count: int, reciprocal: FixedType | None, in_type: FixedType,
+                 out: FixedType) -> np.ndarray:
+        """Window sums to mean codes: shift by log2(count) for a power of two, else times the reciprocal."""
+        if count & (count - 1) == 0:
+            return fixed.requantize(sums, in_type.frac + count.bit_length() - 1, out)
+        if reciprocal is None:
+            raise UserError("an average pool over a count that is not a power of two has no reciprocal; run quantize first")
+        code = int(reciprocal.quantize(np.array(1.0 / count)))
+        return fixed.requantize(sums * np.int64(code), reciprocal.frac + in_type.frac, out)
+
+    def _avg_pool(self, layer: AvgPool, xs: list[np.ndarray]) -> np.ndarray:
+        x = xs[0]
+        count = avg_pool_count(layer, x.shape[2:])
+        sums = sliding_windows(x, layer.kernel, layer.stride, layer.padding, ceil_mode=layer.ceil_mode, fill=0).sum(axis=(-2, -1))
+        return self._average(sums, count, layer.reciprocal, self.ftype(layer.inputs[0]), self.ftype(layer.output))
+
+    def _global_avg_pool(self, layer: GlobalAvgPool, xs: list[np.ndarray]) -> np.ndarray:
+        x = xs[0]
+        sums = x.sum(axis=(2, 3), keepdims=True)
+        count = global_pool_count(x.shape[2:])
+        return self._average(sums, count, layer.reciprocal, self.ftype(layer.inputs[0]), self.ftype(layer.output))
+
+    def _add(self, layer: Add, xs: list[np.ndarray]) -> np.ndarray:
+        fracs = [self.ftype(name).frac for name in layer.inputs]
+        common = max(fracs)
+        total = sum(fixed.shift_round(x, frac - common) for x, frac in zip(xs, fracs))
+        return finish(np.asarray(total), common, self.ftype(layer.output), layer.activation)
+
+    def _concat(self, layer: Concat, xs: list[np.ndarray]) -> np.ndarray:
+        out = self.ftype(layer.output)
+        return np.concatenate([fixed.requantize(x, self.ftype(name).frac, out) for x, name in zip(xs, layer.inputs)], axis=1)
+
+    def _flatten(self, layer: Flatten, xs: list[np.ndarray]) -> np.ndarray:
+        return xs[0].reshape(xs[0].shape[0], -1)
+
+    def _relu(self, layer: Relu, xs: list[np.ndarray]) -> np.ndarray:
+        return activate(xs[0], layer.activation, self.ftype(layer.output))
+
+    def _pad(self, layer: Pad, xs: list[np.ndarray]) -> np.ndarray:
+        return pad_spatial(xs[0], layer.padding, 0)
+
+
+def run_fixed(graph: Graph, codes: np.ndarray, trace: bool = False, *, exact_float: bool = True) -> dict[str, np.ndarray]:
+    """Run a quantized graph on a batch of input codes (N, *input shape); int64 codes of every hardware tensor.
+
+    The dict always holds every intermediate tensor, so `trace` changes nothing here; pass
+    the result to fpgaflow.reference.trace.dump_trace to write it with its formats.
+    exact_float=False disables the exact float64 GEMM (for testing it against int64).
+    """
+    del trace
+    return FixedExecutor(graph, exact_float).run(np.asarray(codes))
+
+
+def quantize_input(graph: Graph, x: np.ndarray) -> np.ndarray:
+    """Float input batch to the codes of the graph's input format (round half up, saturate)."""
+    x = np.asarray(x, dtype=np.float64)
+    check_batch(graph, x, "the input batch")
+    fmt = graph.tensors[graph.inputs[0]].ftype
+    if fmt is None:
+        raise UserError(f"graph {graph.name!r} is not quantized; run quantize (fpgaflow.quant.quantize) first")
+    return fmt.quantize(x)
