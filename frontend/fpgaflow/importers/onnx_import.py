@@ -1,0 +1,114 @@
+"""Import an ONNX model into the IR: per-sample tensors, typed layers, float weights.
+
+Every node is handled by a small function from the op-type registry `HANDLERS`; nodes
+whose inputs are all constants are folded instead. Unsupported op types are collected
+first and reported together in one UserError, so a user sees every missing op at once.
+All IR names are sanitized (fpgaflow.names); nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import onnx
+
+from fpgaflow.errors import UserError
+from fpgaflow.importers import onnx_ops_compute, onnx_ops_elementwise, onnx_ops_shape, onnx_ops_window
+from fpgaflow.importers.onnx_context import ImportContext, node_attributes, node_label
+from fpgaflow.importers.onnx_load import ModelSource, load_onnx_model
+from fpgaflow.importers.onnx_ops_shape import fold_constant_node
+from fpgaflow.ir.graph import Graph
+
+Handler = Callable[[onnx.NodeProto, dict[str, Any], ImportContext], None]
+HANDLERS: dict[str, Handler] = {
+    **onnx_ops_compute.HANDLERS,
+    **onnx_ops_elementwise.HANDLERS,
+    **onnx_ops_window.HANDLERS,
+    **onnx_ops_shape.HANDLERS,
+}
+# Ops with a handler that must never be folded even when their inputs are constants.
+_NOT_FOLDED = {"Shape"}
+
+
+def _initializers(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    return {init.name: onnx.numpy_helper.to_array(init) for init in model.graph.initializer}
+
+
+def _foldable(node: onnx.NodeProto, constants: set[str]) -> bool:
+    return node.op_type not in _NOT_FOLDED and all(name in constants for name in node.input if name)
+
+
+def _check_supported(model: onnx.ModelProto, constants: set[str]) -> None:
+    """Raise one UserError naming every node that is neither foldable nor handled."""
+    known = set(constants)
+    unsupported = []
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx"):
+            unsupported.append(node)
+        elif node.op_type == "Shape" or _foldable(node, known):
+            known.update(node.output)
+        elif node.op_type not in HANDLERS:
+            unsupported.append(node)
+    if unsupported:
+        listing = ", ".join(node_label(node) for node in unsupported)
+        raise UserError(f"unsupported ONNX operations ({len(unsupported)}): {listing}; supported: {', '.join(sorted(HANDLERS))}")
+
+
+def _input_shape(value: onnx.ValueInfoProto) -> tuple[int | None, tuple[int, ...]]:
+    """(fixed batch or None, per-sample shape) of a graph input; UserError if not static."""
+    tensor_type = value.type.tensor_type
+    if not tensor_type.HasField("shape") or len(tensor_type.shape.dim) not in (2, 4):
+        raise UserError(f"input {value.name!r}: expected shape (N, features) or (N, C, H, W)")
+    dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor_type.shape.dim]
+    if any(d is None for d in dims[1:]):
+        raise UserError(f"input {value.name!r} has dynamic non-batch dimensions; export with a fixed input size")
+    return dims[0], tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]
+
+
+def _consumers(model: onnx.ModelProto) -> Counter[str]:
+    """How many times each value is read, a graph output counting as one reader."""
+    counts: Counter[str] = Counter(name for node in model.graph.node for name in node.input if name)
+    counts.update(output.name for output in model.graph.output)
+    return counts
+
+
+def _start_context(model: onnx.ModelProto, opset: int, consts: dict[str, np.ndarray]) -> tuple[ImportContext, list[str]]:
+    inputs = [value for value in model.graph.input if value.name not in consts]
+    if not inputs:
+        raise UserError("the ONNX model has no non-constant input")
+    shapes = [_input_shape(value) for value in inputs]
+    batches = {batch for batch, _ in shapes if batch is not None}
+    if len(batches) > 1:
+        raise UserError(f"the model's inputs disagree on the batch size: {sorted(batches)}")
+    ctx = ImportContext(
+        opset=opset, batch=batches.pop() if batches else 1, consumers=_consumers(model),
+        graph_outputs={output.name for output in model.graph.output}, consts=dict(consts),
+    )
+    names = [ctx.add_input(value.name, shape) for value, (_, shape) in zip(inputs, shapes, strict=True)]
+    return ctx, names
+
+
+def import_onnx(source: ModelSource) -> Graph:
+    """Import an ONNX model (path, bytes or ModelProto) into an IR Graph with float weights."""
+    model, opset = load_onnx_model(source)
+    consts = _initializers(model)
+    _check_supported(model, set(consts))
+    ctx, input_names = _start_context(model, opset, consts)
+    graph_name = ctx.new_name(model.graph.name or "model")
+    for node in model.graph.node:
+        if _foldable(node, set(ctx.consts)):
+            fold_constant_node(node, ctx)
+        else:
+            HANDLERS[node.op_type](node, node_attributes(node), ctx)
+    outputs = []
+    for output in model.graph.output:
+        if output.name not in ctx.activations:
+            raise UserError(f"output {output.name!r} is a constant, not computed from the input")
+        outputs.append(ctx.activations[output.name])
+    graph = Graph(name=graph_name, inputs=input_names, outputs=outputs, tensors=ctx.tensors, layers=ctx.layers,
+                  notes=ctx.notes)
+    graph.check()
+    return graph

@@ -1,0 +1,110 @@
+"""ONNX handlers for the layers with weights: Conv, Gemm, MatMul, BatchNormalization.
+
+A constant added after a MatMul (or a Conv/Gemm) is that layer's bias: the Add handler
+in onnx_ops_elementwise calls `fold_constant_bias` so the pair becomes one Dense.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+
+from fpgaflow.errors import UserError
+from fpgaflow.importers.onnx_context import ImportContext, node_label
+from fpgaflow.importers.onnx_geometry import window_geometry
+from fpgaflow.ir.layers import BatchNorm, Conv2d, Dense, Layer
+
+
+def handle_conv(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    x = ctx.activation(node)
+    weight = ctx.weight(node, 1)
+    if weight.values.ndim != 4 or len(ctx.shape(x)) != 3:
+        raise UserError(f"{node_label(node)}: only 2-D convolutions on (N, C, H, W) inputs are supported")
+    kernel = (int(weight.values.shape[2]), int(weight.values.shape[3]))
+    stride, padding, dilation = window_geometry(node, attrs, ctx.shape(x)[1:], kernel)
+    bias = ctx.weight(node, 2) if ctx.has_input(node, 2) else None
+    ctx.emit(
+        node, Conv2d, [x], weight=weight, bias=bias, stride=stride, padding=padding, dilation=dilation,
+        groups=int(attrs.get("group", 1)),
+    )
+
+
+def _flat_input(node: onnx.NodeProto, ctx: ImportContext) -> str:
+    x = ctx.activation(node)
+    if len(ctx.shape(x)) != 1:
+        raise UserError(f"{node_label(node)}: dense input must be (N, features), got per-sample shape {ctx.shape(x)}; "
+                        "flatten it first")
+    return x
+
+
+def handle_gemm(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """Y = alpha * A @ B' + beta * C with A the activations: Dense(weight = alpha * B' as (O, I))."""
+    if attrs.get("transA", 0):
+        raise UserError(f"{node_label(node)}: transA=1 (transposed activations) is not supported")
+    x = _flat_input(node, ctx)
+    b = ctx.const(node, 1)
+    matrix = b if attrs.get("transB", 0) else b.T
+    weight = ctx.weight(node, 1, float(attrs.get("alpha", 1.0)) * matrix)
+    bias = None
+    if ctx.has_input(node, 2):
+        c = np.broadcast_to(ctx.const(node, 2), (1, matrix.shape[0])).reshape(-1)
+        bias = ctx.weight(node, 2, float(attrs.get("beta", 1.0)) * c)
+    ctx.emit(node, Dense, [x], weight=weight, bias=bias)
+
+
+def handle_matmul(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """A @ B with A the activations and B a constant (I, O): Dense without bias (yet)."""
+    x = _flat_input(node, ctx)
+    b = ctx.const(node, 1)
+    if b.ndim != 2:
+        raise UserError(f"{node_label(node)}: MatMul with a {b.ndim}-D constant is not supported")
+    ctx.emit(node, Dense, [x], weight=ctx.weight(node, 1, b.T))
+
+
+def _per_channel(layer: Layer, constant: np.ndarray, channels: int) -> np.ndarray | None:
+    """The constant as one value per output channel, or None if it is not per channel."""
+    spatial = 2 if isinstance(layer, Conv2d) else 0
+    squeezed = constant.reshape(constant.shape[1:]) if constant.ndim == spatial + 2 and constant.shape[0] == 1 else constant
+    if squeezed.ndim == spatial + 1 and squeezed.shape[0] == channels and all(d == 1 for d in squeezed.shape[1:]):
+        return squeezed.reshape(channels)
+    return None
+
+
+def fold_constant_bias(node: onnx.NodeProto, ctx: ImportContext, act_index: int, const_index: int) -> bool:
+    """Fold `activation + constant` into the bias of the Dense/Conv2d that produced the
+    activation, if the Add is its only reader and the constant is per output channel."""
+    x = ctx.activation(node, act_index)
+    layer = ctx.producer(x)
+    if not isinstance(layer, Dense | Conv2d) or not ctx.is_single_use(node.input[act_index]):
+        return False
+    channels = int(layer.weight.values.shape[0])
+    values = _per_channel(layer, ctx.const(node, const_index), channels)
+    if values is None:
+        return False
+    previous = layer.bias.values if layer.bias is not None else np.zeros(channels, np.float32)
+    layer.bias = ctx.weight(node, const_index, previous + values)
+    ctx.alias(node.output[0], x)
+    return True
+
+
+def handle_batchnorm(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    if attrs.get("spatial", 1) != 1 or attrs.get("training_mode", 0) != 0:
+        raise UserError(f"{node_label(node)}: only inference BatchNormalization with per-channel statistics is supported")
+    ctx.check_unused_outputs(node)
+    x = ctx.activation(node)
+    params = [ctx.weight(node, index) for index in range(1, 5)]
+    if any(p.values.ndim != 1 for p in params):
+        raise UserError(f"{node_label(node)}: BatchNormalization parameters must be one value per channel")
+    scale, bias, mean, var = params
+    ctx.emit(node, BatchNorm, [x], scale=scale, bias=bias, mean=mean, var=var,
+             epsilon=float(attrs.get("epsilon", 1e-5)))
+
+
+HANDLERS = {
+    "Conv": handle_conv,
+    "Gemm": handle_gemm,
+    "MatMul": handle_matmul,
+    "BatchNormalization": handle_batchnorm,
+}
