@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import types
 import typing
+import zipfile
 from dataclasses import fields, is_dataclass
 from enum import Enum
 from pathlib import Path
@@ -25,6 +26,9 @@ from fpgaflow.ir.sparsity import SparsityRecord
 SCHEMA_VERSION = 1
 GRAPH_FILE = "graph.json"
 WEIGHTS_FILE = "weights.npz"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+"""Timestamp of every member of weights.npz; np.savez stamps the current time, which would
+make two saves of the same graph differ."""
 _RECORDS: dict[str, type] = {"Weight": Weight, "SparsityRecord": SparsityRecord}
 
 
@@ -132,8 +136,17 @@ def save_graph(graph: Graph, directory: Path) -> None:
     arrays: dict[str, np.ndarray] = {}
     document = graph_to_dict(graph, arrays)
     (directory / GRAPH_FILE).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
-    with open(directory / WEIGHTS_FILE, "wb") as handle:
-        np.savez(handle, **dict(sorted(arrays.items())))
+    _write_npz(directory / WEIGHTS_FILE, arrays)
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz that np.load reads, with sorted members and fixed timestamps so it is byte-for-byte reproducible."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for key in sorted(arrays):
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(arrays[key]), allow_pickle=False)
 
 
 def load_graph(directory: Path) -> Graph:
