@@ -1,0 +1,81 @@
+"""report.md: the build report as tables a hardware engineer reads, rendered from report.json's dict.
+
+Reading the dict (not the design) keeps the two reports from ever disagreeing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(fmt: dict[str, Any] | None) -> str:
+    if fmt is None:
+        return "-"
+    return f"{'s' if fmt['signed'] else 'u'}{fmt['width']}.{fmt['frac']}"
+
+
+def _row(cells: list[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    board = report["board"]
+    totals = report["totals"]
+    lines = [
+        f"# fpgaflow build report: {report['model']}",
+        "",
+        f"Board {board['name']} ({board['part']}), clock {board['clock_mhz']:g} MHz, "
+        f"DMA stream {board['dma_data_width']} bits; {report['bits']}-bit quantization.",
+        "",
+        "## Layers",
+        "",
+        "Formats are s|u width.frac (input / weights / bias / accumulator / output). "
+        "Cycles are per frame, from the cycle model.",
+        "",
+        _row(["layer", "op", "in -> out", "formats", "P", "nonzero MACs", "density", "cycles (model)", "weight bits stored / dense"]),
+        _row(["---"] * 9),
+    ]
+    for layer in report["layers"]:
+        formats = " / ".join(_fmt(layer["formats"][k]) for k in ("input", "weights", "bias", "accumulator", "output"))
+        density = f"{layer['density']:.1%}" if "density" in layer else "-"
+        shapes = f"{'x'.join(map(str, layer['input_shape']))} -> {'x'.join(map(str, layer['output_shape']))}"
+        bits = layer["weight_bits"]
+        lines.append(
+            _row([layer["name"], layer["op"], shapes, formats, layer["parallelism"], layer.get("nonzero_macs", "-"),
+                  density, layer["cycles_model"], f"{bits['stored']} / {bits['dense']}" if bits["dense"] else "-"])
+        )
+    lines += [
+        "",
+        "## Totals",
+        "",
+        f"- frame interval: {totals['cycles_per_frame']} cycles (slowest stage: {totals['bottleneck']}), "
+        f"{totals['frames_per_second']:.1f} frames/s",
+        f"- latency (bound, every stage's frame time in a row): {totals['latency_cycles']} cycles = {totals['latency_us']:.1f} us",
+        f"- MAC lanes: {totals['lanes']}; nonzero MACs per frame {totals['nonzero_macs']} of {totals['dense_macs']} dense",
+        f"- weight memory: {totals['weight_bits_stored']} bits stored, {totals['weight_bits_dense']} bits if dense",
+    ]
+    lines += _resources(report.get("resources") or {})
+    if "verify" in report:
+        lines += _verify(report["verify"])
+    return "\n".join(lines) + "\n"
+
+
+def _resources(resources: dict[str, Any]) -> list[str]:
+    if not resources:
+        return []
+    lines = ["", "## Resources", "", f"Method: {resources['method']}", "", _row(["resource", "used", "available", "use"]), _row(["---"] * 4)]
+    for kind in sorted(resources["available"]):
+        used, available = resources["used"].get(kind, 0), resources["available"][kind]
+        lines.append(_row([kind, used, available, f"{used / available:.1%}" if available else "-"]))
+    return lines
+
+
+def _verify(verify: dict[str, Any]) -> list[str]:
+    lines = ["", "## Verification (Verilator)", "", f"- frames: {verify['frames']}, mismatches: {verify['mismatches']}"]
+    if verify.get("first_mismatch"):
+        lines.append(f"- first mismatch: {verify['first_mismatch']}")
+    measured = verify.get("cycles_per_frame", {})
+    if measured:
+        lines += ["", _row(["layer", "cycles per frame (measured)"]), _row(["---"] * 2)]
+        lines += [_row([name, cycles]) for name, cycles in measured.items()]
+    return lines

@@ -1,0 +1,57 @@
+"""A generated design: the plans of its layers with the engine choices made for them.
+
+The generator fills one Design; the report, the top-level template and the verification
+all read it, so P, the modelled cycles and the weight-memory sizes are decided once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fpgaflow.boards import Board
+from fpgaflow.ir.graph import Graph
+from fpgaflow.rtlgen.layer_plan import LayerPlan
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """What the generator decided for one hardware layer."""
+
+    parallelism: int
+    """MAC lanes P (1 for layers without weights)."""
+    cycles_model: int
+    """Cycles per frame the cycle model predicts for this stage."""
+    weight_bits_dense: int = 0
+    """Bits a ROM holding every weight (zeros included) would need."""
+    weight_bits_stored: int = 0
+    """Bits the generated ROM actually holds (nonzero weights with their indices, bias)."""
+
+
+@dataclass
+class Design:
+    """Everything decided about one network's hardware."""
+
+    graph: Graph
+    board: Board
+    plans: list[LayerPlan]
+    engines: dict[str, EngineChoice]
+    resources: dict[str, object] = field(default_factory=dict)
+    """Resource estimate: method, used and available per kind (filled by fpgaflow.report.resources)."""
+
+    @property
+    def frame_interval(self) -> int:
+        """Cycles between frames in steady state: the slowest stage's cycles per frame."""
+        return max((choice.cycles_model for choice in self.engines.values()), default=0)
+
+    @property
+    def latency_bound(self) -> int:
+        """Cycles from first input word to last output word, bounded by every stage's frame time in a row."""
+        return sum(choice.cycles_model for choice in self.engines.values())
+
+    @property
+    def bottleneck(self) -> str:
+        return max(sorted(self.engines), key=lambda name: self.engines[name].cycles_model)
+
+    def frames_per_second(self) -> float:
+        interval = self.frame_interval
+        return self.board.clock_mhz * 1e6 / interval if interval else 0.0

@@ -1,0 +1,119 @@
+"""What the generator needs to know about each hardware layer, derived once from the quantized IR.
+
+A LayerPlan holds a layer's geometry, its number formats and, for the compute layers
+(Conv2d, Dense), the work of its sparse engine: the run of nonzero weights of every
+output channel, the output positions per frame, dense and nonzero MACs. The templates,
+the parallelism choice and the report all read plans, never the IR directly, so each of
+those numbers is derived in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fpgaflow.fixed import FixedType
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, Dense, Layer
+from fpgaflow.names import is_legal_identifier
+
+FORMAT_KEYS = ("input", "weights", "bias", "accumulator", "output")
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One hardware layer as the generator sees it."""
+
+    name: str
+    op: str
+    inputs: tuple[str, ...]
+    output: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    formats: dict[str, FixedType | None]
+    run_lengths: tuple[int, ...] = ()
+    """Nonzero weights of each output channel: the MAC work of one output position (compute layers)."""
+    positions: int = 1
+    """Output positions per frame (H_out * W_out for a conv, 1 for a dense layer)."""
+    dense_weights: int = 0
+    layer: Layer | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_compute(self) -> bool:
+        return self.op in COMPUTE_OPS
+
+    @property
+    def nonzero_weights(self) -> int:
+        return sum(self.run_lengths)
+
+    @property
+    def nonzero_macs(self) -> int:
+        """MACs per frame the zero-skipping engine must do."""
+        return self.nonzero_weights * self.positions
+
+    @property
+    def dense_macs(self) -> int:
+        """MACs per frame of the same layer with every weight kept."""
+        return self.dense_weights * self.positions
+
+    @property
+    def max_useful_lanes(self) -> int:
+        """More lanes than the longest run never shorten an output channel."""
+        return max(max(self.run_lengths, default=1), 1)
+
+    def zero_skip_bound(self, parallelism: int) -> float:
+        """The ideal cycles per frame with P lanes: nonzero MACs / P."""
+        return self.nonzero_macs / parallelism
+
+    def format_dict(self) -> dict[str, dict[str, int | bool] | None]:
+        return {key: (fmt.to_dict() if fmt is not None else None) for key, fmt in self.formats.items()}
+
+
+def _formats(graph: Graph, layer: Layer) -> dict[str, FixedType | None]:
+    weight = getattr(layer, "weight", None)
+    bias = getattr(layer, "bias", None)
+    return {
+        "input": graph.tensors[layer.inputs[0]].ftype,
+        "weights": weight.ftype if weight is not None else None,
+        "bias": bias.ftype if bias is not None else None,
+        "accumulator": getattr(layer, "acc", None),
+        "output": graph.tensors[layer.output].ftype,
+    }
+
+
+def _weight_codes(layer: Conv2d | Dense) -> np.ndarray:
+    codes = layer.weight.codes
+    if codes is None:
+        raise ValueError(f"layer {layer.name!r} is not quantized; run fpgaflow.quant.quantize first")
+    return np.asarray(codes)
+
+
+def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
+    """The plan of one hardware layer of a quantized graph."""
+    if not is_legal_identifier(layer.name):
+        raise ValueError(f"layer name {layer.name!r} is not a sanitized identifier; the importer must sanitize it")
+    common = dict(
+        name=layer.name,
+        op=layer.OP,
+        inputs=tuple(layer.inputs),
+        output=layer.output,
+        input_shape=tuple(graph.tensors[layer.inputs[0]].shape),
+        output_shape=tuple(graph.tensors[layer.output].shape),
+        formats=_formats(graph, layer),
+        layer=layer,
+    )
+    if isinstance(layer, (Conv2d, Dense)):
+        codes = _weight_codes(layer)
+        out_shape = graph.tensors[layer.output].shape
+        positions = int(np.prod(out_shape[1:])) if isinstance(layer, Conv2d) else 1
+        runs = tuple(int(n) for n in (codes.reshape(codes.shape[0], -1) != 0).sum(axis=1))
+        return LayerPlan(**common, run_lengths=runs, positions=positions, dense_weights=int(codes.size))
+    return LayerPlan(**common)
+
+
+def plan_graph(graph: Graph) -> list[LayerPlan]:
+    """Plans of every hardware layer, in execution order."""
+    if not graph.is_quantized:
+        raise ValueError(f"graph {graph.name!r} has tensors without a format; quantize it first")
+    return [plan_layer(graph, layer) for layer in graph.hardware_layers]
