@@ -119,7 +119,11 @@ def test_round_trip_of_a_loaded_graph_gives_the_same_files(tmp_path: Path):
 
 
 def test_weights_file_has_fixed_timestamps_and_sorted_members(tmp_path: Path):
-    """Byte-identical saves at any time: np.savez would stamp each member with the clock."""
+    """Byte-identical saves at any time: zip members carry a date, which must not be the clock's.
+
+    np.savez opens each member by name, and zipfile then stamps it with ZipInfo's
+    default date (1980-01-01), not the current time; this pins that down.
+    """
     save_graph(_float_dag(), tmp_path)
     with zipfile.ZipFile(tmp_path / WEIGHTS_FILE) as archive:
         infos = archive.infolist()
