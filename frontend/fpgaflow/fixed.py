@@ -127,5 +127,5 @@ def bits_for_range(lo: int, hi: int) -> tuple[bool, int]:
     """Smallest (signed, width) whose code range contains [lo, hi]."""
     if lo >= 0:
         return False, max(1, int(hi).bit_length())
-    width = max(int(hi).bit_length(), int(-lo - 1).bit_length()) + 1
+    width = max(max(int(hi), 0).bit_length(), int(-lo - 1).bit_length()) + 1
     return True, max(2, width)
