@@ -1,0 +1,106 @@
+"""The generated top as a netlist of stages joined by AXI4-Stream streams, and its rendering.
+
+A stage is one instance of a library module with its parameters and the streams on its
+prefixed ports. The netlist gives each tensor of the graph a stream, converts the DMA
+words to pixel beats at the input and back at the output, and splits a tensor read by
+several layers (a residual branch) with a broadcast and a FIFO on each branch that is
+sized so the branch can never stall the others. rtl/network_top.sv.j2 renders it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jinja2
+
+from fpgaflow.resources import share_dir
+
+TOP_TEMPLATE = "network_top.sv.j2"
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A valid/ready stream between two stage ports: <name>_tdata[width-1:0], _tvalid, _tready, _tlast."""
+
+    name: str
+    width: int
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One module instance of the top."""
+
+    instance: str
+    module: str
+    comment: str
+    parameters: tuple[tuple[str, str], ...]
+    ports: tuple[tuple[str, str], ...]
+    """(port prefix, stream name) pairs, e.g. ("s_axis", "conv1_in")."""
+
+
+@dataclass
+class Netlist:
+    """Streams and stages in the order they are declared and instantiated."""
+
+    top: str
+    model: str
+    dma_width: int
+    streams: dict[str, Stream] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+    input_stream: str = ""
+    output_stream: str = ""
+
+    def stream(self, name: str, width: int) -> str:
+        """Declare a new stream and return its name; a name may be declared only once."""
+        if name in self.streams:
+            raise ValueError(f"stream {name!r} declared twice")
+        if width < 1:
+            raise ValueError(f"stream {name!r} has width {width}")
+        self.streams[name] = Stream(name, width)
+        return name
+
+    def add(self, instance: str, module: str, comment: str, parameters: dict[str, int | str], ports: list[tuple[str, str]]) -> None:
+        for _, stream in ports:
+            if stream not in self.streams:
+                raise ValueError(f"stage {instance!r} uses undeclared stream {stream!r}")
+        values = tuple((name, _literal(value)) for name, value in parameters.items())
+        self.stages.append(Stage(instance, module, comment, values, tuple(ports)))
+
+    @property
+    def modules(self) -> list[str]:
+        """Library modules the top instantiates, sorted."""
+        return sorted({stage.module for stage in self.stages})
+
+
+def _literal(value: int | str) -> str:
+    """A SystemVerilog parameter value: integers as decimals, strings quoted (file names only)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"parameter value {value!r} must be an int or a str")
+    if isinstance(value, str):
+        if '"' in value or "\\" in value or "\n" in value:
+            raise ValueError(f"string parameter {value!r} would not be a plain literal")
+        return f'"{value}"'
+    return str(value)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(share_dir("rtl"))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def render_top(netlist: Netlist) -> str:
+    """The SystemVerilog text of the top module."""
+    template = _environment().get_template(TOP_TEMPLATE)
+    return template.render(
+        top=netlist.top,
+        model=netlist.model,
+        dma_width=netlist.dma_width,
+        streams=list(netlist.streams.values()),
+        stages=netlist.stages,
+        input_stream=netlist.input_stream,
+        output_stream=netlist.output_stream,
+    )
