@@ -115,11 +115,14 @@ class ImportContext:
         """Let an ONNX value stand for an existing IR tensor (Identity, Dropout, no-op Reshape)."""
         self.activations[onnx_name] = ir_name
 
-    def emit(self, node: onnx.NodeProto, cls: type[LayerT], inputs: list[str], **fields: Any) -> LayerT:
-        """Append a layer of type `cls` computing the node's first output, shape inferred."""
+    def emit(
+        self, node: onnx.NodeProto, cls: type[LayerT], inputs: list[str], output: str | None = None, **fields: Any
+    ) -> LayerT:
+        """Append a layer of type `cls` computing the node's first output (or the ONNX-side
+        name `output`, for a node that becomes several layers), shape inferred."""
         layer = cls(name=self.new_name(node.name or node.op_type), inputs=inputs, output="", **fields)
         shape = infer_shape(layer, [self.shape(name) for name in inputs])
-        layer.output = self.add_input(node.output[0], shape)
+        layer.output = self.add_input(output or node.output[0], shape)
         self.layers.append(layer)
         return layer
 

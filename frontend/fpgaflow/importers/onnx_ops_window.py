@@ -1,5 +1,5 @@
 """ONNX handlers for window operations without weights: MaxPool, AveragePool,
-GlobalAveragePool, and the explicit zero Pad that a pass later folds into the next window."""
+GlobalAveragePool (and a spatial ReduceMean), and the explicit zero Pad that a pass later folds into the next window."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import onnx
 from fpgaflow.errors import UserError
 from fpgaflow.importers.onnx_context import ImportContext, node_label
 from fpgaflow.importers.onnx_geometry import kernel_of, window_geometry
-from fpgaflow.ir.layers import AvgPool, GlobalAvgPool, MaxPool, Pad
+from fpgaflow.ir.layers import AvgPool, Flatten, GlobalAvgPool, MaxPool, Pad
 
 
 def _feature_map(node: onnx.NodeProto, ctx: ImportContext) -> str:
@@ -44,6 +44,20 @@ def handle_global_average_pool(node: onnx.NodeProto, attrs: dict[str, Any], ctx:
     ctx.emit(node, GlobalAvgPool, [_feature_map(node, ctx)])
 
 
+def handle_reduce_mean(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """A mean over height and width (torch.export's adaptive_avg_pool2d(1)) is a global average pool;
+    without keepdims the (C, 1, 1) result is flattened to (C,)."""
+    x = _feature_map(node, ctx)
+    axes = ctx.const(node, 1).reshape(-1) if ctx.has_input(node, 1) else np.asarray(attrs.get("axes", []))
+    if sorted(int(a) % 4 for a in axes) != [2, 3]:
+        raise UserError(f"{node_label(node)}: ReduceMean is only supported over height and width (axes 2, 3)")
+    if attrs.get("keepdims", 1):
+        ctx.emit(node, GlobalAvgPool, [x])
+    else:
+        pooled = ctx.emit(node, GlobalAvgPool, [x], output=f"{node.output[0]}_pooled")
+        ctx.emit(node, Flatten, [pooled.output])
+
+
 def _pad_settings(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> tuple[list[int], list[int], float]:
     """(pads, axes, value) of a Pad: attributes before opset 11, constant inputs after."""
     if ctx.opset < 11:
@@ -74,4 +88,5 @@ HANDLERS = {
     "AveragePool": handle_average_pool,
     "GlobalAveragePool": handle_global_average_pool,
     "Pad": handle_pad,
+    "ReduceMean": handle_reduce_mean,
 }

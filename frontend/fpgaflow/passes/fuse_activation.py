@@ -1,0 +1,31 @@
+"""Fuse stand-alone ReLU/ReLU6 layers into the Conv2d, Dense, ScaleShift or Add before them.
+
+The engines apply the activation while requantizing, at no cost, so a Relu layer whose
+input comes from such a layer (with no activation yet, and no other reader) becomes that
+layer's `activation` attribute. A Relu that cannot be fused stays a Relu layer.
+"""
+
+from __future__ import annotations
+
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import Activation, Add, Conv2d, Dense, Relu, ScaleShift
+from fpgaflow.passes.base import GraphPass
+from fpgaflow.passes.graph_edit import absorb_next, sole_consumer
+
+FUSABLE = (Conv2d, Dense, ScaleShift, Add)
+
+
+class FuseActivation(GraphPass):
+    name = "fuse_activation"
+    requires = ("fold_batchnorm",)
+
+    def run(self, graph: Graph) -> None:
+        for relu in [layer for layer in graph.layers if isinstance(layer, Relu)]:
+            producer = graph.producer(relu.inputs[0])
+            if (
+                isinstance(producer, FUSABLE)
+                and producer.activation == Activation.NONE
+                and sole_consumer(graph, producer.output) is relu
+            ):
+                producer.activation = relu.activation
+                absorb_next(graph, producer, relu)
