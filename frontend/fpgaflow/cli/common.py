@@ -21,8 +21,8 @@ def load_array(path: Path, what: str) -> np.ndarray:
         raise UserError(f"{what} file {path} does not exist")
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise UserError(f"{what} file {path} is not a readable .npy/.npz file ({error})") from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
+        raise UserError(f"{what} file {path} is not a numpy array file (.npy, or .npz with an array x)") from None
     if isinstance(data, np.ndarray):
         return data
     with data:

@@ -17,7 +17,7 @@ from importlib import import_module
 from fpgaflow import __version__
 from fpgaflow.errors import UserError
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("inspect_cmd", "run_cmd")
 """Sub-command modules of fpgaflow.cli, in the order `fpgaflow --help` lists them."""
 
 
@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"fpgaflow: error: {error}", file=sys.stderr)
         return UserError.exit_code
+    except BrokenPipeError:
+        # The reader went away (`fpgaflow inspect ... | head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("fpgaflow: interrupted", file=sys.stderr)
         return 130
