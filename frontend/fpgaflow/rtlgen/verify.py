@@ -1,0 +1,173 @@
+"""Verify a generated top in Verilator against the bit-accurate reference, frame by frame.
+
+The DMA words of every input frame go through sim/tb_network.py; the output words come
+back, are unpacked with the same packing (fpgaflow.rtlgen.dma) and compared with
+run_fixed's output codes as integers. The bench also records each layer's output stream,
+so a mismatch names the first layer, frame, position and channel where the hardware and
+the reference part, and it counts each layer's busy cycles at full rate, the measured
+cycles per frame the report puts beside the cycle model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fpgaflow.errors import UserError
+from fpgaflow.fixed import FixedType
+from fpgaflow.hw.simulate import run_cocotb
+from fpgaflow.hw.streams import pack_beat
+from fpgaflow.ir.graph import Graph
+from fpgaflow.reference.fixed_exec import run_fixed
+from fpgaflow.rtlgen.dma import pack_frame, unpack_frame
+
+BENCH = "tb_network"
+
+
+@dataclass(frozen=True)
+class Tap:
+    """The streams into and out of one layer's stage inside the top."""
+
+    layer: str
+    tensor: str
+    stream_in: str
+    stream_out: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"layer": self.layer, "tensor": self.tensor, "in": self.stream_in, "out": self.stream_out}
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of one verification run."""
+
+    frames: int
+    mismatches: int
+    rtl_codes: np.ndarray
+    expected_codes: np.ndarray
+    cycles_per_frame: dict[str, float]
+    frame_interval: float
+    simulated_cycles: int
+    wall_seconds: float
+    first_mismatch: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def report(self) -> dict[str, Any]:
+        """The `verify` object of report.json."""
+        return {
+            "frames": self.frames,
+            "mismatches": self.mismatches,
+            "first_mismatch": self.first_mismatch,
+            "cycles_per_frame": self.cycles_per_frame,
+            "frame_interval_measured": self.frame_interval,
+        }
+
+
+def _format(graph: Graph, tensor: str) -> FixedType:
+    ftype = graph.tensors[tensor].ftype
+    if ftype is None:
+        raise ValueError(f"tensor {tensor!r} has no format")
+    return ftype
+
+
+def expected_layer_beats(codes: np.ndarray, ftype: FixedType) -> list[int]:
+    """A layer's output tensor (N, *shape) as the pixel beats its stream carries, frame after frame."""
+    beats = []
+    for frame in codes:
+        pixels = frame[None, :] if frame.ndim == 1 else frame.reshape(frame.shape[0], -1).T
+        beats.extend(pack_beat(pixel, ftype.width) for pixel in pixels)
+    return beats
+
+
+def locate_first_difference(graph: Graph, taps: list[Tap], recorded: dict[str, list[str]], reference: dict[str, np.ndarray]) -> str:
+    """Name the first layer (in execution order) whose output stream differs from the reference."""
+    for tap in taps:
+        ftype = _format(graph, tap.tensor)
+        want = expected_layer_beats(reference[tap.tensor], ftype)
+        got = [int(word, 16) for word in recorded.get(tap.layer, [])]
+        shape = graph.tensors[tap.tensor].shape
+        per_frame = 1 if len(shape) == 1 else int(np.prod(shape[1:]))
+        width = shape[1:] if len(shape) == 3 else (1, 1)
+        for index, (g, w) in enumerate(zip(got, want)):
+            if g != w:
+                frame, position = divmod(index, per_frame)
+                row, col = divmod(position, width[1])
+                channels = shape[0]
+                mask = (1 << ftype.width) - 1
+                channel = next(c for c in range(channels) if ((g ^ w) >> (c * ftype.width)) & mask)
+                return (
+                    f"layer {tap.layer}: frame {frame}, position (row {row}, col {col}), channel {channel}: "
+                    f"rtl code bits {(g >> (channel * ftype.width)) & mask:#x}, reference {(w >> (channel * ftype.width)) & mask:#x}"
+                )
+        if len(got) < len(want):
+            return f"layer {tap.layer}: produced {len(got)} of {len(want)} beats"
+    return "the layers' streams match the reference; the output width conversion differs"
+
+
+def run_verification(
+    graph: Graph,
+    top: str,
+    sources: list[Path],
+    taps: list[Tap],
+    dma_width: int,
+    input_codes: np.ndarray,
+    work_dir: Path,
+    seed: int = 1,
+) -> VerifyResult:
+    """Simulate the top on input_codes (N, *input shape) and compare with run_fixed, bit for bit."""
+    if input_codes.shape[0] < 1:
+        raise UserError("--verify needs at least one frame")
+    in_tensor, out_tensor = graph.inputs[0], graph.hardware_outputs[0]
+    in_type, out_type = _format(graph, in_tensor), _format(graph, out_tensor)
+    reference = run_fixed(graph, input_codes)
+    expected = reference[out_tensor]
+    case = {
+        "frames_in": [[format(w, "x") for w in pack_frame(frame, in_type.width, dma_width)] for frame in input_codes],
+        "taps": [tap.to_dict() for tap in taps],
+        "seed": seed,
+        "src_pause": 0.3,
+        "sink_pause": 0.3,
+    }
+    case_dir = work_dir / "run"
+    case_dir.mkdir(parents=True, exist_ok=True)
+    (case_dir / "case.json").write_text(json.dumps(case, sort_keys=True))
+    started = time.perf_counter()
+    result = run_cocotb(top, sources, BENCH, {}, work_dir / "sim_build", case_dir)
+    wall = time.perf_counter() - started
+    if result.tests != 2:
+        raise RuntimeError(f"the network bench ran {result.tests} of 2 tests; see {case_dir / 'sim.log'}")
+    run = json.loads((case_dir / "run.json").read_text()) if (case_dir / "run.json").exists() else {"outputs": [], "taps": {}}
+    timing = json.loads((case_dir / "timing.json").read_text()) if (case_dir / "timing.json").exists() else {"busy": {}, "last_word_cycles": []}
+    shape = graph.tensors[out_tensor].shape
+    rtl = np.zeros_like(expected)
+    bad = np.zeros(len(input_codes), dtype=bool)
+    for outputs in (timing.get("outputs", []), run["outputs"]):
+        bad[len(outputs):] = True
+        for index, words in enumerate(outputs):
+            try:
+                rtl[index] = unpack_frame([int(w, 16) for w in words], shape, out_type.width, out_type.signed, dma_width)
+            except ValueError:
+                bad[index] = True
+                continue
+            bad[index] |= not np.array_equal(rtl[index], expected[index])
+    mismatches = int(bad.sum())
+    first = locate_first_difference(graph, taps, run["taps"], reference) if mismatches or result.failed else ""
+    frames = len(input_codes)
+    last = timing["last_word_cycles"]
+    interval = (last[-1] - last[0]) / (len(last) - 1) if len(last) > 1 else float(last[0] if last else 0)
+    return VerifyResult(
+        frames=frames,
+        mismatches=mismatches,
+        rtl_codes=rtl,
+        expected_codes=expected,
+        cycles_per_frame={layer: busy / frames for layer, busy in sorted(timing["busy"].items())},
+        frame_interval=interval,
+        simulated_cycles=int(last[-1]) if last else 0,
+        wall_seconds=wall,
+        first_mismatch=first,
+    )
