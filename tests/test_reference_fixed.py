@@ -12,7 +12,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir import Activation, Add, AvgPool, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, MaxPool, Softmax, Weight
 from fpgaflow.quant import quantize
-from fpgaflow.reference.fixed_exec import float_gemm_is_exact, quantize_input, run_fixed
+from fpgaflow.reference.fixed_exec import exact_float_type, quantize_input, run_fixed
 from fpgaflow.reference.float_exec import run_float
 from fpgaflow.reference.kernels import conv2d
 from fpgaflow.reference.trace import dump_trace
@@ -88,13 +88,14 @@ def test_float_gemm_exact_at_the_2_53_limit() -> None:
     in_type = FixedType(True, 27, 0)
     weight = np.full((2, 2, 1, 1), (1 << 26) - 1, dtype=np.int64)
     weight[1, 1] = -(1 << 26) + 1
-    assert float_gemm_is_exact(weight, in_type)
+    assert exact_float_type(weight, in_type) is np.float64
     x = np.full((1, 2, 2, 2), in_type.min_code, dtype=np.int64)
     x[0, 1, 0, 0] = in_type.max_code
     exact = conv2d(x, weight, (1, 1), (0, 0, 0, 0), (1, 1), 1)
     fast = conv2d(x.astype(np.float64), weight.astype(np.float64), (1, 1), (0, 0, 0, 0), (1, 1), 1).astype(np.int64)
     assert np.array_equal(fast, exact)
-    assert not float_gemm_is_exact(weight * 2, in_type)
+    assert exact_float_type(weight * 2, in_type) is None
+    assert exact_float_type(np.full((1, 4), 1 << 14), FixedType(False, 8, 0)) is np.float32  # 4 * 2^14 * 255 < 2^24
 
 
 def test_wide_layers_fall_back_to_int64() -> None:
@@ -104,7 +105,7 @@ def test_wide_layers_fall_back_to_int64() -> None:
     graph = single(Dense(name="d", inputs=["x"], output="y", weight=Weight(values=w)), (6,), (3,))
     q = quantize(graph, rng.normal(size=(4, 6)), bits=28)
     layer = q.layer("d")
-    assert not float_gemm_is_exact(layer.weight.codes, q.tensors["x"].ftype)
+    assert exact_float_type(layer.weight.codes, q.tensors["x"].ftype) is None
     fmt = q.tensors["x"].ftype
     codes = np.array([[fmt.max_code, fmt.min_code, fmt.max_code, 3, -7, fmt.min_code]], dtype=np.int64)
     acc = [sum(int(a) * int(b) for a, b in zip(codes[0], row)) for row in layer.weight.codes]

@@ -2,13 +2,14 @@
 
 Every step follows docs/fixed-point.md with int64 numpy arithmetic and the helpers of
 fpgaflow.fixed. One deliberate exception, for speed: the dot products of Conv2d and
-Dense run as a float64 matrix product when it is provably exact. Every operand is an
+Dense run as a float64 (or float32) matrix product when it is provably exact. Every operand is an
 integer code, so every product and every partial sum is an integer; its magnitude is at
 most the layer's L1 bound max_o sum_k |w[o, k]| * max|x code|. float64 represents every
 integer of magnitude <= 2^53 exactly, and the sum (or the fused multiply-add) of two
 such integers whose exact result is also <= 2^53 in magnitude is computed exactly, in
 whatever order BLAS adds them. So when the L1 bound is <= 2^53 the float64 result,
-converted back to int64, is the exact integer dot product. The accumulator format is
+converted back to int64, is the exact integer dot product; by the same argument with
+24 mantissa bits, float32 is exact when the bound is <= 2^24 (early layers, few taps). The accumulator format is
 chosen from the same bound, so any accumulator of 53 bits or fewer qualifies. Otherwise
 the same kernels run on int64 arrays.
 """
@@ -42,8 +43,8 @@ from fpgaflow.ir.layers import (
 from fpgaflow.reference.float_exec import check_batch
 from fpgaflow.reference.kernels import avg_pool_counts, channel_vector, conv2d, pad_spatial, sliding_windows
 
-EXACT_FLOAT_LIMIT = 1 << 53
-"""Integers up to this magnitude, and sums of them that stay up to it, are exact in float64."""
+EXACT_FLOAT_LIMITS = ((np.float32, 1 << 24), (np.float64, 1 << 53))
+"""Integers up to 2^(mantissa bits + 1), and sums of them that stay that small, are exact in each float type."""
 
 
 def activate(codes: np.ndarray, activation: Activation, out: FixedType) -> np.ndarray:
@@ -67,11 +68,14 @@ def _codes(weight: Weight) -> np.ndarray:
     return np.asarray(weight.codes, dtype=np.int64)
 
 
-def float_gemm_is_exact(weight_codes: np.ndarray, input_type: FixedType) -> bool:
-    """True when the layer's L1 bound (see the module docstring) is at most 2^53."""
+def exact_float_type(weight_codes: np.ndarray, input_type: FixedType) -> type[np.floating] | None:
+    """The narrowest float type whose matrix product is exact for this layer (module docstring), or None."""
     rows = np.abs(weight_codes.reshape(weight_codes.shape[0], -1)).sum(axis=1)
-    largest_input = max(-input_type.min_code, input_type.max_code)
-    return int(rows.max(initial=0)) * largest_input <= EXACT_FLOAT_LIMIT
+    bound = int(rows.max(initial=0)) * max(-input_type.min_code, input_type.max_code)
+    for dtype, limit in EXACT_FLOAT_LIMITS:
+        if bound <= limit:
+            return dtype
+    return None
 
 
 def avg_pool_count(layer: AvgPool, shape_hw: tuple[int, ...]) -> int:
@@ -135,10 +139,11 @@ class FixedExecutor:
 
     def _dot(self, weight: Weight, input_type: FixedType, product: Callable[[np.ndarray, np.ndarray], np.ndarray],
              x: np.ndarray) -> np.ndarray:
-        """An integer dot product `product(x, w)`, in float64 when that is exact, else in int64."""
+        """An integer dot product `product(x, w)`, in float32 or float64 when that is exact, else in int64."""
         w = _codes(weight)
-        if self.exact_float and float_gemm_is_exact(w, input_type):
-            return product(x.astype(np.float64), w.astype(np.float64)).astype(np.int64)
+        dtype = exact_float_type(w, input_type) if self.exact_float else None
+        if dtype is not None:
+            return product(x.astype(dtype), w.astype(dtype)).astype(np.int64)
         return product(x, w)
 
     def _bias(self, acc: np.ndarray, bias: Weight | None) -> np.ndarray:

@@ -108,11 +108,12 @@ def conv2d(
     group_out = out_channels // groups
     windows = sliding_windows(x, (kh, kw), stride, padding, dilation)
     out_h, out_w = windows.shape[2:4]
+    # Rows (channel, ky, kx), columns (n, y, x): the copy reads the padded input along its
+    # rows, which is several times faster than building position-major rows.
     cols = windows.reshape(batch, groups, group_in, out_h, out_w, kh, kw)
-    cols = cols.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, batch * out_h * out_w, group_in * kh * kw)
-    kernels = weight.reshape(groups, group_out, group_in * kh * kw).transpose(0, 2, 1)
-    out = np.matmul(cols, kernels)
-    out = out.reshape(groups, batch, out_h, out_w, group_out).transpose(1, 0, 4, 2, 3)
+    cols = cols.transpose(1, 2, 5, 6, 0, 3, 4).reshape(groups, group_in * kh * kw, batch * out_h * out_w)
+    kernels = weight.reshape(groups, group_out, group_in * kh * kw)
+    out = np.matmul(kernels, cols).reshape(groups, group_out, batch, out_h, out_w).transpose(2, 0, 1, 3, 4)
     return out.reshape(batch, out_channels, out_h, out_w)
 
 
