@@ -9,9 +9,8 @@ integer of magnitude <= 2^53 exactly, and the sum (or the fused multiply-add) of
 such integers whose exact result is also <= 2^53 in magnitude is computed exactly, in
 whatever order BLAS adds them. So when the L1 bound is <= 2^53 the float64 result,
 converted back to int64, is the exact integer dot product; by the same argument with
-24 mantissa bits, float32 is exact when the bound is <= 2^24 (early layers, few taps). The accumulator format is
-chosen from the same bound, so any accumulator of 53 bits or fewer qualifies. Otherwise
-the same kernels run on int64 arrays.
+24 mantissa bits, float32 is exact when the bound is <= 2^24 (early layers, few taps). The bound is computed per layer
+from its codes; otherwise the same kernels run on int64 arrays.
 """
 
 from __future__ import annotations
