@@ -158,6 +158,10 @@ def test_unsupported_configurations() -> None:
     reshape = OnnxBuilder("reshape", 13)
     out = reshape.node("Reshape", ["input", reshape.constant("shape", np.array([0, 4, 8], np.int64))], "reshape")
     assert_one_line_error(lambda: import_onnx(reshape.model(["N", 2, 4, 4], out)), "Reshape")
+    dropout = OnnxBuilder("dropout", 13)
+    ratio, training = dropout.constant("ratio", np.array(0.5, np.float32)), dropout.constant("train", np.array(True))
+    out = dropout.node("Dropout", ["input", ratio, training], "dropout")
+    assert_one_line_error(lambda: import_onnx(dropout.model(["N", 4], out)), "training mode")
     concat = OnnxBuilder("concat", 13)
     out = concat.node("Concat", ["input", "input"], "concat", axis=2)
     assert_one_line_error(lambda: import_onnx(concat.model(["N", 2, 4, 4], out)), "channel axis")
@@ -198,3 +202,36 @@ def test_graph_outputs_keep_batch_free_shapes() -> None:
     model = digits_cnn(13)
     graph = import_onnx(model)
     assert graph.tensors[graph.outputs[0]].shape == (10,)
+
+
+def exporter_idioms(opset: int) -> onnx.ModelProto:
+    """Ops exporters emit around the layers: Identity, Dropout, a Shape/Gather/Concat chain
+    feeding Reshape, Constant, SAME_UPPER padding, dilated MaxPool, ReduceMean, Sum,
+    Gemm with alpha/beta and an untransposed B."""
+    b = OnnxBuilder("idioms", opset, seed=9)
+    x = b.node("Identity", ["input"], "identity")
+    x = b.node("Dropout", [x, b.constant("ratio", np.array(0.5, np.float32))], "dropout")
+    x = b.conv(x, "conv_same", 2, 4, auto_pad="SAME_UPPER", strides=[2, 2])
+    x = b.node("MaxPool", [x], "dilated_pool", kernel_shape=[2, 2], dilations=[2, 2], pads=[1, 1, 1, 1])
+    x = b.node("Sum", [x, b.node("Relu", [x], "relu"), x], "sum")
+    x = b.node("ReduceMean", [x, b.constant("axes", np.array([2, 3], np.int64))], "mean", keepdims=1)
+    batch = b.node("Gather", [b.node("Shape", [x], "shape"), b.constant("zero", np.array(0, np.int64))], "gather")
+    minus_one = b.node("Constant", [], "minus_one", value=numpy_helper.from_array(np.array([-1], np.int64)))
+    target = b.node("Concat", [b.node("Unsqueeze", [batch, b.constant("ax0", np.array([0], np.int64))], "unsq"),
+                               minus_one], "target", axis=0)
+    x = b.node("Reshape", [x, target], "reshape")
+    w = b.constant("fc.weight", np.random.default_rng(3).normal(0, 0.2, (4, 3)).astype(np.float32))
+    c = b.constant("fc.bias", np.array([0.5, -0.25, 0.1], np.float32))
+    return b.model(["N", 2, 9, 9], b.node("Gemm", [x, w, c], "fc", alpha=0.5, beta=2.0))
+
+
+def test_exporter_idioms_import_and_match_onnxruntime() -> None:
+    model = exporter_idioms(18)
+    graph = import_flow().run(import_onnx(model))
+    assert "Reshape" not in ops_of(graph) and ops_of(graph)[-3:] == ["GlobalAvgPool", "Flatten", "Dense"]
+    x = random_input(model)
+    np.testing.assert_allclose(run_float(graph, x)[graph.outputs[0]], onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
+
+
+def ops_of(graph) -> list[str]:
+    return [layer.OP for layer in graph.layers]

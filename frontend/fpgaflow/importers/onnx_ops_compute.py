@@ -49,7 +49,10 @@ def handle_gemm(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext)
     weight = ctx.weight(node, 1, float(attrs.get("alpha", 1.0)) * matrix)
     bias = None
     if ctx.has_input(node, 2):
-        c = np.broadcast_to(ctx.const(node, 2), (1, matrix.shape[0])).reshape(-1)
+        c = ctx.const(node, 2)
+        if c.size not in (1, matrix.shape[0]):
+            raise UserError(f"{node_label(node)}: Gemm bias C of shape {c.shape} is not one value per output")
+        c = np.broadcast_to(c.reshape(-1), (matrix.shape[0],))
         bias = ctx.weight(node, 2, float(attrs.get("beta", 1.0)) * c)
     ctx.emit(node, Dense, [x], weight=weight, bias=bias)
 

@@ -67,6 +67,13 @@ def handle_identity(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportCont
     ctx.alias(node.output[0], ctx.activation(node))
 
 
+def handle_dropout(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """Dropout is the identity at inference; a constant training_mode=True is refused."""
+    if ctx.has_input(node, 2) and bool(ctx.const(node, 2)):
+        raise UserError(f"{node_label(node)}: Dropout in training mode is not supported; export the model in eval mode")
+    handle_identity(node, attrs, ctx)
+
+
 def handle_shape(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     """The shape of a feature map is static apart from the batch, which counts as ctx.batch."""
     full = np.array([ctx.batch, *ctx.shape(ctx.activation(node))], dtype=np.int64)
@@ -91,6 +98,6 @@ HANDLERS = {
     "Flatten": handle_flatten,
     "Reshape": handle_reshape,
     "Identity": handle_identity,
-    "Dropout": handle_identity,
+    "Dropout": handle_dropout,
     "Shape": handle_shape,
 }
