@@ -218,7 +218,16 @@ def _pattern_library(flat: np.ndarray, kernel_mask: np.ndarray) -> tuple[np.ndar
     pattern_ids = np.full(kernel_mask.shape, -1, dtype=np.int64)
     if not len(nonzero):
         return np.zeros((0, flat.shape[2]), dtype=bool), pattern_ids
-    unique, inverse, counts = np.unique(nonzero, axis=0, return_inverse=True, return_counts=True)
+    if nonzero.shape[1] <= 62:
+        # One integer per mask, element 0 most significant: sorting the integers is the same
+        # lexicographic order as sorting the rows, and much faster on large layers.
+        weights = np.left_shift(np.int64(1), np.arange(nonzero.shape[1] - 1, -1, -1, dtype=np.int64))
+        keys, first, inverse, counts = np.unique(
+            nonzero.astype(np.int64) @ weights, return_index=True, return_inverse=True, return_counts=True
+        )
+        unique = nonzero[first]
+    else:
+        unique, inverse, counts = np.unique(nonzero, axis=0, return_inverse=True, return_counts=True)
     order = np.argsort(-counts, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -246,11 +255,20 @@ def _channel_strides(
     per_pattern = np.array([_pattern_stride(p) for p in patterns], dtype=np.int64).reshape(-1, 2)
     stride = np.zeros(channels, dtype=np.int64)
     offset = np.zeros(channels, dtype=np.int64)
-    for channel in range(channels):
-        ids = pattern_ids[(channel_of == channel) & (pattern_ids >= 0)]
-        if not len(ids):
-            continue
-        pairs = np.unique(per_pattern[ids], axis=0)
-        if len(pairs) == 1 and pairs[0, 0] > 0:
-            stride[channel], offset[channel] = pairs[0]
+    used = pattern_ids >= 0
+    if not used.any():
+        return stride, offset
+    # A channel is strided when every nonzero kernel reading it has the same (s, t) with s > 0:
+    # encode (s, t) as one key per kernel and compare each channel's smallest and largest key.
+    key = per_pattern[:, 0] * (patterns.shape[1] + 1) + per_pattern[:, 1]
+    kernel_key, kernel_channel = key[pattern_ids[used]], channel_of[used]
+    lowest = np.full(channels, np.iinfo(np.int64).max)
+    highest = np.full(channels, -1)
+    np.minimum.at(lowest, kernel_channel, kernel_key)
+    np.maximum.at(highest, kernel_channel, kernel_key)
+    shared = (lowest == highest) & (highest > 0)
+    first_pattern = np.zeros(channels, dtype=np.int64)
+    first_pattern[kernel_channel[::-1]] = pattern_ids[used][::-1]
+    stride[shared] = per_pattern[first_pattern[shared], 0]
+    offset[shared] = per_pattern[first_pattern[shared], 1]
     return stride, offset
