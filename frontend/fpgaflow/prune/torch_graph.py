@@ -1,0 +1,226 @@
+"""IR graph -> trainable torch module, so an imported ONNX model can be fine-tuned while pruning.
+
+Pruning needs gradients, and the IR is plain numpy; rather than a second importer from
+ONNX to torch, the IR (already the single source of truth) is turned into ordinary
+torch layers (nn.Conv2d, nn.Linear, nn.BatchNorm2d ...). Ordinary layers matter:
+Torch-Pruning's dependency graph recognises them, and torch.onnx.export writes them
+back as the ONNX ops the importer reads. Parameters are named `layers.<layer>.<field>`
+after the IR layer, which is also the key format of a `.pt` state dict (docs/pruning.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from fpgaflow.errors import UserError
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import (
+    Activation,
+    Add,
+    AvgPool,
+    BatchNorm,
+    Concat,
+    Conv2d,
+    Dense,
+    Flatten,
+    GlobalAvgPool,
+    Layer,
+    MaxPool,
+    Pad,
+    Relu,
+    ScaleShift,
+    Softmax,
+)
+
+
+def _param(values: np.ndarray) -> nn.Parameter:
+    return nn.Parameter(torch.tensor(np.asarray(values), dtype=torch.float32))
+
+
+def _activation(activation: Activation) -> nn.Module:
+    if activation is Activation.RELU:
+        return nn.ReLU()
+    if activation is Activation.RELU6:
+        return nn.ReLU6()
+    return nn.Identity()
+
+
+def _symmetric(padding: tuple[int, int, int, int]) -> tuple[int, int] | None:
+    """(pad_h, pad_w) when top == bottom and left == right, else None."""
+    top, left, bottom, right = padding
+    return (top, left) if (top, left) == (bottom, right) else None
+
+
+def _zero_pad(padding: tuple[int, int, int, int]) -> nn.ZeroPad2d:
+    top, left, bottom, right = padding
+    return nn.ZeroPad2d((left, right, top, bottom))
+
+
+class ChannelAffine(nn.Module):
+    """y = scale * x + shift per channel: the IR's ScaleShift as a trainable module."""
+
+    def __init__(self, scale: np.ndarray, shift: np.ndarray) -> None:
+        super().__init__()
+        self.scale = _param(scale)
+        self.shift = _param(shift)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        return x * self.scale.view(shape) + self.shift.view(shape)
+
+
+class AsymmetricMaxPool(nn.Module):
+    """Max pool whose padding differs per side: pad with -inf first, as the IR defines it."""
+
+    def __init__(self, layer: MaxPool) -> None:
+        super().__init__()
+        top, left, bottom, right = layer.padding
+        self.pad = (left, right, top, bottom)
+        self.pool = nn.MaxPool2d(layer.kernel, layer.stride, 0, layer.dilation, ceil_mode=layer.ceil_mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(F.pad(x, self.pad, value=float("-inf")))
+
+
+def _conv(layer: Conv2d) -> nn.Module:
+    out_channels, group_in, kh, kw = layer.weight.values.shape
+    padding = _symmetric(layer.padding)
+    conv = nn.Conv2d(
+        group_in * layer.groups,
+        out_channels,
+        (kh, kw),
+        stride=layer.stride,
+        padding=padding or 0,
+        dilation=layer.dilation,
+        groups=layer.groups,
+        bias=layer.bias is not None,
+    )
+    conv.weight = _param(layer.weight.values)
+    if layer.bias is not None:
+        conv.bias = _param(layer.bias.values)
+    parts = ([] if padding is not None else [_zero_pad(layer.padding)]) + [conv, _activation(layer.activation)]
+    return nn.Sequential(*parts)
+
+
+def _dense(layer: Dense) -> nn.Module:
+    out_features, in_features = layer.weight.values.shape
+    linear = nn.Linear(in_features, out_features, bias=layer.bias is not None)
+    linear.weight = _param(layer.weight.values)
+    if layer.bias is not None:
+        linear.bias = _param(layer.bias.values)
+    return nn.Sequential(nn.Flatten(1), linear, _activation(layer.activation))
+
+
+def _batch_norm(layer: BatchNorm) -> nn.Module:
+    norm = nn.BatchNorm2d(len(layer.scale.values), eps=layer.epsilon)
+    norm.weight = _param(layer.scale.values)
+    norm.bias = _param(layer.bias.values)
+    norm.running_mean.copy_(torch.tensor(layer.mean.values, dtype=torch.float32))
+    norm.running_var.copy_(torch.tensor(layer.var.values, dtype=torch.float32))
+    return norm
+
+
+def _max_pool(layer: MaxPool) -> nn.Module:
+    padding = _symmetric(layer.padding)
+    if padding is None:
+        return AsymmetricMaxPool(layer)
+    return nn.MaxPool2d(layer.kernel, layer.stride, padding, layer.dilation, ceil_mode=layer.ceil_mode)
+
+
+def _avg_pool(layer: AvgPool) -> nn.Module:
+    padding = _symmetric(layer.padding)
+    if padding is None:
+        raise UserError(f"average pool {layer.name!r} pads unevenly {layer.padding}; pruning supports symmetric padding only")
+    return nn.AvgPool2d(layer.kernel, layer.stride, padding, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad)
+
+
+def layer_module(layer: Layer) -> nn.Module | None:
+    """The torch module of one IR layer; None for the multi-input ops done in forward (Add, Concat)."""
+    if isinstance(layer, Conv2d):
+        return _conv(layer)
+    if isinstance(layer, Dense):
+        return _dense(layer)
+    if isinstance(layer, BatchNorm):
+        return _batch_norm(layer)
+    if isinstance(layer, ScaleShift):
+        return nn.Sequential(ChannelAffine(layer.scale.values, layer.shift.values), _activation(layer.activation))
+    if isinstance(layer, MaxPool):
+        return _max_pool(layer)
+    if isinstance(layer, AvgPool):
+        return _avg_pool(layer)
+    if isinstance(layer, GlobalAvgPool):
+        return nn.AdaptiveAvgPool2d(1)
+    if isinstance(layer, Flatten):
+        return nn.Flatten(1)
+    if isinstance(layer, Softmax):
+        return nn.Softmax(dim=-1)
+    if isinstance(layer, Relu):
+        return _activation(layer.activation)
+    if isinstance(layer, Pad):
+        return _zero_pad(layer.padding)
+    if isinstance(layer, Add):
+        return _activation(layer.activation)
+    if isinstance(layer, Concat):
+        return None
+    raise UserError(f"layer {layer.name!r} of type {layer.OP} cannot be converted to PyTorch for pruning")
+
+
+class GraphModule(nn.Module):
+    """Runs the IR's layers in order on named tensors; one input, one output (logits)."""
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__()
+        if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+            raise UserError(f"graph {graph.name!r} has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; pruning needs one of each")
+        self.input_name = graph.inputs[0]
+        self.output_name = graph.outputs[0]
+        self.input_shape = tuple(graph.tensors[self.input_name].shape)
+        self.steps = [(layer.name, layer.OP, list(layer.inputs), layer.output) for layer in graph.layers]
+        self.layers = nn.ModuleDict()
+        for layer in graph.layers:
+            module = layer_module(layer)
+            if module is not None:
+                self.layers[layer.name] = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tensors = {self.input_name: x}
+        for name, op, inputs, output in self.steps:
+            values = [tensors[t] for t in inputs]
+            if op == "Add":
+                total = values[0]
+                for value in values[1:]:
+                    total = total + value
+                tensors[output] = self.layers[name](total)
+            elif op == "Concat":
+                tensors[output] = torch.cat(values, dim=1)
+            else:
+                tensors[output] = self.layers[name](values[0])
+        return tensors[self.output_name]
+
+
+def graph_to_torch(graph: Graph) -> GraphModule:
+    """A float32 torch module computing the same function as the IR graph (eval mode)."""
+    return GraphModule(graph).eval()
+
+
+def export_onnx(model: nn.Module, example: torch.Tensor, path: str, input_name: str = "input", output_name: str = "output") -> None:
+    """Write the model as ONNX (opset 13, dynamic batch); pruned zeros stay zeros in the initializers.
+
+    Exported in eval mode with constant folding, so a BatchNorm after a conv is folded
+    into its weights; a zero filter whose BatchNorm scale and shift are zero stays zero.
+    """
+    model.eval()
+    torch.onnx.export(
+        model,
+        (example,),
+        path,
+        input_names=[input_name],
+        output_names=[output_name],
+        dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
+        opset_version=13,
+        do_constant_folding=True,
+        dynamo=False,
+    )
