@@ -64,6 +64,19 @@ class PruningMethod(ABC):
         self.masks.apply()
         self.finalized = True
 
+    @torch.no_grad()
+    def evaluate_with(self, masks: MaskSet) -> tuple[float, float]:
+        """Validation (loss, error rate) with `masks` applied for a moment; the weights come back unchanged."""
+        if self.evaluate is None:
+            raise ValueError(f"method {self.name!r} needs an evaluate function (validation data)")
+        saved = {name: param.detach().clone() for name, param in masks.params.items() if name in masks.masks}
+        masks.apply()
+        try:
+            return self.evaluate(self.model)
+        finally:
+            for name, values in saved.items():
+                masks.params[name].copy_(values)
+
     @cached_property
     def channels(self) -> list[ChannelUnit]:
         """Every prunable coupled channel of the model (traced once)."""

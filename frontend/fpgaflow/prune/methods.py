@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fpgaflow.errors import UserError
 from fpgaflow.prune.base import PruningMethod
+from fpgaflow.prune.kep import KernelElementPruning
 from fpgaflow.prune.l1_filter import L1FilterPruning
 from fpgaflow.prune.magnitude import MagnitudePruning
+from fpgaflow.prune.structured import AnwarStructured
 
-METHODS: dict[str, type[PruningMethod]] = {cls.name: cls for cls in (MagnitudePruning, L1FilterPruning)}
+METHODS: dict[str, type[PruningMethod]] = {cls.name: cls for cls in (MagnitudePruning, L1FilterPruning, KernelElementPruning, AnwarStructured)}
 
 
 def method_class(name: str) -> type[PruningMethod]:

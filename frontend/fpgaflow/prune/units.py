@@ -59,20 +59,42 @@ def strided_keep(kernel_size: int, stride: int, offset: int) -> np.ndarray:
     return np.arange(kernel_size) % stride == offset
 
 
-def stride_levels(kernel_size: int) -> list[int]:
-    """Strides from mild to extreme for a kernel of this many elements (2, 3, ... and a single element)."""
-    return sorted({s for s in (2, 3, 4, 5, kernel_size) if 2 <= s <= kernel_size})
+def stride_chain(energy: np.ndarray, rng: np.random.Generator | None = None) -> list[np.ndarray]:
+    """Nested keep sets of one input channel, each the previous one intersected with a strided set.
+
+    The intersection of {j % a == b} and {j % c == d} is again such a set (stride
+    lcm(a, c)), so every level is strided and removing the levels one after another
+    never empties a channel. Each step removes as few positions as possible; among
+    equal steps the one keeping most weight energy wins, or with `rng` one is drawn
+    with probability proportional to the energy it keeps (a particle's perturbation).
+    """
+    size = len(energy)
+    keep = np.ones(size, dtype=bool)
+    chain = []
+    while keep.sum() > 1:
+        options = []
+        for stride in range(2, size + 1):
+            for offset in range(stride):
+                new = keep & strided_keep(size, stride, offset)
+                if 0 < new.sum() < keep.sum():
+                    options.append(new)
+        largest = max(int(o.sum()) for o in options)
+        options = [o for o in options if o.sum() == largest]
+        kept = np.array([energy[o].sum() for o in options]) + 1e-12
+        keep = options[int(np.argmax(kept)) if rng is None else int(rng.choice(len(options), p=kept / kept.sum()))]
+        chain.append(keep)
+    return chain
 
 
 def strided_units(
     model: nn.Module, sites: list[ConvSite], rng: np.random.Generator | None = None
 ) -> tuple[list[Unit], list[str], np.ndarray]:
-    """Per conv, input channel and stride level, the unit that keeps only j % s == t of every kernel reading it.
+    """Per conv, input channel and level of its stride chain, the unit removing that level's positions.
 
-    The offset t keeps the most weight energy, or with `rng` is drawn with probability
-    proportional to that energy (a particle's perturbation). The score is the energy the
-    unit removes. Every kernel reading one channel gets the same stride and offset, so
-    im2col rows of the zeroed positions disappear for that channel (Anwar et al.).
+    Every kernel reading one channel gets the same positions removed, so each channel's
+    kernels share one stride and offset and im2col rows of the removed positions
+    disappear (Anwar et al.). A level's score is the energy removed up to and including
+    it, so deeper levels rank after shallower ones.
     """
     units, layers, scores = [], [], []
     for site in sites:
@@ -80,12 +102,11 @@ def strided_units(
         out_count, group_in, kh, kw = weight.shape
         energy = (weight**2).reshape(out_count, group_in, kh * kw).sum(axis=0)
         for in_channel in range(group_in):
-            for stride in stride_levels(kh * kw):
-                kept = np.array([energy[in_channel][strided_keep(kh * kw, stride, t)].sum() for t in range(stride)])
-                offset = int(np.argmax(kept)) if rng is None else int(rng.choice(stride, p=(kept + 1e-12) / (kept + 1e-12).sum()))
-                removed = ~strided_keep(kh * kw, stride, offset)
-                pieces = tuple(Slice(site.weight, (slice(None), in_channel, j // kw, j % kw)) for j in np.flatnonzero(removed))
-                units.append(pieces)
+            previous = np.ones(kh * kw, dtype=bool)
+            for keep in stride_chain(energy[in_channel], rng):
+                removed = previous & ~keep
+                units.append(tuple(Slice(site.weight, (slice(None), in_channel, j // kw, j % kw)) for j in np.flatnonzero(removed)))
                 layers.append(site.module)
-                scores.append(energy[in_channel][removed].sum())
+                scores.append(energy[in_channel][~keep].sum())
+                previous = keep
     return units, layers, np.asarray(scores)
