@@ -60,6 +60,8 @@ class Netlist:
         return name
 
     def add(self, instance: str, module: str, comment: str, parameters: dict[str, int | str], ports: list[tuple[str, str]]) -> None:
+        if "\n" in comment or "*/" in comment:
+            raise ValueError(f"comment of stage {instance!r} must be one line")
         for _, stream in ports:
             if stream not in self.streams:
                 raise ValueError(f"stage {instance!r} uses undeclared stream {stream!r}")

@@ -1,0 +1,54 @@
+"""The hand-written RTL library: which modules a generated top needs, and their sources.
+
+A top instantiates some library modules, and those instantiate others (an engine uses
+the MAC core, a converter a FIFO). The closure is found by reading the shipped sources
+for instantiations of other library modules, so adding a module to rtl/ needs no list
+kept here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fpgaflow.resources import share_dir
+
+_MODULE = re.compile(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def library_modules() -> dict[str, Path]:
+    """Every module defined in the shipped rtl/*.sv files, by name."""
+    modules = {}
+    for path in sorted(share_dir("rtl").glob("*.sv")):
+        for name in _MODULE.findall(_COMMENT.sub("", path.read_text())):
+            modules[name] = path
+    return modules
+
+
+def _instantiated(text: str, candidates: set[str]) -> set[str]:
+    """Library modules instantiated in a source text (a candidate name followed by #( or an instance name)."""
+    body = _COMMENT.sub("", text)
+    found = set()
+    for name in candidates:
+        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}\s*(#\s*\(|[A-Za-z_][A-Za-z0-9_]*\s*\()", body):
+            found.add(name)
+    return found
+
+
+def required_files(top_modules: list[str]) -> list[Path]:
+    """Source files of the given modules and of every library module they use, sorted by file name."""
+    modules = library_modules()
+    missing = sorted(set(top_modules) - set(modules))
+    if missing:
+        raise ValueError(f"the RTL library in {share_dir('rtl')} has no module {', '.join(missing)}")
+    needed: set[str] = set()
+    pending = list(top_modules)
+    while pending:
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        text = modules[name].read_text()
+        pending.extend(_instantiated(text, set(modules) - needed - {name}))
+    return sorted({modules[name] for name in needed}, key=lambda p: p.name)
