@@ -169,7 +169,11 @@ def layer_module(layer: Layer) -> nn.Module | None:
 
 
 class GraphModule(nn.Module):
-    """Runs the IR's layers in order on named tensors; one input, one output (logits)."""
+    """Runs the IR's layers in order on named tensors; one input, one output.
+
+    A final Softmax is skipped unless `emit_softmax` is set: training and evaluation
+    need logits for the cross-entropy, the exported model keeps the Softmax.
+    """
 
     def __init__(self, graph: Graph) -> None:
         super().__init__()
@@ -179,6 +183,7 @@ class GraphModule(nn.Module):
         self.output_name = graph.outputs[0]
         self.input_shape = tuple(graph.tensors[self.input_name].shape)
         self.steps = [(layer.name, layer.OP, list(layer.inputs), layer.output) for layer in graph.layers]
+        self.emit_softmax = False
         self.layers = nn.ModuleDict()
         for layer in graph.layers:
             module = layer_module(layer)
@@ -189,6 +194,8 @@ class GraphModule(nn.Module):
         tensors = {self.input_name: x}
         for name, op, inputs, output in self.steps:
             values = [tensors[t] for t in inputs]
+            if op == "Softmax" and output == self.output_name and not self.emit_softmax:
+                return values[0]
             if op == "Add":
                 total = values[0]
                 for value in values[1:]:
@@ -206,13 +213,16 @@ def graph_to_torch(graph: Graph) -> GraphModule:
     return GraphModule(graph).eval()
 
 
-def export_onnx(model: nn.Module, example: torch.Tensor, path: str, input_name: str = "input", output_name: str = "output") -> None:
+def export_onnx(model: GraphModule, example: torch.Tensor, path: str) -> None:
     """Write the model as ONNX (opset 13, dynamic batch); pruned zeros stay zeros in the initializers.
 
     Exported in eval mode with constant folding, so a BatchNorm after a conv is folded
     into its weights; a zero filter whose BatchNorm scale and shift are zero stays zero.
+    Input and output keep the names of the graph the module was built from.
     """
     model.eval()
+    model.emit_softmax = True
+    input_name, output_name = model.input_name, model.output_name
     torch.onnx.export(
         model,
         (example,),
@@ -224,3 +234,4 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: str, input_name: 
         do_constant_folding=True,
         dynamo=False,
     )
+    model.emit_softmax = False

@@ -1,0 +1,58 @@
+"""`fpgaflow prune`: prune and fine-tune a model with one of the structured methods, write ONNX."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from fpgaflow.errors import UserError
+from fpgaflow.prune.methods import METHODS
+from fpgaflow.prune.run import prune_files
+from fpgaflow.prune.structured import GRANULARITIES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "prune",
+        help="prune a model (structured methods) and fine-tune it",
+        description="Prune MODEL to remove a fraction T of its convolution MACs, fine-tune, and write ONNX. See docs/pruning.md.",
+    )
+    parser.add_argument("model", type=Path, help="model.onnx, or a .pt state dict (loaded with weights_only=True) with --arch")
+    parser.add_argument("--method", required=True, help=f"one of {', '.join(METHODS)}")
+    parser.add_argument("--target", type=float, required=True, help="fraction of conv MACs to remove, in (0, 1)")
+    parser.add_argument("--data", type=Path, required=True, help="training data .npz with x (N, C, H, W) float and y (N,) int labels")
+    parser.add_argument("--val", type=Path, help="validation data .npz (default: the training data)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs in all: half prune, half fine-tune (default 20)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--granularity", default="channel", help=f"for --method structured: {'|'.join(GRANULARITIES)}")
+    parser.add_argument("--arch", type=Path, help="ONNX architecture for a .pt state dict")
+    parser.add_argument("--out", type=Path, required=True, help="pruned model, .onnx")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0.0 < args.target < 1.0:
+        raise UserError(f"--target {args.target} is outside (0, 1); give the fraction of conv MACs to remove, e.g. 0.75")
+    if args.epochs < 1:
+        raise UserError(f"--epochs {args.epochs} must be at least 1")
+    if args.out.suffix.lower() != ".onnx":
+        raise UserError(f"--out {args.out} must end in .onnx")
+    options = {"granularity": args.granularity} if args.method == "structured" else {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=True) as bars:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bars.add_task(phase, total=total)
+            bars.update(tasks[phase], completed=done)
+
+        result = prune_files(
+            args.model, args.method, args.target, args.data, args.out,
+            val=args.val, arch=args.arch, epochs=args.epochs, seed=args.seed, lr=args.lr, options=options, progress=progress,
+        )
+    print(f"{args.method}: {result.summary()}; wrote {args.out}")
+    return 0

@@ -1,0 +1,84 @@
+"""One pruning run from files to files: what `fpgaflow prune` and the benchmark both call.
+
+Load the model (ONNX via the IR, or a .pt state dict with its ONNX architecture) and the
+data, prune and fine-tune with the chosen method, export ONNX, import the export again
+and measure conv MACs on that IR with fpgaflow.stats, so the numbers reported are those
+of the file written, as the rest of the flow will see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fpgaflow.ir.graph import Graph
+from fpgaflow.prune.load import load_graph, load_model, load_split
+from fpgaflow.prune.methods import method_class
+from fpgaflow.prune.torch_graph import export_onnx
+from fpgaflow.prune.train import Progress, Split, accuracy, evaluate, prune_and_finetune, seed_everything
+from fpgaflow.stats import layer_stats
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """Accuracy on the validation split and conv MACs (dense, nonzero) before and after."""
+
+    accuracy_before: float
+    accuracy_after: float
+    conv_macs_dense: int
+    conv_macs_before: int
+    conv_macs_after: int
+
+    @property
+    def reduction(self) -> float:
+        """Fraction of dense conv MACs removed in the written model (the target's measure)."""
+        return 1.0 - self.conv_macs_after / self.conv_macs_dense if self.conv_macs_dense else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"accuracy {100 * self.accuracy_before:.2f}% -> {100 * self.accuracy_after:.2f}%, "
+            f"conv MACs {self.conv_macs_before} -> {self.conv_macs_after} "
+            f"({100 * self.reduction:.1f}% of {self.conv_macs_dense} removed)"
+        )
+
+
+def conv_macs(graph: Graph) -> tuple[int, int]:
+    """(dense, nonzero) MACs per sample summed over the graph's Conv2d layers."""
+    rows = [row for row in layer_stats(graph) if row["op"] == "Conv2d"]
+    return sum(row["macs"] for row in rows), sum(row["nonzero_macs"] for row in rows)
+
+
+def prune_files(
+    model_path: Path,
+    method: str,
+    target: float,
+    data: Path,
+    out: Path,
+    *,
+    val: Path | None = None,
+    arch: Path | None = None,
+    epochs: int = 20,
+    seed: int = 0,
+    lr: float = 1e-3,
+    options: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> PruneResult:
+    """Prune `model_path` to `target` with `method`, write ONNX to `out`, and measure the result."""
+    cls = method_class(method)
+    seed_everything(seed)
+    model, graph = load_model(model_path, arch)
+    classes = graph.tensors[graph.outputs[0]].shape[-1]
+    train = load_split(data, model.input_shape, classes, "training data")
+    check: Split = load_split(val, model.input_shape, classes, "validation data") if val is not None else train
+    dense, before = conv_macs(graph)
+    accuracy_before = accuracy(model, check)
+    example = torch.from_numpy(train.x[:1])
+    pruner = cls(model, example, target, seed=seed, evaluate=lambda m: evaluate(m, check), **(options or {}))
+    prune_and_finetune(pruner, train, epochs, lr=lr, progress=progress)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    export_onnx(model, example, str(out))
+    _, after = conv_macs(load_graph(out))
+    return PruneResult(accuracy_before, accuracy(model, check), dense, before, after)
