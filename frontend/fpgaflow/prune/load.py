@@ -1,6 +1,6 @@
 """Read the model and data the `prune` command is given, with one-line errors for bad input.
 
-An ONNX model goes through fpgaflow's own importer and import flow and becomes a torch
+An ONNX model goes through fpgaflow.api.load_model (importer and import flow) and becomes a torch
 module (torch_graph). A `.pt` file is only ever loaded with `weights_only=True`, so it
 cannot run code: it must be a state dict of tensors for the module built from the
 ONNX architecture given beside it (`--arch`); see docs/pruning.md.
@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fpgaflow import api
 from fpgaflow.errors import UserError
-from fpgaflow.importers.onnx_import import import_onnx
 from fpgaflow.ir.graph import Graph
-from fpgaflow.passes.flows import import_flow
 from fpgaflow.prune.torch_graph import GraphModule, graph_to_torch
 from fpgaflow.prune.train import Split
 
@@ -25,7 +24,7 @@ def load_graph(path: Path) -> Graph:
     """The imported, cleaned-up IR graph of an ONNX file."""
     if not path.is_file():
         raise UserError(f"model file {path} does not exist")
-    return import_flow().run(import_onnx(path))
+    return api.load_model(path)
 
 
 def load_model(path: Path, arch: Path | None = None) -> tuple[GraphModule, Graph]:

@@ -10,6 +10,8 @@ after the IR layer, which is also the key format of a `.pt` state dict (docs/pru
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -34,6 +36,7 @@ from fpgaflow.ir.layers import (
     ScaleShift,
     Softmax,
 )
+from fpgaflow.reference.kernels import avg_pool_counts
 
 
 def _param(values: np.ndarray) -> nn.Parameter:
@@ -130,14 +133,36 @@ def _max_pool(layer: MaxPool) -> nn.Module:
     return nn.MaxPool2d(layer.kernel, layer.stride, padding, layer.dilation, ceil_mode=layer.ceil_mode)
 
 
-def _avg_pool(layer: AvgPool) -> nn.Module:
+class AsymmetricAvgPool(nn.Module):
+    """Average pool with per-side padding: zero-pad, average, then rescale to the IR's divisor.
+
+    torch pools the padded tensor dividing by its own window counts; multiplying by
+    (torch's counts / the IR's counts) gives exactly the IR's divisors, both from the
+    reference's avg_pool_counts.
+    """
+
+    def __init__(self, layer: AvgPool, shape_hw: tuple[int, int]) -> None:
+        super().__init__()
+        top, left, bottom, right = layer.padding
+        self.pad = nn.ZeroPad2d((left, right, top, bottom))
+        self.pool = nn.AvgPool2d(layer.kernel, layer.stride, 0, ceil_mode=layer.ceil_mode, count_include_pad=True)
+        padded = (shape_hw[0] + top + bottom, shape_hw[1] + left + right)
+        torch_counts = avg_pool_counts(padded, layer.kernel, layer.stride, (0, 0, 0, 0), layer.ceil_mode, True)
+        counts = avg_pool_counts(shape_hw, layer.kernel, layer.stride, layer.padding, layer.ceil_mode, layer.count_include_pad)
+        self.register_buffer("rescale", torch.tensor(torch_counts / counts, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.pad(x)) * self.rescale
+
+
+def _avg_pool(layer: AvgPool, shape_hw: tuple[int, int]) -> nn.Module:
     padding = _symmetric(layer.padding)
     if padding is None:
-        raise UserError(f"average pool {layer.name!r} pads unevenly {layer.padding}; pruning supports symmetric padding only")
+        return AsymmetricAvgPool(layer, shape_hw)
     return nn.AvgPool2d(layer.kernel, layer.stride, padding, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad)
 
 
-def layer_module(layer: Layer) -> nn.Module | None:
+def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
     """The torch module of one IR layer; None for the multi-input ops done in forward (Add, Concat)."""
     if isinstance(layer, Conv2d):
         return _conv(layer)
@@ -150,7 +175,8 @@ def layer_module(layer: Layer) -> nn.Module | None:
     if isinstance(layer, MaxPool):
         return _max_pool(layer)
     if isinstance(layer, AvgPool):
-        return _avg_pool(layer)
+        height, width = graph.input_shape(layer)[1:]
+        return _avg_pool(layer, (height, width))
     if isinstance(layer, GlobalAvgPool):
         return nn.AdaptiveAvgPool2d(1)
     if isinstance(layer, Flatten):
@@ -186,7 +212,7 @@ class GraphModule(nn.Module):
         self.emit_softmax = False
         self.layers = nn.ModuleDict()
         for layer in graph.layers:
-            module = layer_module(layer)
+            module = layer_module(layer, graph)
             if module is not None:
                 self.layers[layer.name] = module
 
@@ -223,6 +249,13 @@ def export_onnx(model: GraphModule, example: torch.Tensor, path: str) -> None:
     model.eval()
     model.emit_softmax = True
     input_name, output_name = model.input_name, model.output_name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is deprecated, not broken
+        _export(model, example, path, input_name, output_name)
+    model.emit_softmax = False
+
+
+def _export(model: nn.Module, example: torch.Tensor, path: str, input_name: str, output_name: str) -> None:
     torch.onnx.export(
         model,
         (example,),
@@ -234,4 +267,3 @@ def export_onnx(model: GraphModule, example: torch.Tensor, path: str) -> None:
         do_constant_folding=True,
         dynamo=False,
     )
-    model.emit_softmax = False
