@@ -1,0 +1,71 @@
+"""report.json content and report.md from a planned digits-like design."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fpgaflow.boards import load_board
+from fpgaflow.ir import Conv2d, Dense, Flatten, MaxPool, Weight
+from fpgaflow.ir.layers import Activation
+from fpgaflow.quant import quantize
+from fpgaflow.report.build_report import build_report, report_json
+from fpgaflow.report.plots import render_plots
+from fpgaflow.report.text import render_markdown
+from fpgaflow.rtlgen.design import Design, EngineChoice
+from fpgaflow.rtlgen.layer_plan import plan_graph
+from reference_graphs import chain, random_weight
+
+
+@pytest.fixture(scope="module")
+def quantized():
+    rng = np.random.default_rng(3)
+    conv = Conv2d(name="conv", inputs=["x"], output="c", weight=Weight(values=random_weight(rng, (4, 2, 3, 3), 0.5)),
+                  bias=Weight(values=rng.normal(size=4)), padding=(1, 1, 1, 1), activation=Activation.RELU)
+    pool = MaxPool(name="pool", inputs=["c"], output="p", kernel=(2, 2), stride=(2, 2))
+    flat = Flatten(name="flat", inputs=["p"], output="f")
+    dense = Dense(name="fc", inputs=["f"], output="y", weight=Weight(values=random_weight(rng, (3, 16), 0.25)),
+                  bias=Weight(values=rng.normal(size=3)))
+    graph = chain("toy", (2, 4, 4), [(conv, (4, 4, 4)), (pool, (4, 2, 2)), (flat, (16,)), (dense, (3,))])
+    return quantize(graph, rng.normal(size=(16, 2, 4, 4)), 8)
+
+
+def make_design(graph):
+    plans = plan_graph(graph)
+    engines = {p.name: EngineChoice(parallelism=2 if p.is_compute else 1, cycles_model=100 * (i + 1),
+                                    weight_bits_dense=8 * p.dense_weights, weight_bits_stored=12 * p.nonzero_weights)
+               for i, p in enumerate(plans)}
+    return Design(graph=graph, board=load_board("pynq"), plans=plans, engines=engines)
+
+
+def test_plans_count_nonzero_work(quantized):
+    conv = plan_graph(quantized)[0]
+    codes = quantized.layer("conv").weight.codes
+    assert conv.positions == 16 and conv.dense_macs == codes.size * 16
+    assert conv.nonzero_macs == int((codes != 0).sum()) * 16
+    assert conv.run_lengths == tuple(int(r) for r in (codes.reshape(4, -1) != 0).sum(axis=1))
+
+
+def test_report_fields(quantized):
+    report = build_report(make_design(quantized), bits=8)
+    names = [layer["name"] for layer in report["layers"]]
+    assert names == ["conv", "pool", "flat", "fc"]
+    conv = report["layers"][0]
+    assert set(conv["formats"]) == {"input", "weights", "bias", "accumulator", "output"}
+    assert conv["formats"]["weights"] == quantized.layer("conv").weight.ftype.to_dict()
+    assert conv["zero_skip_bound"] == conv["nonzero_macs"] / 2
+    totals = report["totals"]
+    assert totals["cycles_per_frame"] == 400 and totals["bottleneck"] == "fc"
+    assert totals["latency_cycles"] == 1000
+    assert totals["frames_per_second"] == pytest.approx(100e6 / 400)
+    assert json.loads(report_json(report)) == json.loads(json.dumps(report))
+
+
+def test_markdown_and_plots(quantized):
+    report = build_report(make_design(quantized), bits=8)
+    report["verify"] = {"frames": 2, "mismatches": 0, "first_mismatch": "", "cycles_per_frame": {"conv": 99.0}}
+    text = render_markdown(report)
+    assert "| conv | Conv2d |" in text and "mismatches: 0" in text
+    plots = render_plots(report)
+    assert sorted(plots) == ["cycles_per_layer.png", "weight_memory_per_layer.png"]
+    assert plots == render_plots(report)
