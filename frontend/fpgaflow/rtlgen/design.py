@@ -35,6 +35,8 @@ class Design:
     board: Board
     plans: list[LayerPlan]
     engines: dict[str, EngineChoice]
+    store_zeros: bool = False
+    """The ROMs keep zero weights (a dense engine: the benchmark's baseline)."""
     resources: dict[str, object] = field(default_factory=dict)
     """Resource estimate: method, used and available per kind (filled by fpgaflow.report.resources)."""
 

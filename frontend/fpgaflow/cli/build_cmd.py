@@ -1,0 +1,74 @@
+"""`fpgaflow build`: model to RTL, report and (with --verify) a bit-exact simulation check.
+
+The command only strings the steps together; each step lives in its own module
+(import: fpgaflow.api, quantize: fpgaflow.quant, generator: fpgaflow.rtlgen, report:
+fpgaflow.report, output folder: fpgaflow.outdir).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from fpgaflow.api import load_model
+from fpgaflow.boards import load_board
+from fpgaflow.cli.common import batch_for, check_bits, load_array
+from fpgaflow.cli.progress import step
+from fpgaflow.errors import UserError
+from fpgaflow.outdir import OutputDir
+from fpgaflow.quant import quantize
+from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
+from fpgaflow.rtlgen.parallelism import check_parallelism, load_parallelism_config
+
+RANDOM_CALIBRATION = 64
+"""Seeded random samples that stand in for calibration data when none is given."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("build", help="generate RTL and a report for a board, optionally verify it")
+    parser.add_argument("model", type=Path, help="ONNX model or saved IR directory")
+    parser.add_argument("--board", required=True, help="board name or alias (e.g. pynq)")
+    parser.add_argument("--out", type=Path, help="output folder (default: MODEL-STEM_build)")
+    parser.add_argument("--calib", type=Path, help="calibration inputs, float32 NCHW (.npz with x, or .npy)")
+    parser.add_argument("--bits", type=int, default=8, help="fixed-point width of weights and activations")
+    parser.add_argument("--parallelism", type=int, help="MAC lanes P for every compute layer (default: balanced)")
+    parser.add_argument("--config", type=Path, help="YAML file with per-layer settings: layers: {name: {parallelism: N}}")
+    parser.add_argument("--no-synth", action="store_true", help="skip the yosys resource estimate")
+    parser.add_argument("--verify", type=int, default=0, metavar="N", help="simulate N frames in Verilator and compare")
+    parser.set_defaults(handler=run)
+
+
+def calibration_batch(graph, path: Path | None) -> np.ndarray:
+    """The calibration batch from --calib, else seeded uniform [0, 1) inputs."""
+    if path is not None:
+        return batch_for(graph, load_array(path, "calibration"), "calibration")
+    shape = graph.tensors[graph.inputs[0]].shape
+    return np.random.default_rng(0).random((RANDOM_CALIBRATION, *shape)).astype(np.float32)
+
+
+def run(args: argparse.Namespace) -> int:
+    bits = check_bits(args.bits)
+    if args.verify < 0:
+        raise UserError(f"--verify {args.verify} must be 0 (no simulation) or a number of frames")
+    everywhere = check_parallelism(args.parallelism, "--parallelism") if args.parallelism is not None else None
+    board = load_board(args.board)
+    out = OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"))
+    with step("import and quantize"):
+        graph = load_model(args.model)
+        calibration = calibration_batch(graph, args.calib)
+        graph = quantize(graph, calibration, bits)
+    per_layer = None
+    if args.config is not None:
+        compute = [layer.name for layer in graph.hardware_layers if layer.OP in ("Conv2d", "Dense")]
+        per_layer = load_parallelism_config(args.config, compute)
+    options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=not args.no_synth)
+    with step("generate RTL and report"):
+        build_design(graph, options, out)
+    mismatches = 0
+    if args.verify:
+        mismatches = verify_build(out, args.verify, calibration if args.calib is not None else None).mismatches
+    out.commit()
+    print(f"wrote {out.root}")
+    return 0 if mismatches == 0 else 1

@@ -1,0 +1,113 @@
+"""The build folder: generate the RTL, the IR copy, design.json and the reports; verify a build.
+
+`fpgaflow build` and `fpgaflow verify` are thin wrappers around the two functions here.
+design.json records what verification needs (top name, sources, the stream of every
+layer, the board), so `fpgaflow verify DIR` works from the folder alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fpgaflow.boards import Board, load_board
+from fpgaflow.cli.common import batch_for, load_array
+from fpgaflow.cli.progress import step
+from fpgaflow.errors import UserError
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_graph
+from fpgaflow.outdir import OutputDir
+from fpgaflow.reference.fixed_exec import quantize_input
+from fpgaflow.report.build_report import build_report, report_json
+from fpgaflow.report.plots import render_plots
+from fpgaflow.report.resources import estimate_resources
+from fpgaflow.report.text import render_markdown
+from fpgaflow.rtlgen.design import Design
+from fpgaflow.rtlgen.generate import generate_rtl, plan_design
+from fpgaflow.rtlgen.verify import Tap, VerifyResult, run_verification
+
+DESIGN_FILE = "design.json"
+REPORT_FILE = "report.json"
+IR_DIR = "ir"
+VERIFY_SEED = 2024
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    board: Board
+    bits: int
+    everywhere: int | None = None
+    per_layer: dict[str, int] | None = None
+    synthesize: bool = True
+    store_zeros: bool = False
+
+
+def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
+    """Write rtl/, ir/, design.json, report.json, report.md and the plots for a quantized graph."""
+    design = plan_design(graph, options.board, options.everywhere, options.per_layer, options.store_zeros)
+    generated = generate_rtl(design)
+    for relpath, content in sorted(generated.files.items()):
+        out.write_bytes(relpath, content)
+    out.file(f"{IR_DIR}/{GRAPH_FILE}")
+    out.file(f"{IR_DIR}/{WEIGHTS_FILE}")
+    save_graph(graph, out.root / IR_DIR)
+    with step("estimate resources (yosys synth_xilinx)") if options.synthesize else contextlib.nullcontext():
+        design.resources = estimate_resources(
+            options.board, out.root / "rtl", generated.top, generated.sources, run=options.synthesize
+        )
+    setup = {
+        "board": options.board.name,
+        "bits": options.bits,
+        "top": generated.top,
+        "sources": generated.sources,
+        "taps": [tap.to_dict() for tap in generated.taps],
+    }
+    out.write_text(DESIGN_FILE, json.dumps(setup, indent=1, sort_keys=True) + "\n")
+    write_reports(out, build_report(design, options.bits))
+    return design
+
+
+def write_reports(out: OutputDir, report: dict) -> None:
+    out.write_text(REPORT_FILE, report_json(report))
+    out.write_text("report.md", render_markdown(report))
+    for name, data in render_plots(report).items():
+        out.write_bytes(name, data)
+
+
+def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) -> np.ndarray:
+    """Input codes: the first frames of the calibration data, else seeded random codes of the input format."""
+    if calibration is not None:
+        return quantize_input(graph, calibration[:frames])
+    ftype = graph.tensors[graph.inputs[0]].ftype
+    assert ftype is not None
+    shape = graph.tensors[graph.inputs[0]].shape
+    rng = np.random.default_rng(VERIFY_SEED)
+    return rng.integers(ftype.min_code, ftype.max_code + 1, size=(frames, *shape), dtype=np.int64)
+
+
+def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, calib_path: Path | None = None) -> VerifyResult:
+    """Simulate the build in `out` on `frames` frames, write verify/*.npy and the `verify` report entry."""
+    setup = json.loads((out.root / DESIGN_FILE).read_text())
+    graph = load_graph(out.root / IR_DIR)
+    if calib_path is not None:
+        calibration = batch_for(graph, load_array(calib_path, "calibration"), "calibration")
+    codes = _verify_inputs(graph, frames, calibration)
+    taps = [Tap(t["layer"], t["tensor"], t["in"], t["out"]) for t in setup["taps"]]
+    board = load_board(setup["board"])
+    sources = [out.root / relpath for relpath in setup["sources"]]
+    work = out.work_dir("verify/sim")
+    with step(f"simulate {len(codes)} frames in Verilator"):
+        result = run_verification(graph, setup["top"], sources, taps, board.dma_data_width, codes, work)
+    np.save(out.file("verify/inputs.npy"), codes)
+    np.save(out.file("verify/expected.npy"), result.expected_codes)
+    np.save(out.file("verify/rtl.npy"), result.rtl_codes)
+    report = json.loads((out.root / REPORT_FILE).read_text())
+    report["verify"] = result.report()
+    write_reports(out, report)
+    status = "bit-exact" if result.mismatches == 0 else f"{result.mismatches} mismatching frames; {result.first_mismatch}"
+    print(f"verify: {result.frames} frames, {status}")
+    return result
