@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=int, default=20, help="epochs in all: half prune, half fine-tune (default 20)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--shift", type=int, default=0, help="augment: roll images by up to this many pixels (default 0)")
     parser.add_argument("--granularity", default="channel", help=f"for --method structured: {'|'.join(GRANULARITIES)}")
     parser.add_argument("--arch", type=Path, help="ONNX architecture for a .pt state dict")
     parser.add_argument("--out", type=Path, required=True, help="pruned model, .onnx")
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
         result = prune_files(
             args.model, args.method, args.target, args.data, args.out,
-            val=args.val, arch=args.arch, epochs=args.epochs, seed=args.seed, lr=args.lr, options=options, progress=progress,
+            val=args.val, arch=args.arch, epochs=args.epochs, seed=args.seed, lr=args.lr, shift=args.shift, options=options, progress=progress,
         )
     print(f"{args.method}: {result.summary()}; wrote {args.out}")
     return 0

@@ -66,6 +66,10 @@ class ConvMacs:
     def __call__(self, masks: MaskSet) -> float:
         return float(sum(int(masks.kept(site.weight).sum()) * site.positions for site in self.sites))
 
+    def small_layers(self, share: float) -> set[str]:
+        """Conv modules holding less than `share` of the dense conv MACs."""
+        return {site.module for site in self.sites if site.dense_macs < share * self.dense}
+
     def reduction(self, masks: MaskSet) -> float:
         """Fraction of conv MACs removed: the target's measure."""
         return 1.0 - self(masks) / self.dense if self.dense else 0.0

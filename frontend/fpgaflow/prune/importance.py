@@ -23,7 +23,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.prune.base import PruningMethod
 from fpgaflow.prune.gates import ChannelGates
 from fpgaflow.prune.masks import MaskSet
-from fpgaflow.prune.selection import protect_best, select_to_target
+from fpgaflow.prune.selection import protect, select_to_target
 
 INITIALISATIONS = ("uniform", "logistic", "he", "lecun", "xavier")
 
@@ -92,7 +92,7 @@ class ImportancePruning(PruningMethod):
     def _masks(self, target: float) -> MaskSet:
         scores = self.gates.values().detach().abs().numpy().astype(np.float64)
         units = [c.unit for c in self.channels]
-        return select_to_target(MaskSet(self.model), units, protect_best(scores, [c.root for c in self.channels]), self.macs, target)
+        return select_to_target(MaskSet(self.model), units, protect(scores, [c.root for c in self.channels], self.macs), self.macs, target)
 
     def final_masks(self) -> MaskSet:
         """The largest step towards the target whose validation loss stays within the tolerance."""

@@ -63,6 +63,7 @@ def prune_files(
     epochs: int = 20,
     seed: int = 0,
     lr: float = 1e-3,
+    shift: int = 0,
     options: dict[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> PruneResult:
@@ -77,7 +78,7 @@ def prune_files(
     accuracy_before = accuracy(model, check)
     example = torch.from_numpy(train.x[:1])
     pruner = cls(model, example, target, seed=seed, evaluate=lambda m: evaluate(m, check), **(options or {}))
-    prune_and_finetune(pruner, train, epochs, lr=lr, progress=progress)
+    prune_and_finetune(pruner, train, epochs, lr=lr, shift=shift, progress=progress)
     out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(model, example, str(out))
     _, after = conv_macs(load_graph(out))

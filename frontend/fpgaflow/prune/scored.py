@@ -13,7 +13,7 @@ import numpy as np
 
 from fpgaflow.prune.base import PruningMethod
 from fpgaflow.prune.masks import MaskSet, Unit
-from fpgaflow.prune.selection import normalise_per_layer, protect_best, select_to_target
+from fpgaflow.prune.selection import normalise_per_layer, protect, select_to_target
 
 
 def cubic_schedule(target: float, fraction: float) -> float:
@@ -40,7 +40,7 @@ class ScoredMethod(PruningMethod):
         units, layers, scores = self.scored_units()
         if self.normalise:
             scores = normalise_per_layer(scores, layers)
-        return select_to_target(self.base_masks(), units, protect_best(scores, layers), self.macs, target)
+        return select_to_target(self.base_masks(), units, protect(scores, layers, self.macs), self.macs, target)
 
     def step(self, progress: float) -> None:
         stage = min(self.stages, int(progress * self.stages) + 1)

@@ -30,7 +30,7 @@ from torch import nn
 
 from fpgaflow.prune.base import PruningMethod
 from fpgaflow.prune.masks import MaskSet
-from fpgaflow.prune.selection import protect_best, select_to_target
+from fpgaflow.prune.selection import MIN_LAYER_SHARE, protect, select_to_target
 from fpgaflow.prune.units import column_units, weight_array
 
 
@@ -54,7 +54,9 @@ class StructuredProbabilisticPruning(PruningMethod):
         super().__init__(model, example, target, **kwargs)  # type: ignore[arg-type]
         self.step_size = step_size
         self.u = u
-        self.sites = [site for site in self.macs.sites if dict(model.named_modules())[site.module].groups == 1]  # type: ignore[union-attr]
+        small = self.macs.small_layers(MIN_LAYER_SHARE)
+        modules = dict(model.named_modules())
+        self.sites = [site for site in self.macs.sites if modules[site.module].groups == 1 and site.module not in small]  # type: ignore[union-attr]
         self.probability = {site.weight: np.zeros(weight_array(model, site).shape[1:]) for site in self.sites}
         self.initial = MaskSet(model)
         self.saved: dict[str, torch.Tensor] = {}
@@ -110,4 +112,4 @@ class StructuredProbabilisticPruning(PruningMethod):
         units, layers, norms = column_units(self.model, self.sites)
         probability = np.concatenate([self.probability[site.weight].ravel() for site in self.sites])
         scores = -probability + 1e-3 * norms / (1.0 + norms.max())
-        return select_to_target(self.initial.copy(), units, protect_best(scores, layers), self.macs, self.target)
+        return select_to_target(self.initial.copy(), units, protect(scores, layers, self.macs), self.macs, self.target)

@@ -23,7 +23,7 @@ from torch import nn
 from fpgaflow.errors import UserError
 from fpgaflow.prune.masks import MaskSet, Unit
 from fpgaflow.prune.scored import ScoredMethod
-from fpgaflow.prune.selection import normalise_per_layer, protect_best, select_to_target
+from fpgaflow.prune.selection import normalise_per_layer, protect, select_to_target
 from fpgaflow.prune.units import kernel_units, strided_units
 
 GRANULARITIES = ("channel", "kernel", "strided")
@@ -78,7 +78,7 @@ class AnwarStructured(ScoredMethod):
         return Particle(units, layers, scores)
 
     def _masks(self, particle: Particle, target: float) -> MaskSet:
-        return select_to_target(self.base_masks(), particle.units, protect_best(particle.scores, particle.layers), self.macs, target)
+        return select_to_target(self.base_masks(), particle.units, protect(particle.scores, particle.layers, self.macs), self.macs, target)
 
     def masks_for(self, target: float) -> MaskSet:
         if self.evaluate is None:

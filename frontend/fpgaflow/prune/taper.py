@@ -30,7 +30,7 @@ from fpgaflow.prune.base import PruningMethod
 from fpgaflow.prune.cost import ConvSite
 from fpgaflow.prune.gates import ChannelGates
 from fpgaflow.prune.masks import MaskSet
-from fpgaflow.prune.selection import protect_best, select_to_target
+from fpgaflow.prune.selection import protect, select_to_target
 
 COSTS = ("macs", "weight-bits", "cycles")
 
@@ -126,7 +126,7 @@ class TaperPruning(PruningMethod):
     def final_masks(self) -> MaskSet:
         scores = self.gates.values().detach().numpy().astype(np.float64)
         units = [c.unit for c in self.channels]
-        return select_to_target(MaskSet(self.model), units, protect_best(scores, [c.root for c in self.channels]), self.macs, self.target)
+        return select_to_target(MaskSet(self.model), units, protect(scores, [c.root for c in self.channels], self.macs), self.macs, self.target)
 
     def finalize(self) -> None:
         self.masks = self.final_masks()

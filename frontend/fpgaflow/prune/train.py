@@ -57,8 +57,16 @@ def accuracy(model: nn.Module, split: Split) -> float:
     return 1.0 - evaluate(model, split)[1]
 
 
+def _shifted(images: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
+    """The batch rolled by a random offset of at most `shift` pixels along H and W (0: unchanged)."""
+    if shift == 0:
+        return images
+    offsets = torch.randint(-shift, shift + 1, (2,), generator=generator)
+    return torch.roll(images, shifts=(int(offsets[0]), int(offsets[1])), dims=(2, 3))
+
+
 def _epoch(method: PruningMethod, optimizer: torch.optim.Optimizer, split: Split, generator: torch.Generator,
-           batch: int, on_step: Callable[[], None], phase: str, progress: Progress | None) -> None:
+           batch: int, shift: int, on_step: Callable[[], None], phase: str, progress: Progress | None) -> None:
     model = method.model
     model.train()
     order = torch.randperm(len(split.x), generator=generator)
@@ -67,7 +75,7 @@ def _epoch(method: PruningMethod, optimizer: torch.optim.Optimizer, split: Split
     for done, start in enumerate(batches, 1):
         chosen = order[start : start + batch]
         optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(inputs[chosen]), labels[chosen])
+        loss = nn.functional.cross_entropy(model(_shifted(inputs[chosen], shift, generator)), labels[chosen])
         if not method.finalized:
             loss = loss + method.regularization()
         loss.backward()
@@ -84,9 +92,15 @@ def prune_and_finetune(
     *,
     lr: float = 1e-3,
     batch: int = 64,
+    shift: int = 0,
     progress: Progress | None = None,
 ) -> None:
-    """Run the pruning phase (epochs // 2, at least 1), finalize, then fine-tune the remaining epochs."""
+    """Run the pruning phase (epochs // 2, at least 1), finalize, then fine-tune the remaining epochs.
+
+    Adam at `lr` while pruning; the fine-tuning restarts at `lr` and decays it on a
+    cosine to zero. `shift` > 0 rolls each image batch by up to that many pixels, the
+    augmentation the bundled digits model was trained with.
+    """
     generator = torch.Generator().manual_seed(method.seed)
     optimizer = torch.optim.Adam(method.model.parameters(), lr=lr)
     prune_epochs = max(1, epochs // 2)
@@ -100,9 +114,11 @@ def prune_and_finetune(
         method.step(count / total)
 
     for epoch in range(prune_epochs):
-        _epoch(method, optimizer, train, generator, batch, prune_step, f"prune {epoch + 1}/{prune_epochs}", progress)
+        _epoch(method, optimizer, train, generator, batch, shift, prune_step, f"prune {epoch + 1}/{prune_epochs}", progress)
     method.finalize()
     tune_epochs = max(0, epochs - prune_epochs)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, tune_epochs))
     for epoch in range(tune_epochs):
-        _epoch(method, optimizer, train, generator, batch, method.masks.apply, f"fine-tune {epoch + 1}/{tune_epochs}", progress)
+        _epoch(method, optimizer, train, generator, batch, shift, method.masks.apply, f"fine-tune {epoch + 1}/{tune_epochs}", progress)
+        schedule.step()
     method.model.eval()
