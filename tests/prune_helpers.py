@@ -5,13 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 from torch import nn
 
-from fpgaflow.passes.classify_sparsity import ClassifySparsity
-from fpgaflow.prune.load import load_graph, load_model
-from fpgaflow.prune.torch_graph import GraphModule
 from fpgaflow.prune.train import Split
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -21,23 +17,6 @@ def digits_subset(count: int = 128) -> Split:
     """The first `count` bundled digits training images (real data keeps gradients meaningful)."""
     with np.load(EXAMPLES / "digits_train.npz") as data:
         return Split(data["x"][:count].astype(np.float32), data["y"][:count].astype(np.int64))
-
-
-def onnx_module(proto: onnx.ModelProto, tmp_path: Path) -> GraphModule:
-    path = tmp_path / "model.onnx"
-    onnx.save(proto, path)
-    return load_model(path)[0]
-
-
-def reimported(model: GraphModule, tmp_path: Path, name: str = "pruned.onnx"):
-    """The IR of the model after ONNX export and import, with sparsity records."""
-    from fpgaflow.prune.torch_graph import export_onnx
-
-    path = tmp_path / name
-    export_onnx(model, torch.zeros(1, *model.input_shape), str(path))
-    graph = load_graph(path)
-    ClassifySparsity().run(graph)
-    return graph
 
 
 class BranchyNet(nn.Module):

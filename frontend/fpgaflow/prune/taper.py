@@ -19,7 +19,6 @@ an engine with P lanes ("cycles", P from `parallelism`), as in the cost model.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
