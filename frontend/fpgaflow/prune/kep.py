@@ -8,9 +8,10 @@
 2. Controllable regularization: lambda(progress) * sum over layers of the energy outside
    the pattern relative to the layer's energy; lambda grows quadratically over the
    pruning phase, driving the elements to remove towards zero before they are cut.
-3. Hard pruning: the elements outside the patterns are zeroed, then whole kernels with
-   the smallest remaining L2 norm are removed (connectivity pruning) until the conv-MAC
-   target is met; fine-tuning follows.
+3. Hard pruning, in the second half of the pruning phase: the elements outside the
+   patterns are zeroed, then whole kernels with the smallest remaining L2 norm are
+   removed (connectivity pruning) in stages until the conv-MAC target is met;
+   fine-tuning follows.
 Hardware: a pattern id per kernel (the IR records `pattern_ids`) and zero kernels.
 """
 
@@ -60,7 +61,7 @@ def pattern_library(weight: np.ndarray, keep: int, library_size: int) -> tuple[n
 class KernelElementPruning(ScoredMethod):
     name = "kep"
 
-    def __init__(self, model: nn.Module, example: torch.Tensor, target: float, *, library_size: int = 8, strength: float = 2.0, **kwargs: object) -> None:
+    def __init__(self, model: nn.Module, example: torch.Tensor, target: float, *, library_size: int = 8, strength: float = 2.0, elements: int | None = None, **kwargs: object) -> None:
         super().__init__(model, example, target, **kwargs)  # type: ignore[arg-type]
         self.strength = strength
         self.progress = 0.0
@@ -70,7 +71,7 @@ class KernelElementPruning(ScoredMethod):
             kh, kw = weight.shape[2:]
             if kh * kw < 4:
                 continue
-            library, choice = pattern_library(weight, pattern_size(kh * kw, target), library_size)
+            library, choice = pattern_library(weight, elements or pattern_size(kh * kw, target), library_size)
             self.prior[site.weight] = torch.from_numpy(library[choice].reshape(weight.shape).astype(np.float32))
 
     def regularization(self) -> torch.Tensor:
@@ -82,8 +83,12 @@ class KernelElementPruning(ScoredMethod):
         return self.strength * self.progress**2 * penalty
 
     def step(self, progress: float) -> None:
+        """First half: the penalty grows, nothing is cut. Second half: patterns cut, kernels removed in stages."""
         self.progress = progress
-        self.masks.apply()
+        if progress < 0.5:
+            self.masks.apply()
+        else:
+            super().step(2.0 * progress - 1.0)
 
     def base_masks(self) -> MaskSet:
         masks = MaskSet(self.model)
