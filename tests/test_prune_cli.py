@@ -10,7 +10,7 @@ import torch
 from fpgaflow.cli.main import main
 from fpgaflow.prune.load import load_graph
 from fpgaflow.prune.torch_graph import graph_to_torch
-from models import digits_cnn
+from models import digits_cnn, mlp
 from prune_helpers import digits_subset
 
 
@@ -66,6 +66,15 @@ def test_labels_out_of_range(files, capsys) -> None:
     np.savez(files / "bad.npz", x=np.zeros((4, 1, 8, 8), np.float32), y=np.array([0, 1, 2, 10]))
     assert main(_args(files, "--data", str(files / "bad.npz"))) == 2
     assert "labels range 0..10" in capsys.readouterr().err
+
+
+def test_model_without_convolutions(files, capsys) -> None:
+    onnx.save(mlp(), files / "mlp.onnx")
+    np.savez(files / "vectors.npz", x=np.zeros((4, 16), np.float32), y=np.zeros(4, np.int64))
+    args = _args(files, "--data", str(files / "vectors.npz"))
+    args[1] = str(files / "mlp.onnx")
+    assert main(args) == 2
+    assert "no convolution layers" in capsys.readouterr().err
 
 
 def test_pt_without_arch_and_unsafe_pickle(files, capsys) -> None:

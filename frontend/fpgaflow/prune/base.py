@@ -43,6 +43,8 @@ class PruningMethod(ABC):
         self.evaluate = evaluate
         self.rng = np.random.default_rng(seed)
         self.macs = ConvMacs(model, example)
+        if self.macs.dense == 0:
+            raise UserError("the model has no convolution layers; pruning targets a fraction of conv MACs")
         self.masks = MaskSet(model)
         self.finalized = False
 
