@@ -61,6 +61,7 @@ class StructuredProbabilisticPruning(PruningMethod):
         self.initial = MaskSet(model)
         self.saved: dict[str, torch.Tensor] = {}
         self.fixed = False
+        self.generator = torch.Generator().manual_seed(self.seed)
 
     def _restore(self) -> None:
         """Put the values back into the groups masked for the last iteration."""
@@ -88,12 +89,6 @@ class StructuredProbabilisticPruning(PruningMethod):
             drop = torch.rand(p.shape, generator=self.generator) < p if not self.fixed else p >= 1.0
             masks.mask(site.weight).mul_((~drop).float().unsqueeze(0))
         return masks
-
-    @property
-    def generator(self) -> torch.Generator:
-        if not hasattr(self, "_generator"):
-            self._generator = torch.Generator().manual_seed(self.seed)
-        return self._generator
 
     def step(self, progress: float) -> None:
         if self.fixed:
