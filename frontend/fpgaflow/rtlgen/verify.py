@@ -11,6 +11,7 @@ cycles per frame the report puts beside the cycle model.
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,10 @@ def simulation_time(results_xml: Path) -> tuple[float, float]:
     """Simulated nanoseconds and simulator wall seconds of every test in a cocotb results file."""
     simulated, wall = 0.0, 0.0
     for case in ElementTree.parse(results_xml).iter("testcase"):
-        simulated += float(case.get("sim_time_ns", 0.0))
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        if properties.get("sim_time_unit") != "ns":
+            raise RuntimeError(f"{results_xml}: simulation time in {properties.get('sim_time_unit')!r}, expected ns")
+        simulated += float(properties.get("sim_time_duration", 0.0))
         wall += float(case.get("time", 0.0))
     return simulated, wall
 
@@ -149,6 +153,9 @@ def run_verification(
     case_dir = work_dir / "run"
     case_dir.mkdir(parents=True, exist_ok=True)
     (case_dir / "case.json").write_text(json.dumps(case, sort_keys=True))
+    for folder in sorted({source.parent for source in sources}):
+        for memory in sorted(folder.glob("*.mem")):
+            shutil.copy(memory, case_dir / memory.name)  # $readmemh opens names relative to the simulator's folder
     result = run_cocotb(top, sources, BENCH, {}, work_dir / "sim_build", case_dir)
     if result.tests != 2:
         raise RuntimeError(f"the network bench ran {result.tests} of 2 tests; see {case_dir / 'sim.log'}")
