@@ -7,9 +7,11 @@ one per layer: the streams into and out of that layer's stage inside the top. Tw
 - frames_with_pauses: random idle cycles on the input, random back-pressure on the
   output; records every output word and every beat on every tap's output stream, so a
   mismatch can be traced to the first layer that differs (writes `run.json`).
-- frames_full_rate: no pauses; counts per layer the cycles its stage is busy, i.e. its
-  input holds a beat and its output is not blocked by the stage after it, and the cycles
-  between the last words of the first and the last frame (writes `timing.json`).
+- frames_full_rate: no pauses; counts per layer the cycles its engine works: neither
+  starved (input ready, nothing offered) nor blocked (output offered, not taken). The tap's
+  input stream is the engine's own input (the windows of a conv), so this is the stage's
+  compute time whichever stage is the bottleneck. Also records the cycles of the last
+  words of the frames (writes `timing.json`).
 
 It only records; the comparison with the reference happens in Python, where the codes
 and their formats are known.
@@ -51,9 +53,15 @@ async def _record_taps(dut: Any, taps: list[dict[str, Any]], beats: dict[str, li
 
 
 async def _count_busy(dut: Any, taps: list[dict[str, Any]], busy: dict[str, int], last_times: list[int], stop: list[bool]) -> None:
-    """Per layer: cycles with a beat waiting at its input while its output is not blocked."""
+    """Per layer: cycles its engine works, i.e. neither waits for input (ready, no valid) nor is blocked at its output."""
     probes = [
-        (tap["layer"], _handle(dut, tap["in"], "tvalid"), _handle(dut, tap["out"], "tvalid"), _handle(dut, tap["out"], "tready"))
+        (
+            tap["layer"],
+            _handle(dut, tap["in"], "tvalid"),
+            _handle(dut, tap["in"], "tready"),
+            _handle(dut, tap["out"], "tvalid"),
+            _handle(dut, tap["out"], "tready"),
+        )
         for tap in taps
     ]
     cycle = 0
@@ -61,8 +69,12 @@ async def _count_busy(dut: Any, taps: list[dict[str, Any]], busy: dict[str, int]
         await RisingEdge(dut.clk)
         await ReadOnly()
         cycle += 1
-        for layer, in_valid, out_valid, out_ready in probes:
-            if in_valid.value == 1 and not (out_valid.value == 1 and out_ready.value == 0):
+        if dut.rst_n.value == 0:
+            continue
+        for layer, in_valid, in_ready, out_valid, out_ready in probes:
+            starved = in_ready.value == 1 and in_valid.value == 0
+            blocked = out_valid.value == 1 and out_ready.value == 0
+            if not starved and not blocked:
                 busy[layer] += 1
         if dut.m_axis_tvalid.value == 1 and dut.m_axis_tready.value == 1 and dut.m_axis_tlast.value == 1:
             last_times.append(cycle)
