@@ -5,14 +5,16 @@
 //   C, DW              channels per pixel and bits per channel (a pixel beat is C*DW bits)
 //   KH, KW             window size
 //   STRIDE_H, STRIDE_W stride
-//   PAD_T, PAD_L, PAD_B, PAD_R  zero padding (the padding code is 0, the zero of the input type)
+//   PAD_T, PAD_L, PAD_B, PAD_R  padding widths
+//   PAD_CODE           code of every padded element (default 0, the zero of the input type;
+//                      a max pool passes the smallest code of its type so padding never wins)
 // Ports: clk, rst_n (active-low synchronous); s_axis_* pixel beats in raster order
 // (TLAST accepted but not needed: the frame size is a parameter); m_axis_* one beat per
 // output position in raster order, KH*KW*C*DW bits, element index (kh*KW + kw)*C + c
 // (channel 0 of the top-left pixel in the low bits); TLAST on the last window of a frame.
 //
 // How: a padder walks the padded image ((IN_H+PAD_T+PAD_B) x (IN_W+PAD_L+PAD_R)) and
-// inserts zero pixels without consuming input, so padding costs one cycle per padded
+// inserts padding pixels without consuming input, so padding costs one cycle per padded
 // pixel. Every (padded) pixel reads the column above it from a line buffer of KH-1 rows
 // packed side by side in one memory word (one synchronous read and one write per cycle:
 // block RAM), writes the shifted column back, and shifts the KH x KW window register. A
@@ -31,7 +33,8 @@ module window_gen #(
     parameter int PAD_T = 0,
     parameter int PAD_L = 0,
     parameter int PAD_B = 0,
-    parameter int PAD_R = 0
+    parameter int PAD_R = 0,
+    parameter int PAD_CODE = 0
 ) (
     input  logic                  clk,
     input  logic                  rst_n,
@@ -57,8 +60,9 @@ module window_gen #(
     localparam int SWW = $clog2(STRIDE_W + 1);
     localparam int AW = (PW > 1) ? $clog2(PW) : 1;
     localparam int LB_W = (KH > 1) ? (KH - 1) * PIX : PIX;
+    localparam logic [DW-1:0] PAD_ELEM = DW'(PAD_CODE);
 
-    // ---- stage A: walk the padded image, take input pixels or insert zeros
+    // ---- stage A: walk the padded image, take input pixels or insert padding
     logic [RW-1:0] row;
     logic [CW-1:0] col;
     logic [SHW-1:0] row_phase;
@@ -152,7 +156,7 @@ module window_gen #(
 
     always_ff @(posedge clk) begin
         if (pixel_fire) begin
-            b_pixel <= interior ? s_axis_tdata : '0;
+            b_pixel <= interior ? s_axis_tdata : {C{PAD_ELEM}};
             b_col <= col;
             b_ok <= row_ok && col_ok;
             b_last <= last_window;
