@@ -44,9 +44,9 @@ module sparse_conv_engine #(
     parameter int DEPTH = 4,
     parameter int NZ_OC = 4,
     parameter int OC_W = 2,
-    parameter string WEIGHT_FILE = "weights.mem",
-    parameter string CHAN_FILE = "channels.mem",
-    parameter string CONST_FILE = "const.mem"
+    parameter WEIGHT_FILE = "weights.mem",
+    parameter CHAN_FILE = "channels.mem",
+    parameter CONST_FILE = "const.mem"
 ) (
     input  logic                   clk,
     input  logic                   rst_n,

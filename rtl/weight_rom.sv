@@ -9,14 +9,14 @@
 module weight_rom #(
     parameter int WIDTH = 32,
     parameter int DEPTH = 16,
-    parameter string INIT_FILE = "weights.mem"
+    parameter INIT_FILE = "weights.mem"
 ) (
     input  logic                                         clk,
     input  logic                                         en,
     input  logic [((DEPTH > 1) ? $clog2(DEPTH) : 1)-1:0] addr,
     output logic [WIDTH-1:0]                             data
 );
-    logic [WIDTH-1:0] mem [DEPTH];
+    (* ram_style = "block" *) logic [WIDTH-1:0] mem [DEPTH];
 
     initial $readmemh(INIT_FILE, mem);
 

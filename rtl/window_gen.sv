@@ -106,7 +106,7 @@ module window_gen #(
     end
 
     // ---- line buffer: KH-1 previous rows, row 0 (most recent) in the low bits
-    logic [LB_W-1:0] line_mem [PW];
+    (* ram_style = "block" *) logic [LB_W-1:0] line_mem [PW];
     logic [LB_W-1:0] line_q;
     logic [LB_W-1:0] line_wdata;
     logic [LB_W-1:0] fwd_data;
