@@ -1,0 +1,62 @@
+"""Helpers shared by the RTL tests of the stream modules (pools, add, concat, width converter).
+
+Expected codes come from the bit-accurate reference: a one-layer quantized IR graph run
+by run_fixed, so the RTL is held to the same code that defines the contract. The
+division parameters of the average pools are derived here from the IR formats the way the
+quantizer defines them (docs/fixed-point.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fpgaflow.fixed import FixedType
+from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb
+from fpgaflow.ir import Graph, Layer, Tensor
+from fpgaflow.quant.formats import reciprocal_format
+from fpgaflow.reference.fixed_exec import run_fixed
+
+BUILD_ROOT = Path(__file__).resolve().parents[1] / "sim_build"
+
+
+def random_codes(rng: np.random.Generator, ftype: FixedType, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform codes over a type's whole range, extremes included."""
+    return rng.integers(ftype.min_code, ftype.max_code + 1, size=shape, dtype=np.int64)
+
+
+def reference_frames(layer: Layer, in_shape: tuple[int, ...], in_type: FixedType, out_shape: tuple[int, ...],
+                     out_type: FixedType, frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Output codes of a one-layer quantized graph (input "x") for every frame, by run_fixed."""
+    tensors = {"x": Tensor(name="x", shape=in_shape, ftype=in_type),
+               layer.output: Tensor(name=layer.output, shape=out_shape, ftype=out_type)}
+    graph = Graph(name=layer.name, inputs=["x"], outputs=[layer.output], tensors=tensors, layers=[layer])
+    graph.check()
+    return list(run_fixed(graph, np.stack(frames))[layer.output])
+
+
+def division_parameters(count: int, in_frac: int, out_frac: int) -> dict[str, int]:
+    """RECIP_W, RECIP_CODE and SHIFT of an average over `count` codes with in_frac fractional bits."""
+    if count & (count - 1) == 0:
+        return {"RECIP_W": 0, "RECIP_CODE": 0, "SHIFT": in_frac + count.bit_length() - 1 - out_frac}
+    fmt, code = reciprocal_format(count)
+    return {"RECIP_W": fmt.width, "RECIP_CODE": code, "SHIFT": fmt.frac + in_frac - out_frac}
+
+
+def reciprocal_type(count: int) -> FixedType | None:
+    """The IR's reciprocal format of an average over `count` codes (None for a power of two)."""
+    return None if count & (count - 1) == 0 else reciprocal_format(count)[0]
+
+
+def simulate(tmp_path: Path, top: str, modules: tuple[str, ...], bench: str, parameters: dict[str, int]) -> list[int]:
+    """Build and run a bench on the case already written to tmp_path; output beat cycles at full rate."""
+    result = run_cocotb(top, rtl_sources(*modules), bench, parameters, BUILD_ROOT, tmp_path)
+    assert result.passed, f"{result.failed} of {result.tests} cocotb tests failed; see {tmp_path / 'sim.log'}"
+    return read_measured(tmp_path)["full_rate"]
+
+
+def frame_period(times: list[int], frames: int) -> int:
+    """Steady-state cycles from the end of frame 1 to the end of frame 2 (beats split evenly by frame)."""
+    per_frame = len(times) // frames
+    return times[2 * per_frame - 1] - times[per_frame - 1]
