@@ -2,16 +2,17 @@
 
 The pytest side (fpgaflow.rtlgen.verify) writes `case.json` into FPGAFLOW_TB_DIR: the
 input frames as DMA words (hex), the number of output words per frame, and the taps,
-one per layer: the streams into and out of that layer's stage inside the top. Two tests:
+one per layer: the stream out of that layer's stage inside the top and, for timed
+stages, the path of its work signal. Two tests:
 
 - frames_with_pauses: random idle cycles on the input, random back-pressure on the
   output; records every output word and every beat on every tap's output stream, so a
   mismatch can be traced to the first layer that differs (writes `run.json`).
-- frames_full_rate: no pauses; counts per layer the cycles its engine works: neither
-  starved (input ready, nothing offered) nor blocked (output offered, not taken). The tap's
-  input stream is the engine's own input (the windows of a conv), so this is the stage's
-  compute time whichever stage is the bottleneck. Also records the cycles of the last
-  words of the frames (writes `timing.json`).
+- frames_full_rate: no pauses; counts per layer the cycles in which the tap's work signal
+  (a signal inside the layer's engine that is high exactly when it does a step of work,
+  e.g. sparse_conv_engine consuming a ROM word) is high: the stage's own compute time,
+  whichever stage is the bottleneck and however the others stall it. Also records the
+  cycles of the frames' last output words (writes `timing.json`).
 
 It only records; the comparison with the reference happens in Python, where the codes
 and their formats are known.
@@ -52,30 +53,25 @@ async def _record_taps(dut: Any, taps: list[dict[str, Any]], beats: dict[str, li
                 beats[layer].append(format(int(data.value), "x"))
 
 
-async def _count_busy(dut: Any, taps: list[dict[str, Any]], busy: dict[str, int], last_times: list[int], stop: list[bool]) -> None:
-    """Per layer: cycles its engine works, i.e. neither waits for input (ready, no valid) nor is blocked at its output."""
-    probes = [
-        (
-            tap["layer"],
-            _handle(dut, tap["in"], "tvalid"),
-            _handle(dut, tap["in"], "tready"),
-            _handle(dut, tap["out"], "tvalid"),
-            _handle(dut, tap["out"], "tready"),
-        )
-        for tap in taps
-    ]
+def _signal(dut: Any, path: str) -> Any:
+    """A signal inside the top by its dotted instance path, e.g. "u_conv1_engine.consume"."""
+    handle = dut
+    for part in path.split("."):
+        handle = getattr(handle, part)
+    return handle
+
+
+async def _count_work(dut: Any, taps: list[dict[str, Any]], work: dict[str, int], last_times: list[int], stop: list[bool]) -> None:
+    """Per layer: cycles in which its engine's work signal is high (a ROM word consumed, a pixel taken)."""
+    probes = [(tap["layer"], _signal(dut, tap["work"])) for tap in taps if tap.get("work")]
     cycle = 0
     while not stop[0]:
         await RisingEdge(dut.clk)
         await ReadOnly()
         cycle += 1
-        if dut.rst_n.value == 0:
-            continue
-        for layer, in_valid, in_ready, out_valid, out_ready in probes:
-            starved = in_ready.value == 1 and in_valid.value == 0
-            blocked = out_valid.value == 1 and out_ready.value == 0
-            if not starved and not blocked:
-                busy[layer] += 1
+        for layer, signal in probes:
+            if signal.value == 1:
+                work[layer] += 1
         if dut.m_axis_tvalid.value == 1 and dut.m_axis_tready.value == 1 and dut.m_axis_tlast.value == 1:
             last_times.append(cycle)
 
@@ -116,10 +112,10 @@ async def frames_with_pauses(dut) -> None:
 async def frames_full_rate(dut) -> None:
     """No pauses: per-layer busy cycles and the frame interval at the output."""
     case = load_case()
-    busy = {tap["layer"]: 0 for tap in case["taps"]}
+    busy = {tap["layer"]: 0 for tap in case["taps"] if tap.get("work")}
     last_times: list[int] = []
     stop = [False]
-    cocotb.start_soon(_count_busy(dut, case["taps"], busy, last_times, stop))
+    cocotb.start_soon(_count_work(dut, case["taps"], busy, last_times, stop))
     outputs = await _stream(dut, case, paused=False)
     stop[0] = True
     await RisingEdge(dut.clk)

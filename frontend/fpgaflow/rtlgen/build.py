@@ -96,7 +96,7 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     if calib_path is not None:
         calibration = batch_for(graph, load_array(calib_path, "calibration"), "calibration")
     codes = _verify_inputs(graph, frames, calibration)
-    taps = [Tap(t["layer"], t["tensor"], t["in"], t["out"]) for t in setup["taps"]]
+    taps = [Tap(t["layer"], t["tensor"], t["out"], t["work"]) for t in setup["taps"]]
     board = load_board(setup["board"])
     sources = [out.root / relpath for relpath in setup["sources"]]
     work = out.work_dir("verify/sim")

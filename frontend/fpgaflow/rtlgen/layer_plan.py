@@ -15,7 +15,7 @@ import numpy as np
 
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, Dense, Layer
+from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, Dense, Flatten, Layer
 from fpgaflow.names import is_legal_identifier
 
 FORMAT_KEYS = ("input", "weights", "bias", "accumulator", "output")
@@ -37,6 +37,8 @@ class LayerPlan:
     positions: int = 1
     """Output positions per frame (H_out * W_out for a conv, 1 for a dense layer)."""
     dense_weights: int = 0
+    stream_shape: tuple[int, ...] = ()
+    """Shape of the pixel stream carrying the input: the map before a Flatten (which moves no data)."""
     layer: Layer | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -56,11 +58,6 @@ class LayerPlan:
     def dense_macs(self) -> int:
         """MACs per frame of the same layer with every weight kept."""
         return self.dense_weights * self.positions
-
-    @property
-    def max_useful_lanes(self) -> int:
-        """More lanes than the longest run never shorten an output channel."""
-        return max(max(self.run_lengths, default=1), 1)
 
     def zero_skip_bound(self, parallelism: int) -> float:
         """The ideal cycles per frame with P lanes: nonzero MACs / P."""
@@ -89,11 +86,20 @@ def _weight_codes(layer: Conv2d | Dense) -> np.ndarray:
     return np.asarray(codes)
 
 
+def _stream_shape(graph: Graph, tensor: str) -> tuple[int, ...]:
+    producer = graph.producer(tensor)
+    while isinstance(producer, Flatten):
+        tensor = producer.inputs[0]
+        producer = graph.producer(tensor)
+    return tuple(graph.tensors[tensor].shape)
+
+
 def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
     """The plan of one hardware layer of a quantized graph."""
     if not is_legal_identifier(layer.name):
         raise ValueError(f"layer name {layer.name!r} is not a sanitized identifier; the importer must sanitize it")
     common = dict(
+        stream_shape=_stream_shape(graph, layer.inputs[0]),
         name=layer.name,
         op=layer.OP,
         inputs=tuple(layer.inputs),

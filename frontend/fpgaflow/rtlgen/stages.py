@@ -10,18 +10,24 @@ converts between DMA words and pixel beats at the two ends.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from fpgaflow.errors import UserError
+from fpgaflow.hw import cycles
+from fpgaflow.hw.weight_rom import EngineImage, pack_engine
 from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import Conv2d, Dense, MaxPool
 from fpgaflow.rtlgen.design import Design
 from fpgaflow.rtlgen.layer_plan import LayerPlan
 from fpgaflow.rtlgen.netlist import Netlist
 from fpgaflow.rtlgen.verify import Tap
 
-StageFn = Callable[["StageBuilder", LayerPlan, str, str], None]
-"""Adds a layer's stages reading stream `src` (its first input) and writing stream `dst`."""
+StageFn = Callable[["StageBuilder", LayerPlan, str, str], str]
+"""Adds a layer's stages reading stream `src` (its first input) and writing stream `dst`;
+returns the dotted path of the signal that is high in every cycle its engine works ("" if none)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,10 @@ class EngineKind:
 
 
 ENGINES: dict[str, EngineKind] = {}
-"""Op name -> EngineKind, filled below for every op the library implements."""
+"""Op name -> EngineKind, filled at the end of this module for every op the library implements."""
+
+ENGINE_WORK_SIGNAL = "consume"
+"""sparse_conv_engine's wire that is high in every cycle it reads a ROM word into its lanes."""
 
 PASS_THROUGH_OPS = ("Flatten",)
 """Ops that only re-interpret the stream (a flatten keeps the pixel order); they get no stage."""
@@ -64,10 +73,9 @@ def stage_cycles(plan: LayerPlan, parallelism: int, store_zeros: bool = False) -
 
 
 def useful_lanes(plan: LayerPlan, store_zeros: bool = False) -> int:
-    """The most lanes that can still shorten the layer (its longest run of stored weights)."""
-    if store_zeros:
-        return max(plan.dense_weights // max(len(plan.run_lengths), 1), 1)
-    return plan.max_useful_lanes
+    """The most lanes that can still shorten the layer: the engine packs all stored weights of a
+    position across channel boundaries, so more lanes than stored weights never help."""
+    return max(plan.dense_weights if store_zeros else plan.nonzero_weights, 1)
 
 
 def weight_memory_bits(plan: LayerPlan, parallelism: int, store_zeros: bool = False) -> tuple[int, int]:
@@ -107,15 +115,23 @@ class StageBuilder:
         return self._sources[tensor].pop(0)
 
     def dma_input(self, tensor: str) -> None:
-        dma = self.netlist.dma_width
-        self.netlist.input_stream = self.netlist.stream("dma_in", dma)
-        pixels = self.netlist.stream("input_pixels", self.pixel_width(tensor))
-        self.width_converter("input_words", "dma_in", pixels)
-        self._publish(tensor, pixels)
+        """The input frame: DMA words to pixel beats (a plain wire when a pixel is one DMA word)."""
+        dma, pixel = self.netlist.dma_width, self.pixel_width(tensor)
+        if pixel == dma:
+            self.netlist.input_stream = self.netlist.stream("input_pixels", pixel)
+        else:
+            self.netlist.input_stream = self.netlist.stream("dma_in", dma)
+            self.width_converter("input_words", self.netlist.input_stream, self.netlist.stream("input_pixels", pixel))
+        self._publish(tensor, "input_pixels")
 
     def dma_output(self, tensor: str) -> None:
-        self.netlist.output_stream = self.netlist.stream("dma_out", self.netlist.dma_width)
-        self.width_converter("output_words", self.take(tensor), "dma_out")
+        """The output frame: pixel beats to DMA words (a plain wire when a pixel is one DMA word)."""
+        dma, source = self.netlist.dma_width, self.take(tensor)
+        if self.pixel_width(tensor) == dma:
+            self.netlist.output_stream = source
+        else:
+            self.netlist.output_stream = self.netlist.stream("dma_out", dma)
+            self.width_converter("output_words", source, self.netlist.output_stream)
 
     def layer(self, plan: LayerPlan) -> None:
         if plan.op in PASS_THROUGH_OPS:
@@ -123,12 +139,22 @@ class StageBuilder:
             return
         src = self.take(plan.inputs[0])
         dst = self.netlist.stream(f"{plan.name}_out", self.pixel_width(plan.output))
-        _engine(plan).stages(self, plan, src, dst)
-        self.taps.append(Tap(layer=plan.name, tensor=plan.output, stream_in=src, stream_out=dst))
+        work = _engine(plan).stages(self, plan, src, dst)
+        self.taps.append(Tap(layer=plan.name, tensor=plan.output, stream_out=dst, work=work))
         self._publish(plan.output, dst)
 
-    def parallelism(self, plan: LayerPlan) -> int:
-        return self.design.engines[plan.name].parallelism
+    def engine(self, plan: LayerPlan, src: str, dst: str) -> str:
+        """A sparse_conv_engine for a compute layer, with its three memory files; returns its work signal."""
+        image = _engine_image(plan, self.design.engines[plan.name].parallelism, self.design.store_zeros)
+        with tempfile.TemporaryDirectory(prefix="fpgaflow_mem_") as scratch:
+            names = image.write(Path(scratch), plan.name)
+            for name in sorted(names.values()):
+                self.memory_files[name] = (Path(scratch) / name).read_bytes()
+        parameters: dict[str, int | str] = dict(sorted(image.parameters.items()))
+        parameters.update(sorted(names.items()))
+        comment = f"{plan.name}: {plan.nonzero_weights} of {plan.dense_weights} weights, P = {image.parameters['P']}"
+        self.netlist.add(f"{plan.name}_engine", "sparse_conv_engine", comment, parameters, [("s_axis", src), ("m_axis", dst)])
+        return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"
 
     # Library modules shared by every design: filled in with the library's names (docs/hardware.md).
     def width_converter(self, instance: str, src: str, dst: str) -> None:
@@ -136,3 +162,98 @@ class StageBuilder:
 
     def broadcast(self, tensor: str, stream: str, readers: int) -> list[str]:
         raise UserError(f"tensor {tensor} is read by {readers} layers; the RTL library has no stream broadcast yet")
+
+
+_IMAGES: dict[tuple[int, int, bool], tuple[Conv2d | Dense, EngineImage]] = {}
+"""Packed ROMs by (id of the layer, P, store_zeros); the layer is kept so its id stays unique."""
+_IMAGE_CACHE_LIMIT = 4096
+
+
+def _engine_image(plan: LayerPlan, lanes: int, store_zeros: bool) -> EngineImage:
+    """The packed ROM of a compute layer at P lanes (cached: P balancing asks for many P)."""
+    layer = plan.layer
+    assert isinstance(layer, (Conv2d, Dense))
+    key = (id(layer), lanes, store_zeros)
+    if key not in _IMAGES:
+        if len(_IMAGES) >= _IMAGE_CACHE_LIMIT:
+            _IMAGES.clear()
+        in_type, out_type = plan.formats["input"], plan.formats["output"]
+        assert in_type is not None and out_type is not None
+        image = pack_engine(layer, in_type, out_type, _engine_input_shape(plan), lanes, keep_zeros=store_zeros)
+        _IMAGES[key] = (layer, image)
+    return _IMAGES[key][1]
+
+
+def _engine_input_shape(plan: LayerPlan) -> tuple[int, ...]:
+    """The shape the engine's window indices refer to: a dense layer reads the map before a flatten."""
+    return plan.stream_shape if plan.op == "Dense" else plan.input_shape
+
+
+def _window_parameters(plan: LayerPlan, layer: Conv2d | MaxPool) -> dict[str, int | str]:
+    channels, height, width = plan.input_shape
+    top, left, bottom, right = layer.padding
+    if tuple(layer.dilation) != (1, 1):
+        raise UserError(f"layer {plan.name} has dilation {layer.dilation}; the RTL window generator supports only 1")
+    return {
+        "IN_H": height,
+        "IN_W": width,
+        "C": channels,
+        "DW": plan.formats["input"].width,  # type: ignore[union-attr]
+        "KH": layer.kernel[0],
+        "KW": layer.kernel[1],
+        "STRIDE_H": layer.stride[0],
+        "STRIDE_W": layer.stride[1],
+        "PAD_T": top,
+        "PAD_L": left,
+        "PAD_B": bottom,
+        "PAD_R": right,
+    }
+
+
+def _conv_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    """The slower of the window generator and the engine: they overlap frame by frame."""
+    layer = plan.layer
+    assert isinstance(layer, Conv2d)
+    windows = cycles.window_gen_cycles(plan.input_shape[1], plan.input_shape[2], layer.padding)
+    return max(windows, cycles.engine_cycles_per_frame(_engine_image(plan, lanes, store_zeros), plan.positions))
+
+
+def _compute_bits(plan: LayerPlan, lanes: int, store_zeros: bool) -> tuple[int, int]:
+    """(ROM bits with every weight kept, ROM bits as generated) at P lanes."""
+    return _engine_image(plan, lanes, True).weight_memory_bits, _engine_image(plan, lanes, store_zeros).weight_memory_bits
+
+
+def _conv_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    layer = plan.layer
+    assert isinstance(layer, Conv2d)
+    window = _window_parameters(plan, layer)
+    windows = builder.netlist.stream(f"{plan.name}_windows", layer.kernel[0] * layer.kernel[1] * builder.pixel_width(plan.inputs[0]))
+    builder.netlist.add(f"{plan.name}_windows", "window_gen", f"{plan.name}: {layer.kernel[0]}x{layer.kernel[1]} windows", window,
+                        [("s_axis", src), ("m_axis", windows)])
+    return builder.engine(plan, windows, dst)
+
+
+def _max_pool_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    layer = plan.layer
+    assert isinstance(layer, MaxPool)
+    return cycles.window_gen_cycles(plan.input_shape[1], plan.input_shape[2], layer.padding)
+
+
+def _max_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    layer = plan.layer
+    assert isinstance(layer, MaxPool)
+    if layer.ceil_mode:
+        raise UserError(f"max pool {plan.name} uses ceil_mode; the RTL pool supports floor mode only")
+    parameters = _window_parameters(plan, layer)
+    parameters["SIGNED"] = int(plan.formats["input"].signed)  # type: ignore[union-attr]
+    builder.netlist.add(plan.name, "pool_max", f"{plan.name}: max pool {layer.kernel[0]}x{layer.kernel[1]}", parameters,
+                        [("s_axis", src), ("m_axis", dst)])
+    return ""
+
+
+ENGINES.update(
+    {
+        "Conv2d": EngineKind(_conv_stages, _conv_cycles, _compute_bits),
+        "MaxPool": EngineKind(_max_pool_stages, _max_pool_cycles),
+    }
+)

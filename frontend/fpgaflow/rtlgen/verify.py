@@ -34,15 +34,16 @@ CLOCK_PERIOD_NS = 10
 
 @dataclass(frozen=True)
 class Tap:
-    """The streams into and out of one layer's stage inside the top."""
+    """One layer's stage inside the top: its output stream and the signal that marks its work."""
 
     layer: str
     tensor: str
-    stream_in: str
     stream_out: str
+    work: str = ""
+    """Dotted path of a signal high in every cycle the stage's engine works ("" if not timed)."""
 
     def to_dict(self) -> dict[str, str]:
-        return {"layer": self.layer, "tensor": self.tensor, "in": self.stream_in, "out": self.stream_out}
+        return {"layer": self.layer, "tensor": self.tensor, "out": self.stream_out, "work": self.work}
 
 
 @dataclass
