@@ -134,8 +134,8 @@ module sparse_conv_engine #(
     end
 
     // A window element as a signed operand one bit wider (zero-extended when unsigned).
-    function automatic logic signed [IN_W:0] lane_operand(input logic [IN_W-1:0] element);
-        return IN_SIGNED ? {element[IN_W-1], element} : {1'b0, element};
+    function automatic signed [IN_W:0] lane_operand(input [IN_W-1:0] element);
+        lane_operand = IN_SIGNED ? {element[IN_W-1], element} : {1'b0, element};
     endfunction
 
     always_ff @(posedge clk) begin
@@ -208,14 +208,16 @@ module sparse_conv_engine #(
 
     // Accumulator plus bias to an output code: round half up, saturate, activation
     // (fpgaflow.fixed.requantize, then relu / relu6_ceiling).
-    function automatic logic [OUT_W-1:0] finish(input logic signed [ACC_W-1:0] acc, input logic signed [ACC_W-1:0] bias);
-        logic signed [XW-1:0] value;
-        value = ((XW'(acc) + XW'(bias) + RND) >>> SR) <<< SL;
-        if (value > OMAX) value = OMAX;
-        if (value < OMIN) value = OMIN;
-        if (ACT != 0 && value < 0) value = '0;
-        if (ACT == 2 && value > R6) value = R6;
-        return OUT_W'(value);
+    function automatic [OUT_W-1:0] finish(input signed [ACC_W-1:0] acc, input signed [ACC_W-1:0] bias);
+        reg signed [XW-1:0] value;
+        begin
+            value = ((XW'(acc) + XW'(bias) + RND) >>> SR) <<< SL;
+            if (value > OMAX) value = OMAX;
+            if (value < OMIN) value = OMIN;
+            if (ACT != 0 && value < 0) value = '0;
+            if (ACT == 2 && value > R6) value = R6;
+            finish = OUT_W'(value);
+        end
     endfunction
 
     always_ff @(posedge clk) begin
