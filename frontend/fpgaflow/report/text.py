@@ -63,7 +63,10 @@ def render_markdown(report: dict[str, Any]) -> str:
 def _resources(resources: dict[str, Any]) -> list[str]:
     if not resources:
         return []
-    lines = ["", "## Resources", "", f"Method: {resources['method']}", "", _row(["resource", "used", "available", "use"]), _row(["---"] * 4)]
+    lines = ["", "## Resources", "", f"Method: {resources['method']}"]
+    if not resources["used"]:
+        return lines
+    lines += ["", _row(["resource", "used", "available", "use"]), _row(["---"] * 4)]
     for kind in sorted(resources["available"]):
         used, available = resources["used"].get(kind, 0), resources["available"][kind]
         lines.append(_row([kind, used, available, f"{used / available:.1%}" if available else "-"]))

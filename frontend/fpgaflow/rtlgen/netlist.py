@@ -38,6 +38,14 @@ class Stage:
     """(port prefix, stream name) pairs, e.g. ("s_axis", "conv1_in")."""
 
 
+@dataclass(frozen=True)
+class Wire:
+    """Two streams joined without a module: the sink takes the source's low bits, or gets zeros on top."""
+
+    source: Stream
+    sink: Stream
+
+
 @dataclass
 class Netlist:
     """Streams and stages in the order they are declared and instantiated."""
@@ -47,6 +55,7 @@ class Netlist:
     dma_width: int
     streams: dict[str, Stream] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
+    wires: list[Wire] = field(default_factory=list)
     input_stream: str = ""
     output_stream: str = ""
 
@@ -67,6 +76,9 @@ class Netlist:
                 raise ValueError(f"stage {instance!r} uses undeclared stream {stream!r}")
         values = tuple((name, _literal(value)) for name, value in parameters.items())
         self.stages.append(Stage(instance, module, comment, values, tuple(ports)))
+
+    def wire(self, source: str, sink: str) -> None:
+        self.wires.append(Wire(self.streams[source], self.streams[sink]))
 
     @property
     def modules(self) -> list[str]:
@@ -103,6 +115,7 @@ def render_top(netlist: Netlist) -> str:
         dma_width=netlist.dma_width,
         streams=list(netlist.streams.values()),
         stages=netlist.stages,
+        wires=netlist.wires,
         input_stream=netlist.input_stream,
         output_stream=netlist.output_stream,
     )

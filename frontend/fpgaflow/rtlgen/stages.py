@@ -115,23 +115,24 @@ class StageBuilder:
         return self._sources[tensor].pop(0)
 
     def dma_input(self, tensor: str) -> None:
-        """The input frame: DMA words to pixel beats (a plain wire when a pixel is one DMA word)."""
+        """The input frame: DMA words to pixel beats (a wire when a pixel fits in one DMA word)."""
         dma, pixel = self.netlist.dma_width, self.pixel_width(tensor)
-        if pixel == dma:
-            self.netlist.input_stream = self.netlist.stream("input_pixels", pixel)
-        else:
-            self.netlist.input_stream = self.netlist.stream("dma_in", dma)
-            self.width_converter("input_words", self.netlist.input_stream, self.netlist.stream("input_pixels", pixel))
-        self._publish(tensor, "input_pixels")
+        self.netlist.input_stream = self.netlist.stream("dma_in", dma)
+        pixels = self.netlist.stream("input_pixels", pixel)
+        self._convert("input_words", self.netlist.input_stream, pixels)
+        self._publish(tensor, pixels)
 
     def dma_output(self, tensor: str) -> None:
-        """The output frame: pixel beats to DMA words (a plain wire when a pixel is one DMA word)."""
-        dma, source = self.netlist.dma_width, self.take(tensor)
-        if self.pixel_width(tensor) == dma:
-            self.netlist.output_stream = source
+        """The output frame: pixel beats to DMA words (a wire when a pixel fits in one DMA word)."""
+        self.netlist.output_stream = self.netlist.stream("dma_out", self.netlist.dma_width)
+        self._convert("output_words", self.take(tensor), self.netlist.output_stream)
+
+    def _convert(self, instance: str, src: str, dst: str) -> None:
+        """Join a pixel stream and a DMA stream: one DMA word per pixel if it fits, else a width converter."""
+        if max(self.netlist.streams[src].width, self.netlist.streams[dst].width) <= self.netlist.dma_width:
+            self.netlist.wire(src, dst)
         else:
-            self.netlist.output_stream = self.netlist.stream("dma_out", dma)
-            self.width_converter("output_words", source, self.netlist.output_stream)
+            self.width_converter(instance, src, dst)
 
     def layer(self, plan: LayerPlan) -> None:
         if plan.op in PASS_THROUGH_OPS:
