@@ -1,0 +1,84 @@
+"""Every RTL module is Verilator -Wall clean and synthesizes (Yosys synth_xilinx) without latches.
+
+Memories must land in block RAM at realistic sizes: a line buffer of a 32x32x16 3x3 window
+generator and a 1024 x 36 weight ROM.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from fpgaflow.hw.simulate import rtl_sources
+from fpgaflow.hw.toolchain import run_verilator_lint, run_yosys
+from fpgaflow.hw.weight_rom import mem_text
+
+ENGINE_FILES = {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
+
+# (top, modules, parameters)
+LINT = [
+    ("axis_fifo", ["axis_fifo"], {"DW": 8, "DEPTH": 16}),
+    ("axis_fifo", ["axis_fifo"], {"DW": 33, "DEPTH": 5}),
+    ("window_gen", ["window_gen"], {}),
+    ("window_gen", ["window_gen"], {"KH": 1, "KW": 1}),
+    ("window_gen", ["window_gen"], {"KH": 5, "KW": 5, "IN_W": 1, "IN_H": 6, "PAD_L": 2, "PAD_R": 2, "STRIDE_H": 2}),
+    ("weight_rom", ["weight_rom"], {"WIDTH": 36, "DEPTH": 1}),
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {}),
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"],
+     {"P": 1, "DEPTH": 1, "NZ_OC": 1, "ACT": 2, "RELU6_MAX": 96, "SHIFT": -2, "IN_SIGNED": 1, "OUT_SIGNED": 1}),
+]
+
+# (top, modules, parameters, memory files {parameter: (words, bits)}, expect block RAM)
+WG_BIG = {"IN_H": 32, "IN_W": 32, "C": 16, "DW": 8, "KH": 3, "KW": 3, "PAD_T": 1, "PAD_L": 1, "PAD_B": 1, "PAD_R": 1}
+ENGINE = {"WIN_N": 72, "IN_W": 8, "C_OUT": 16, "P": 4, "WW": 8, "IDX_W": 7, "DEPTH": 600, "NZ_OC": 16, "OC_W": 4, "ACC_W": 24}
+SYNTH = [
+    ("axis_fifo", ["axis_fifo"], {"DW": 36, "DEPTH": 512}, {}, True),
+    ("window_gen", ["window_gen"], WG_BIG, {}, True),
+    ("weight_rom", ["weight_rom"], {"WIDTH": 36, "DEPTH": 1024, "INIT_FILE": "w.mem"}, {"INIT_FILE": (1024, 36)}, True),
+]
+SLOW_SYNTH = [
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {**ENGINE, **ENGINE_FILES},
+     {"WEIGHT_FILE": (600, 64), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8)}, True),
+]
+
+
+@pytest.mark.parametrize("top, modules, params", LINT)
+def test_verilator_lint_clean(top: str, modules: list[str], params: dict[str, int]) -> None:
+    result = run_verilator_lint(rtl_sources(*modules), top, params)
+    assert result.returncode == 0, result.stderr
+
+
+def synth_stats(tmp_path: Path, top: str, modules: list[str], params: dict[str, int | str], files: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """Synthesize for a 7-series part and return the cell counts of the top's statistics."""
+    rng = random.Random(0)
+    for key, (depth, bits) in files.items():
+        (tmp_path / str(params[key])).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
+    settings = " ".join(f'-set {k} "{v}"' if isinstance(v, str) else f"-set {k} {v}" for k, v in params.items())
+    sources = " ".join(str(s) for s in rtl_sources(*modules))
+    script = (f"read_verilog -defer -sv {sources}\nchparam {settings} {top}\nhierarchy -top {top}\n"
+              f"synth_xilinx -top {top} -family xc7\ntee -o stat.txt stat\n")
+    run_yosys(script, tmp_path)
+    text = (tmp_path / "stat.txt").read_text()
+    return {name: int(count) for count, name in re.findall(r"^\s+(\d+)\s+(\$?\w+)\s*$", text, re.MULTILINE)}
+
+
+def check_synth(tmp_path: Path, top, modules, params, files, want_bram) -> None:
+    cells = synth_stats(tmp_path, top, modules, params, files)
+    latches = {k: v for k, v in cells.items() if k in ("$dlatch", "$_DLATCH_P_", "$_DLATCH_N_", "LDCE", "LDPE")}
+    assert not latches, f"{top} infers latches: {latches}"
+    if want_bram:
+        assert cells.get("RAMB18E1", 0) + cells.get("RAMB36E1", 0) > 0, f"{top}: no block RAM in {cells}"
+
+
+@pytest.mark.parametrize("top, modules, params, files, want_bram", SYNTH)
+def test_synthesizes_without_latches(tmp_path: Path, top, modules, params, files, want_bram) -> None:
+    check_synth(tmp_path, top, modules, params, files, want_bram)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("top, modules, params, files, want_bram", SLOW_SYNTH)
+def test_engine_synthesizes_without_latches(tmp_path: Path, top, modules, params, files, want_bram) -> None:
+    check_synth(tmp_path, top, modules, params, files, want_bram)
