@@ -26,6 +26,9 @@ LINT = [
     ("window_gen", ["window_gen"], {"KH": 1, "KW": 1}),
     ("window_gen", ["window_gen"], {"KH": 5, "KW": 5, "IN_W": 1, "IN_H": 6, "PAD_L": 2, "PAD_R": 2, "STRIDE_H": 2}),
     ("weight_rom", ["weight_rom"], {"WIDTH": 36, "DEPTH": 1}),
+    ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 8, "OUT_DW": 32}),
+    ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 24, "OUT_DW": 12}),
+    ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 12, "OUT_DW": 12}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"],
      {"P": 1, "DEPTH": 1, "NZ_OC": 1, "ACT": 2, "RELU6_MAX": 96, "SHIFT": -2, "IN_SIGNED": 1, "OUT_SIGNED": 1}),
@@ -38,6 +41,8 @@ SYNTH = [
     ("axis_fifo", ["axis_fifo"], {"DW": 36, "DEPTH": 512}, {}, True),
     ("window_gen", ["window_gen"], WG_BIG, {}, True),
     ("weight_rom", ["weight_rom"], {"WIDTH": 36, "DEPTH": 1024, "INIT_FILE": "w.mem"}, {"INIT_FILE": (1024, 36)}, True),
+    ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 16, "OUT_DW": 64}, {}, False),
+    ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 64, "OUT_DW": 16}, {}, False),
 ]
 SLOW_SYNTH = [
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {**ENGINE, **ENGINE_FILES},
