@@ -14,6 +14,7 @@ import numpy as np
 
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb
+from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import Graph, Layer, Tensor
 from fpgaflow.quant.formats import reciprocal_format
 from fpgaflow.reference.fixed_exec import run_fixed
@@ -60,3 +61,9 @@ def frame_period(times: list[int], frames: int) -> int:
     """Steady-state cycles from the end of frame 1 to the end of frame 2 (beats split evenly by frame)."""
     per_frame = len(times) // frames
     return times[2 * per_frame - 1] - times[per_frame - 1]
+
+
+def joined_beats(frame_a: np.ndarray, bits_a: int, frame_b: np.ndarray, bits_b: int) -> list[int]:
+    """Pixel beats of two (C, H, W) maps, A's beat low and B's above it (sim/axis_tb_join.py splits them)."""
+    a_bits = frame_a.shape[0] * bits_a
+    return [a | (b << a_bits) for a, b in zip(pixel_beats(frame_a, bits_a), pixel_beats(frame_b, bits_b))]
