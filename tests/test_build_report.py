@@ -69,3 +69,10 @@ def test_markdown_and_plots(quantized):
     plots = render_plots(report)
     assert sorted(plots) == ["cycles_per_layer.png", "weight_memory_per_layer.png"]
     assert plots == render_plots(report)
+
+
+def test_yosys_cells_become_board_resources():
+    from fpgaflow.report.resources import count_resources
+
+    cells = {"LUT2": 3, "LUT6": 2, "RAM32M": 2, "SRLC32E": 1, "FDRE": 7, "FDSE": 1, "RAMB18E1": 1, "RAMB36E1": 2, "DSP48E1": 4, "CARRY4": 9}
+    assert count_resources(cells) == {"lut": 3 + 2 + 8 + 1, "ff": 8, "bram18": 5, "dsp": 4}

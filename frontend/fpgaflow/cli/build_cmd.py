@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bits", type=int, default=8, help="fixed-point width of weights and activations")
     parser.add_argument("--parallelism", type=int, help="MAC lanes P for every compute layer (default: balanced)")
     parser.add_argument("--config", type=Path, help="YAML file with per-layer settings: layers: {name: {parallelism: N}}")
-    parser.add_argument("--no-synth", action="store_true", help="skip the yosys resource estimate")
+    parser.add_argument("--synth", action="store_true", help="count LUT/FF/BRAM/DSP with yosys synth_xilinx (minutes)")
     parser.add_argument("--verify", type=int, default=0, metavar="N", help="simulate N frames in Verilator and compare")
     parser.set_defaults(handler=run)
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.config is not None:
         compute = [layer.name for layer in graph.hardware_layers if layer.OP in ("Conv2d", "Dense")]
         per_layer = load_parallelism_config(args.config, compute)
-    options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=not args.no_synth)
+    options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth)
     with step("generate RTL and report"):
         build_design(graph, options, out)
     mismatches = 0

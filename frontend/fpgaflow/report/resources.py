@@ -49,7 +49,8 @@ def synthesize(rtl_dir: Path, top: str, sources: list[str]) -> dict[str, int]:
                 shutil.copy(path, work / path.name)
         names = " ".join(Path(s).name for s in sources)
         script = (
-            f"read_verilog -sv {names}\n"
+            f"read_verilog -defer -sv {names}\n"
+            f"hierarchy -top {top}\n"
             f"synth_xilinx -family xc7 -top {top} -flatten -noiopad\n"
             "tee -q -o stat.json stat -json\n"
         )
@@ -67,5 +68,5 @@ def resource_summary(board: Board, used: dict[str, int] | None, method: str) -> 
 def estimate_resources(board: Board, rtl_dir: Path, top: str, sources: list[str], run: bool = True) -> dict[str, Any]:
     """Synthesize and count, or (run=False) record that synthesis was skipped."""
     if not run:
-        return resource_summary(board, None, "not estimated (synthesis skipped with --no-synth)")
+        return resource_summary(board, None, "not estimated: run fpgaflow build with --synth for a yosys synth_xilinx count")
     return resource_summary(board, count_resources(synthesize(rtl_dir, top, sources)), METHOD)

@@ -42,7 +42,7 @@ class BuildOptions:
     bits: int
     everywhere: int | None = None
     per_layer: dict[str, int] | None = None
-    synthesize: bool = True
+    synthesize: bool = False
     store_zeros: bool = False
 
 

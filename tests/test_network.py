@@ -1,0 +1,93 @@
+"""Generated tops in Verilator, bit for bit against run_fixed: the digits example and two more architectures.
+
+One build per architecture, several frames per build. The digits build+verify is shared
+(session fixture) by the bit-exactness, cycle-model, re-verify and report tests.
+"""
+
+import json
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+
+import models
+from fpgaflow.cli.main import main
+from fpgaflow.ir.serialize import load_graph
+from fpgaflow.reference.fixed_exec import run_fixed
+
+MODEL = "examples/digits_cnn.onnx"
+CALIB = "examples/digits_train.npz"
+FRAMES = 8
+
+
+@pytest.fixture(scope="session")
+def digits_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits_build")
+    code = main(["build", MODEL, "--board", "pynq", "--calib", CALIB, "--verify", str(FRAMES), "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def check_bit_exact(folder, frames):
+    report = json.loads((folder / "report.json").read_text())
+    assert report["verify"]["frames"] == frames
+    assert report["verify"]["mismatches"] == 0, report["verify"]["first_mismatch"]
+    inputs = np.load(folder / "verify" / "inputs.npy")
+    expected = np.load(folder / "verify" / "expected.npy")
+    rtl = np.load(folder / "verify" / "rtl.npy")
+    assert inputs.dtype == expected.dtype == rtl.dtype == np.int64
+    graph = load_graph(folder / "ir")
+    assert np.array_equal(run_fixed(graph, inputs)[graph.hardware_outputs[0]], expected)
+    assert np.array_equal(rtl, expected)
+    return report
+
+
+def test_digits_bit_exact(digits_build):
+    check_bit_exact(digits_build, FRAMES)
+    digits = np.load(CALIB)["x"][:FRAMES]
+    graph = load_graph(digits_build / "ir")
+    from fpgaflow.reference.fixed_exec import quantize_input
+
+    assert np.array_equal(np.load(digits_build / "verify" / "inputs.npy"), quantize_input(graph, digits))
+
+
+def test_cycle_model_within_two_percent(digits_build):
+    report = json.loads((digits_build / "report.json").read_text())
+    measured = report["verify"]["cycles_per_frame"]
+    for layer in report["layers"]:
+        if layer["op"] in ("Conv2d", "Dense"):
+            model, got = layer["cycles_model"], measured[layer["name"]]
+            assert abs(got - model) <= 0.02 * model, f"{layer['name']}: model {model}, measured {got}"
+
+
+def test_verify_command_reruns_a_build(digits_build, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(digits_build, copy)
+    (copy / "verify" / "rtl.npy").unlink()
+    assert main(["verify", str(copy), "--frames", "3"]) == 0
+    check_bit_exact(copy, 3)
+
+
+def test_a_wrong_weight_is_traced_to_its_layer(digits_build, tmp_path):
+    copy = tmp_path / "broken"
+    shutil.copytree(digits_build, copy)
+    report = json.loads((copy / "report.json").read_text())
+    target = report["layers"][-1]["name"]
+    mem = sorted((copy / "rtl").glob(f"{target}*.mem"))[0]
+    lines = mem.read_text().splitlines()
+    word = lines[0]
+    lines[0] = format(int(word, 16) ^ 0x7, f"0{len(word)}x")
+    mem.write_text("\n".join(lines) + "\n")
+    assert main(["verify", str(copy), "--frames", "2"]) == 1
+    verify = json.loads((copy / "report.json").read_text())["verify"]
+    assert verify["mismatches"] > 0 and verify["first_mismatch"].startswith(f"layer {target}:")
+
+
+@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net"])
+def test_more_architectures_bit_exact(builder, tmp_path):
+    model = tmp_path / f"{builder}.onnx"
+    onnx.save(getattr(models, builder)(), model)
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--verify", "6", "--out", str(out)]) == 0
+    check_bit_exact(out, 6)
