@@ -8,6 +8,7 @@ recover between steps; `final_masks` reaches the full target.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -25,8 +26,8 @@ class ScoredMethod(PruningMethod):
     """Prune the lowest-scored units; subclasses say what a unit is and how it scores."""
 
     stages = 4
-    normalise = True
-    """Divide scores by their layer's mean before ranking globally."""
+    normalise: Callable[[np.ndarray, Sequence[str]], np.ndarray] | None = staticmethod(normalise_per_layer)
+    """How scores of different layers are made comparable before the global ranking (None: as they are)."""
 
     @abstractmethod
     def scored_units(self) -> tuple[list[Unit], list[str], np.ndarray]:
@@ -38,8 +39,8 @@ class ScoredMethod(PruningMethod):
 
     def masks_for(self, target: float) -> MaskSet:
         units, layers, scores = self.scored_units()
-        if self.normalise:
-            scores = normalise_per_layer(scores, layers)
+        if self.normalise is not None:
+            scores = self.normalise(scores, layers)
         return select_to_target(self.base_masks(), units, protect(scores, layers, self.macs), self.macs, target)
 
     def step(self, progress: float) -> None:

@@ -52,6 +52,18 @@ def normalise_per_layer(scores: np.ndarray, layers: Sequence[str]) -> np.ndarray
     return result
 
 
+def rank_per_layer(scores: np.ndarray, layers: Sequence[str]) -> np.ndarray:
+    """Each score replaced by its quantile in its layer: a global cut then takes the same fraction of every layer."""
+    scores = np.asarray(scores, dtype=np.float64)
+    keys = np.asarray(layers)
+    result = np.empty_like(scores)
+    for layer in dict.fromkeys(layers):
+        chosen = np.flatnonzero(keys == layer)
+        order = np.argsort(scores[chosen], kind="stable")
+        result[chosen[order]] = (np.arange(len(chosen)) + 1) / len(chosen)
+    return result
+
+
 def select_to_target(base: MaskSet, units: Sequence[Unit], scores: np.ndarray, macs: ConvMacs, target: float) -> MaskSet:
     """Masks zeroing the lowest-scored units, as few as reach `target` (or all finite ones)."""
     order = [int(i) for i in np.argsort(scores, kind="stable") if np.isfinite(scores[i])]

@@ -4,8 +4,12 @@ Every coupled channel gets a gate sigmoid(theta) on its output, trained by its o
 optimizer. The loss gets lambda * (cost(gates) - budget): cost is the relaxed cost of
 the network with each channel counted by its gate, relative to the dense network, and
 lambda is a Lagrange multiplier for the equality constraint cost = budget, raised by
-the constraint violation after every step (dual ascent). The budget starts at 1 and
-tapers towards 1 - T: it moves down by a rate that grows while the gates keep up with
+the constraint violation after every step (dual ascent); an augmented-Lagrangian term
+damping/2 * (cost - budget)^2 keeps the gates from overshooting (without it the gates
+either collapsed far below the budget or lagged far above it). The budget starts at the
+relaxed cost of the initial gates (all sigmoid(3), about 0.9 of dense; a budget of 1
+can never be met, so the taper would not start) and tapers to 1 - T times that: it
+moves down by a rate that grows while the gates keep up with
 the budget and shrinks while they lag behind (the adaptive rate), and it is never
 later than a linear taper over 80% of the pruning phase. Finally channels are ranked
 by gate, removed until the conv-MAC target is met, and the gates of the kept channels
@@ -55,9 +59,10 @@ class TaperPruning(PruningMethod):
         *,
         cost: str = "macs",
         parallelism: dict[str, int] | None = None,
-        gate_lr: float = 0.05,
-        multiplier_lr: float = 1.0,
+        gate_lr: float = 0.02,
+        multiplier_lr: float = 0.1,
         tolerance: float = 0.02,
+        damping: float = 10.0,
         **kwargs: object,
     ) -> None:
         if cost not in COSTS:
@@ -67,12 +72,14 @@ class TaperPruning(PruningMethod):
         self.optimizer = torch.optim.Adam([self.gates.raw], lr=gate_lr)
         self.multiplier_lr = multiplier_lr
         self.tolerance = tolerance
+        self.damping = damping
         self.multiplier = 0.0
-        self.budget = 1.0
         self.rate = 0.01
-        self.final_budget = 1.0 - target
-        self.last_cost = 1.0
         self._build_cost(cost, parallelism)
+        with torch.no_grad():
+            self.start_budget = float(self.relaxed_cost())
+        self.budget = self.last_cost = self.start_budget
+        self.final_budget = (1.0 - target) * self.start_budget
 
     def _build_cost(self, cost: str, parallelism: dict[str, int] | None) -> None:
         """Per conv: its weight, kernel size, and which gate drives each output and input channel."""
@@ -106,7 +113,8 @@ class TaperPruning(PruningMethod):
     def regularization(self) -> torch.Tensor:
         cost = self.relaxed_cost()
         self.last_cost = float(cost.detach())
-        return self.multiplier * (cost - self.budget)
+        gap = cost - self.budget
+        return self.multiplier * gap + 0.5 * self.damping * gap**2
 
     def step(self, progress: float) -> None:
         self.optimizer.step()
@@ -118,7 +126,7 @@ class TaperPruning(PruningMethod):
             self.rate = min(self.rate * 1.2, 0.05)
         else:
             self.rate = max(self.rate * 0.8, 1e-3)
-        linear = 1.0 - (1.0 - self.final_budget) * min(1.0, progress / 0.8)
+        linear = self.start_budget - (self.start_budget - self.final_budget) * min(1.0, progress / 0.8)
         self.budget = max(self.final_budget, min(self.budget, linear))
         self.masks.apply()
 
