@@ -1,112 +1,116 @@
-// axis_width_converter: pixel beats to and from DMA words, the packing of rtlgen/dma.py.
+// axis_width_converter: change the beat width of a stream by a whole ratio, keeping TLAST.
 //
 // Parameters
-//   PIXEL_W    bits of a pixel beat (channels * code bits)
-//   DMA_W      bits of a DMA word
-//   TO_PIXELS  1: DMA words in, pixel beats out (the top's input side);
-//              0: pixel beats in, DMA words out (the top's output side)
-// Ports: clk, rst_n (active-low synchronous); s_axis_* in and m_axis_* out, DMA_W or PIXEL_W
-// bits wide as the direction says.
+//   IN_DW, OUT_DW  beat widths; one must be a multiple of the other
+// Ports: clk, rst_n; s_axis_* IN_DW-bit beats; m_axis_* OUT_DW-bit beats.
 //
-// Packing: a pixel beat occupies N = ceil(PIXEL_W / DMA_W) consecutive words, lowest bits in
-// the first word; the unused high bits of its last word are zero (ignored on input). TLAST
-// marks the last word of a frame, which is the last word of the frame's last pixel.
-// N = 1 is a plain truncation (TO_PIXELS) or zero extension.
-//
-// Cycles: one word per cycle on the DMA side, so a pixel takes N cycles. TO_PIXELS collects
-// N-1 words and moves the pixel into the output register with the N-th (the pixel is valid
-// one cycle later); the next pixel's words are taken meanwhile. TO_PIXELS = 0 loads a pixel
-// into its register and sends its words one per cycle, taking the next pixel in the cycle
-// its last word leaves, so words follow without gaps.
+// Upsizing (OUT_DW = R * IN_DW): R input beats make one output beat, the first in the low
+// bits; a TLAST before R beats closes the output beat early (upper pieces zero) and the
+// output carries TLAST. This is also the collector in front of a dense layer: R = H*W
+// pixel beats of C channels become one vector beat, element p*C + c.
+// Downsizing (IN_DW = R * OUT_DW): an input beat leaves as R pieces, low piece first; TLAST
+// on the last piece of a beat that had TLAST.
+// Equal widths: a wire. Throughput is one input beat per cycle when upsizing and one output
+// beat per cycle when downsizing, while the other side keeps up.
 module axis_width_converter #(
-    parameter int PIXEL_W = 24,
-    parameter int DMA_W = 32,
-    parameter bit TO_PIXELS = 1'b1
+    parameter int IN_DW = 8,
+    parameter int OUT_DW = 32
 ) (
-    input  logic                                  clk,
-    input  logic                                  rst_n,
-    input  logic [(TO_PIXELS ? DMA_W : PIXEL_W)-1:0] s_axis_tdata,
-    input  logic                                  s_axis_tvalid,
-    output logic                                  s_axis_tready,
-    input  logic                                  s_axis_tlast,
-    output logic [(TO_PIXELS ? PIXEL_W : DMA_W)-1:0] m_axis_tdata,
-    output logic                                  m_axis_tvalid,
-    input  logic                                  m_axis_tready,
-    output logic                                  m_axis_tlast
+    /* verilator lint_off UNUSEDSIGNAL */  // clk and rst_n are unused only when IN_DW == OUT_DW (a wire)
+    input  logic              clk,
+    input  logic              rst_n,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  logic [IN_DW-1:0]  s_axis_tdata,
+    input  logic              s_axis_tvalid,
+    output logic              s_axis_tready,
+    input  logic              s_axis_tlast,
+    output logic [OUT_DW-1:0] m_axis_tdata,
+    output logic              m_axis_tvalid,
+    input  logic              m_axis_tready,
+    output logic              m_axis_tlast
 );
-    localparam int N = (PIXEL_W + DMA_W - 1) / DMA_W;
-    localparam int IDX_W = (N > 1) ? $clog2(N) : 1;
-    localparam int PACKED_W = N * DMA_W;
+    localparam int R = (OUT_DW > IN_DW) ? OUT_DW / IN_DW : IN_DW / OUT_DW;
+    localparam int CW = (R > 1) ? $clog2(R) : 1;
+    localparam logic [CW-1:0] LAST_PIECE = CW'(R - 1);
 
-    logic [IDX_W-1:0] idx;  // word of the current pixel
-    logic out_valid;
-    wire last_word = (idx == IDX_W'(N - 1));
+    generate
+        if (OUT_DW > IN_DW) begin : g_up
+            logic [OUT_DW-1:0] gather;
+            logic [CW-1:0] count;
+            logic out_valid;
+            wire in_fire = s_axis_tvalid && s_axis_tready;
+            wire complete = in_fire && (count == LAST_PIECE || s_axis_tlast);
+            logic [OUT_DW-1:0] merged;
 
-    assign m_axis_tvalid = out_valid;
+            always_comb begin
+                merged = gather;
+                merged[int'(count)*IN_DW +: IN_DW] = s_axis_tdata;
+            end
 
-    if (TO_PIXELS) begin : g_gather
-        /* verilator lint_off UNUSEDSIGNAL */
-        logic [PACKED_W-1:0] words;      // the pixel's words so far; padding bits above PIXEL_W are dropped
-        logic [PACKED_W-1:0] assembled;  // with the word on the input in its place
-        /* verilator lint_on UNUSEDSIGNAL */
+            assign s_axis_tready = !out_valid || m_axis_tready;
+            assign m_axis_tvalid = out_valid;
 
-        assign s_axis_tready = !last_word || !out_valid || m_axis_tready;
-        wire fire = s_axis_tvalid && s_axis_tready;
-
-        always_comb begin
-            assembled = words;
-            assembled[idx*DMA_W +: DMA_W] = s_axis_tdata;
-        end
-
-        always_ff @(posedge clk) begin
-            if (!rst_n) begin
-                idx <= '0;
-                out_valid <= 1'b0;
-            end else begin
-                if (m_axis_tready) out_valid <= 1'b0;
-                if (fire) begin
-                    idx <= last_word ? '0 : idx + 1'b1;
-                    if (last_word) out_valid <= 1'b1;
+            always_ff @(posedge clk) begin
+                if (!rst_n) begin
+                    count <= '0;
+                    out_valid <= 1'b0;
+                    gather <= '0;
+                end else begin
+                    if (complete) begin
+                        count <= '0;
+                        gather <= '0;
+                        out_valid <= 1'b1;
+                    end else begin
+                        if (in_fire) begin
+                            count <= count + 1'b1;
+                            gather <= merged;
+                        end
+                        if (m_axis_tready) out_valid <= 1'b0;
+                    end
                 end
             end
-        end
 
-        always_ff @(posedge clk) begin
-            if (fire) words <= assembled;
-            if (fire && last_word) begin
-                m_axis_tdata <= assembled[PIXEL_W-1:0];
-                m_axis_tlast <= s_axis_tlast;
+            always_ff @(posedge clk) begin
+                if (complete) begin
+                    m_axis_tdata <= merged;
+                    m_axis_tlast <= s_axis_tlast;
+                end
             end
-        end
-    end else begin : g_split
-        logic [PACKED_W-1:0] pixel;
-        logic pixel_last;
+        end else if (IN_DW > OUT_DW) begin : g_down
+            logic [IN_DW-1:0] held;
+            logic held_last, held_valid;
+            logic [CW-1:0] piece;
+            wire out_fire = held_valid && m_axis_tready;
+            wire done = out_fire && (piece == LAST_PIECE);
 
-        wire take = out_valid && m_axis_tready;
-        assign s_axis_tready = !out_valid || (m_axis_tready && last_word);
-        wire fire = s_axis_tvalid && s_axis_tready;
+            assign s_axis_tready = !held_valid || done;
+            assign m_axis_tvalid = held_valid;
+            assign m_axis_tdata = held[int'(piece)*OUT_DW +: OUT_DW];
+            assign m_axis_tlast = held_last && (piece == LAST_PIECE);
 
-        always_ff @(posedge clk) begin
-            if (!rst_n) begin
-                idx <= '0;
-                out_valid <= 1'b0;
-            end else if (fire) begin
-                idx <= '0;
-                out_valid <= 1'b1;
-            end else if (take) begin
-                idx <= last_word ? '0 : idx + 1'b1;
-                if (last_word) out_valid <= 1'b0;
+            always_ff @(posedge clk) begin
+                if (!rst_n) begin
+                    held_valid <= 1'b0;
+                    piece <= '0;
+                end else begin
+                    if (s_axis_tvalid && s_axis_tready) held_valid <= 1'b1;
+                    else if (done) held_valid <= 1'b0;
+                    if (done) piece <= '0;
+                    else if (out_fire) piece <= piece + 1'b1;
+                end
             end
-        end
 
-        always_ff @(posedge clk) begin
-            if (fire) begin
-                pixel <= PACKED_W'(s_axis_tdata);
-                pixel_last <= s_axis_tlast;
+            always_ff @(posedge clk) begin
+                if (s_axis_tvalid && s_axis_tready) begin
+                    held <= s_axis_tdata;
+                    held_last <= s_axis_tlast;
+                end
             end
+        end else begin : g_wire
+            assign s_axis_tready = m_axis_tready;
+            assign m_axis_tvalid = s_axis_tvalid;
+            assign m_axis_tdata = s_axis_tdata;
+            assign m_axis_tlast = s_axis_tlast;
         end
-
-        assign m_axis_tdata = pixel[idx*DMA_W +: DMA_W];
-        assign m_axis_tlast = pixel_last && last_word;
-    end
+    endgenerate
 endmodule
