@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb, write_case
+from rtl_stream_cases import simulate
 
-BUILD_ROOT = Path(__file__).resolve().parents[1] / "sim_build"
+from fpgaflow.hw.simulate import write_case
 
 
 @pytest.mark.parametrize("width, depth", [(8, 16), (37, 5)])
@@ -17,9 +17,7 @@ def test_fifo_passes_frames(tmp_path: Path, width: int, depth: int) -> None:
     rng = np.random.default_rng(width * 100 + depth)
     frames = [[int(v) for v in rng.integers(0, 1 << width, size=int(n), dtype=np.uint64)] for n in rng.integers(1, 40, 6)]
     write_case(tmp_path, frames, frames, out_elem_bits=width)
-    result = run_cocotb("axis_fifo", rtl_sources("axis_fifo"), "tb_axis_fifo", {"DW": width, "DEPTH": depth}, BUILD_ROOT, tmp_path)
-    assert result.passed, f"{result.failed} of {result.tests} cocotb tests failed; see {tmp_path / 'sim.log'}"
-    times = read_measured(tmp_path)["full_rate"]
+    times = simulate(tmp_path, "axis_fifo", ("axis_fifo",), "tb_axis_fifo", {"DW": width, "DEPTH": depth})
     total = sum(len(f) for f in frames)
     assert len(times) == total
     assert times[-1] - times[0] == total - 1, "an unpaused FIFO must pass one beat per cycle"

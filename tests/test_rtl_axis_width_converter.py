@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb, write_case
-from fpgaflow.hw.streams import pack_beat
+from rtl_stream_cases import simulate
 
-BUILD_ROOT = Path(__file__).resolve().parents[1] / "sim_build"
+from fpgaflow.hw.simulate import write_case
+from fpgaflow.hw.streams import pack_beat
 
 
 def regroup(frame: list[int], in_dw: int, out_dw: int) -> list[int]:
@@ -31,8 +31,6 @@ def test_width_converter(tmp_path: Path, in_dw: int, out_dw: int) -> None:
     lengths.append(ratio + 1 if out_dw > in_dw else 3)  # an upsized frame that ends early
     frames = [[int(v) for v in rng.integers(0, 1 << in_dw, size=n)] for n in lengths]
     write_case(tmp_path, frames, [regroup(f, in_dw, out_dw) for f in frames], out_elem_bits=min(in_dw, out_dw))
-    result = run_cocotb("axis_width_converter", rtl_sources("axis_width_converter"), "tb_axis_width_converter",
-                        {"IN_DW": in_dw, "OUT_DW": out_dw}, BUILD_ROOT, tmp_path)
-    assert result.passed, f"{result.failed} of {result.tests} cocotb tests failed; see {tmp_path / 'sim.log'}"
-    times = read_measured(tmp_path)["full_rate"]
+    times = simulate(tmp_path, "axis_width_converter", ("axis_width_converter",), "tb_axis_width_converter",
+                     {"IN_DW": in_dw, "OUT_DW": out_dw})
     assert len(times) == sum(len(regroup(f, in_dw, out_dw)) for f in frames)

@@ -7,17 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from reference_graphs import single
+from rtl_stream_cases import simulate
 
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.cycles import engine_cycles_per_position
-from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb, write_case
+from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pixel_beats, window_beats
 from fpgaflow.hw.weight_rom import pack_engine
 from fpgaflow.ir.layers import Activation, Conv2d, Weight
 from fpgaflow.reference.fixed_exec import run_fixed
 from fpgaflow.reference.kernels import pool_output_size, sliding_windows
 
-BUILD_ROOT = Path(__file__).resolve().parents[1] / "sim_build"
 FRAMES = 3
 
 
@@ -82,10 +82,7 @@ def run_engine_case(tmp_path: Path, case) -> None:
     write_case(tmp_path, [window_beats(wd, in_type.width) for wd in windows], [pixel_beats(f, out_type.width) for f in y],
                out_elem_bits=out_type.width)
     params = {**image.parameters, **names}
-    result = run_cocotb("sparse_conv_engine", rtl_sources("sparse_conv_engine", "weight_rom"), "tb_sparse_conv_engine",
-                        params, BUILD_ROOT, tmp_path)
-    assert result.passed, f"{result.failed} of {result.tests} cocotb tests failed; see {tmp_path / 'sim.log'}"
-    times = read_measured(tmp_path)["full_rate"]
+    times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom"), "tb_sparse_conv_engine", params)
     positions = y.shape[2] * y.shape[3]
     measured = (times[-1] - times[positions - 1]) / (len(times) - positions)
     model = engine_cycles_per_position(image)

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rtl_stream_cases import frame_period, simulate
+
 from fpgaflow.hw.cycles import window_gen_cycles
-from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb, write_case
+from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pixel_beats, window_beats
 from fpgaflow.reference.kernels import sliding_windows
-
-BUILD_ROOT = Path(__file__).resolve().parents[1] / "sim_build"
 
 # (IN_H, IN_W, C, DW, KH, KW, STRIDE_H, STRIDE_W, (PAD_T, PAD_L, PAD_B, PAD_R))
 DEFAULT = [
@@ -34,11 +34,8 @@ def run_window_case(tmp_path: Path, in_h, in_w, c, dw, kh, kw, sh, sw, pad) -> N
     windows = [sliding_windows(f[None], (kh, kw), (sh, sw), pad)[0] for f in frames]
     write_case(tmp_path, [pixel_beats(f, dw) for f in frames], [window_beats(w, dw) for w in windows], out_elem_bits=dw)
     params = dict(IN_H=in_h, IN_W=in_w, C=c, DW=dw, KH=kh, KW=kw, STRIDE_H=sh, STRIDE_W=sw, PAD_T=pad[0], PAD_L=pad[1], PAD_B=pad[2], PAD_R=pad[3])
-    result = run_cocotb("window_gen", rtl_sources("window_gen"), "tb_window_gen", params, BUILD_ROOT, tmp_path)
-    assert result.passed, f"{result.failed} of {result.tests} cocotb tests failed; see {tmp_path / 'sim.log'}"
-    times = read_measured(tmp_path)["full_rate"]
-    per_frame = len(times) // len(frames)
-    measured = times[2 * per_frame - 1] - times[per_frame - 1]  # steady state: frame to frame
+    times = simulate(tmp_path, "window_gen", ("window_gen",), "tb_window_gen", params)
+    measured = frame_period(times, len(frames))
     model = window_gen_cycles(in_h, in_w, pad)
     assert abs(measured - model) <= 0.02 * model, f"measured {measured} cycles per frame, model {model}"
 

@@ -99,3 +99,13 @@ def test_unquantized_layer_is_a_user_error() -> None:
     layer.acc = None
     with pytest.raises(UserError):
         pack_engine(layer, IN_TYPE, OUT_TYPE, (1, 2, 2), lanes=2)
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 4, 8])
+@pytest.mark.parametrize("density", [1.0, 0.5, 0.25, 0.1])
+def test_schedule_is_within_115_percent_of_the_nnz_bound(lanes: int, density: float) -> None:
+    rng = np.random.default_rng(int(density * 100) + lanes)
+    codes = rng.integers(1, 100, size=(32, 16, 3, 3)) * (rng.random((32, 16, 3, 3)) < density)
+    image = pack_engine(conv(codes), IN_TYPE, OUT_TYPE, (16, 8, 8), lanes=lanes)
+    bound = engine_bound(int(np.count_nonzero(codes)), lanes)
+    assert engine_cycles_per_position(image) <= 1.15 * bound
