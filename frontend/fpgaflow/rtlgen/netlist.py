@@ -46,6 +46,14 @@ class Wire:
     sink: Stream
 
 
+@dataclass(frozen=True)
+class Fanout:
+    """One stream copied to several: a beat leaves when every sink takes it in the same cycle."""
+
+    source: Stream
+    sinks: tuple[Stream, ...]
+
+
 @dataclass
 class Netlist:
     """Streams and stages in the order they are declared and instantiated."""
@@ -56,6 +64,7 @@ class Netlist:
     streams: dict[str, Stream] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
     wires: list[Wire] = field(default_factory=list)
+    fanouts: list[Fanout] = field(default_factory=list)
     input_stream: str = ""
     output_stream: str = ""
 
@@ -79,6 +88,9 @@ class Netlist:
 
     def wire(self, source: str, sink: str) -> None:
         self.wires.append(Wire(self.streams[source], self.streams[sink]))
+
+    def fanout(self, source: str, sinks: list[str]) -> None:
+        self.fanouts.append(Fanout(self.streams[source], tuple(self.streams[s] for s in sinks)))
 
     @property
     def modules(self) -> list[str]:
@@ -116,6 +128,7 @@ def render_top(netlist: Netlist) -> str:
         streams=list(netlist.streams.values()),
         stages=netlist.stages,
         wires=netlist.wires,
+        fanouts=netlist.fanouts,
         input_stream=netlist.input_stream,
         output_stream=netlist.output_stream,
     )

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from fpgaflow.errors import UserError
 from fpgaflow.hw import cycles
-from fpgaflow.hw.weight_rom import EngineImage, pack_engine
+from fpgaflow.hw.weight_rom import ACTIVATION_CODES, EngineImage, pack_engine
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import Conv2d, Dense, MaxPool
+from fpgaflow.fixed import relu6_ceiling
+from fpgaflow.ir.layers import Activation, Add, Conv2d, Dense, MaxPool
 from fpgaflow.rtlgen.design import Design
 from fpgaflow.rtlgen.layer_plan import LayerPlan
 from fpgaflow.rtlgen.netlist import Netlist
@@ -119,20 +120,20 @@ class StageBuilder:
         dma, pixel = self.netlist.dma_width, self.pixel_width(tensor)
         self.netlist.input_stream = self.netlist.stream("dma_in", dma)
         pixels = self.netlist.stream("input_pixels", pixel)
-        self._convert("input_words", self.netlist.input_stream, pixels)
+        self._convert("input_words", self.netlist.input_stream, pixels, to_pixels=True)
         self._publish(tensor, pixels)
 
     def dma_output(self, tensor: str) -> None:
         """The output frame: pixel beats to DMA words (a wire when a pixel fits in one DMA word)."""
         self.netlist.output_stream = self.netlist.stream("dma_out", self.netlist.dma_width)
-        self._convert("output_words", self.take(tensor), self.netlist.output_stream)
+        self._convert("output_words", self.take(tensor), self.netlist.output_stream, to_pixels=False)
 
-    def _convert(self, instance: str, src: str, dst: str) -> None:
+    def _convert(self, instance: str, src: str, dst: str, to_pixels: bool) -> None:
         """Join a pixel stream and a DMA stream: one DMA word per pixel if it fits, else a width converter."""
         if max(self.netlist.streams[src].width, self.netlist.streams[dst].width) <= self.netlist.dma_width:
             self.netlist.wire(src, dst)
         else:
-            self.width_converter(instance, src, dst)
+            self.width_converter(instance, src, dst, to_pixels)
 
     def layer(self, plan: LayerPlan) -> None:
         if plan.op in PASS_THROUGH_OPS:
@@ -157,13 +158,32 @@ class StageBuilder:
         self.netlist.add(f"{plan.name}_engine", "sparse_conv_engine", comment, parameters, [("s_axis", src), ("m_axis", dst)])
         return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"
 
-    # Library modules shared by every design: filled in with the library's names (docs/hardware.md).
-    def width_converter(self, instance: str, src: str, dst: str) -> None:
-        raise UserError("the RTL library has no DMA width converter yet")
+    def width_converter(self, instance: str, src: str, dst: str, to_pixels: bool) -> None:
+        """axis_width_converter between a pixel stream and the DMA stream (docs/build.md's packing)."""
+        pixel = self.netlist.streams[dst if to_pixels else src].width
+        parameters = {"PIXEL_W": pixel, "DMA_W": self.netlist.dma_width, "TO_PIXELS": int(to_pixels)}
+        self.netlist.add(instance, "axis_width_converter", f"{instance}: {pixel}-bit pixels and DMA words", parameters,
+                         [("s_axis", src), ("m_axis", dst)])
 
     def broadcast(self, tensor: str, stream: str, readers: int) -> list[str]:
-        raise UserError(f"tensor {tensor} is read by {readers} layers; the RTL library has no stream broadcast yet")
+        """Copy a tensor's stream to each reader; every reader after the first gets a FIFO holding a whole frame.
 
+        A residual block's short branch must hold every pixel it receives until the long
+        branch delivers its first (axis_join's depth rule); a whole frame is always enough,
+        because every stage finishes a frame without input from the next one.
+        """
+        shape = self.graph.tensors[tensor].shape
+        frame = 1 if len(shape) == 1 else int(shape[1] * shape[2])
+        width = self.netlist.streams[stream].width
+        branches = [self.netlist.stream(f"{stream}_branch{i}", width) for i in range(readers)]
+        self.netlist.fanout(stream, branches)
+        result = [branches[0]]
+        for i, branch in enumerate(branches[1:], start=1):
+            buffered = self.netlist.stream(f"{stream}_buffered{i}", width)
+            self.netlist.add(f"{stream}_fifo{i}", "axis_fifo", f"{tensor}: branch {i} holds a frame of {frame} pixels",
+                             {"DW": width, "DEPTH": frame + 2}, [("s_axis", branch), ("m_axis", buffered)])
+            result.append(buffered)
+        return result
 
 _IMAGES: dict[tuple[int, int, bool], tuple[Conv2d | Dense, EngineImage]] = {}
 """Packed ROMs by (id of the layer, P, store_zeros); the layer is kept so its id stays unique."""
@@ -258,3 +278,35 @@ ENGINES.update(
         "MaxPool": EngineKind(_max_pool_stages, _max_pool_cycles),
     }
 )
+
+
+def _add_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    """axis_add passes one pixel per cycle."""
+    return int(plan.output_shape[1] * plan.output_shape[2]) if len(plan.output_shape) == 3 else 1
+
+
+def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    layer = plan.layer
+    assert isinstance(layer, Add)
+    if len(plan.inputs) != 2:
+        raise UserError(f"add {plan.name} has {len(plan.inputs)} inputs; the RTL add takes two")
+    second = builder.take(plan.inputs[1])
+    a, b = (builder.graph.tensors[t].ftype for t in plan.inputs)
+    out = plan.formats["output"]
+    assert a is not None and b is not None and out is not None
+    common = max(a.frac, b.frac)
+    parameters = {
+        "C": plan.output_shape[0],
+        "A_DW": a.width, "A_SIGNED": int(a.signed), "A_SHIFT": common - a.frac,
+        "B_DW": b.width, "B_SIGNED": int(b.signed), "B_SHIFT": common - b.frac,
+        "SHIFT": common - out.frac,
+        "OUT_DW": out.width, "OUT_SIGNED": int(out.signed),
+        "ACT": ACTIVATION_CODES[layer.activation],
+        "RELU6_MAX": relu6_ceiling(out) if layer.activation is Activation.RELU6 else 0,
+    }
+    builder.netlist.add(plan.name, "axis_add", f"{plan.name}: residual add", parameters,
+                        [("s_axis_a", src), ("s_axis_b", second), ("m_axis", dst)])
+    return ""
+
+
+ENGINES["Add"] = EngineKind(_add_stages, _add_cycles)
