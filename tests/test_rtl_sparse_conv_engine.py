@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reference_graphs import single
+from reference_graphs import chain, single
 from rtl_stream_cases import simulate
 
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.cycles import engine_cycles_per_position
 from fpgaflow.hw.simulate import write_case
-from fpgaflow.hw.streams import pixel_beats, window_beats
+from fpgaflow.hw.streams import pack_beat, pixel_beats, window_beats
 from fpgaflow.hw.weight_rom import pack_engine
-from fpgaflow.ir.layers import Activation, Conv2d, Weight
+from fpgaflow.ir.layers import Activation, Conv2d, Dense, Flatten, Weight
 from fpgaflow.reference.fixed_exec import run_fixed
 from fpgaflow.reference.kernels import pool_output_size, sliding_windows
 
@@ -98,3 +98,28 @@ def test_sparse_conv_engine(tmp_path: Path, case) -> None:
 @pytest.mark.parametrize("case", SLOW_CASES)
 def test_sparse_conv_engine_sweep(tmp_path: Path, case) -> None:
     run_engine_case(tmp_path, case)
+
+
+def test_dense_engine_on_collected_pixels(tmp_path: Path) -> None:
+    """Flatten + Dense: the engine on one vector beat of H*W pixels (pixel-major), indices absorb the C-major flatten."""
+    rng = np.random.default_rng(7)
+    in_type, w_type, out_type = FixedType(False, 6, 3), FixedType(True, 5, 4), FixedType(True, 8, 2)
+    acc = FixedType(True, 20, in_type.frac + w_type.frac)
+    channels, height, width, outputs = 3, 2, 3, 5
+    codes = sparse_codes(rng, (outputs, channels * height * width, 1, 1), "0.5", w_type.width)[:, :, 0, 0]
+    bias = rng.integers(-300, 300, size=outputs)
+    flatten = Flatten(name="flat", inputs=["x"], output="v")
+    dense = Dense(name="fc", inputs=["v"], output="y", weight=Weight(values=codes.astype(float), ftype=w_type, codes=codes),
+                  bias=Weight(values=bias.astype(float), ftype=acc, codes=bias), acc=acc)
+    graph = chain("fc", (channels, height, width), [(flatten, (channels * height * width,)), (dense, (outputs,))])
+    graph.tensors["x"].ftype = graph.tensors["v"].ftype = in_type
+    graph.tensors["y"].ftype = out_type
+    x = rng.integers(0, in_type.max_code + 1, size=(FRAMES, channels, height, width))
+    y = run_fixed(graph, x)["y"]
+    image = pack_engine(dense, in_type, out_type, (channels, height, width), lanes=4)
+    names = image.write(tmp_path, "fc")
+    vectors = [[pack_beat(np.transpose(f, (1, 2, 0)).ravel(), in_type.width)] for f in x]
+    write_case(tmp_path, vectors, [[pack_beat(v, out_type.width)] for v in y], out_elem_bits=out_type.width)
+    times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom"), "tb_sparse_conv_engine",
+                     {**image.parameters, **names})
+    assert len(times) == FRAMES
