@@ -73,6 +73,17 @@ class EngineImage:
         return names
 
 
+def _worst_case_bits(codes: np.ndarray, bias: np.ndarray, in_type: FixedType) -> int:
+    """Signed bits that hold any channel's sum of products plus bias for any input.
+
+    The hardware accumulator must never wrap where the int64 reference does not, whatever
+    accumulator width the quantizer chose.
+    """
+    largest_input = max(abs(in_type.min_code), abs(in_type.max_code))
+    worst = np.abs(codes).sum(axis=1) * largest_input + np.abs(bias)
+    return int(worst.max(initial=0)).bit_length() + 1
+
+
 def mem_text(words: list[int], bits: int) -> str:
     """$readmemh text: one fixed-width hex word per line, no comments, no timestamps."""
     digits = max(1, -(-bits // 4))
@@ -138,8 +149,7 @@ def pack_engine(
     weight_bits = weight.ftype.width + (0 if weight.ftype.signed else 1)
     index_bits = _bits(window)
     oc_bits = _bits(out_channels)
-    product_bits = in_type.width + 1 + weight_bits
-    acc_bits = max(layer.acc.width, product_bits + 1, int(np.abs(bias).max(initial=0)).bit_length() + 1)
+    acc_bits = max(layer.acc.width, _worst_case_bits(codes2, bias, in_type))
     entry_bits = weight_bits + index_bits + 1
 
     entries: list[int] = []
