@@ -70,15 +70,15 @@ def test_verify_command_reruns_a_build(digits_build, tmp_path):
 
 
 def test_a_wrong_weight_is_traced_to_its_layer(digits_build, tmp_path):
+    """Flip bit 6 of every weight of the last layer's ROM: verify must fail and name that layer."""
     copy = tmp_path / "broken"
     shutil.copytree(digits_build, copy)
     report = json.loads((copy / "report.json").read_text())
     target = report["layers"][-1]["name"]
-    mem = sorted((copy / "rtl").glob(f"{target}*.mem"))[0]
-    lines = mem.read_text().splitlines()
-    word = lines[0]
-    lines[0] = format(int(word, 16) ^ 0x7, f"0{len(word)}x")
-    mem.write_text("\n".join(lines) + "\n")
+    mem = copy / "rtl" / f"{target}_weight.mem"
+    assert report["layers"][-1]["parallelism"] == 1, "one ROM entry per word: its low bits are the weight"
+    words = mem.read_text().split()
+    mem.write_text("".join(format(int(w, 16) ^ 0x40, f"0{len(w)}x") + "\n" for w in words))
     assert main(["verify", str(copy), "--frames", "2"]) == 1
     verify = json.loads((copy / "report.json").read_text())["verify"]
     assert verify["mismatches"] > 0 and verify["first_mismatch"].startswith(f"layer {target}:")
