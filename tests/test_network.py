@@ -14,7 +14,7 @@ import pytest
 import models
 from fpgaflow.cli.main import main
 from fpgaflow.ir.serialize import load_graph
-from fpgaflow.reference.fixed_exec import run_fixed
+from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
 
 MODEL = "examples/digits_cnn.onnx"
 CALIB = "examples/digits_train.npz"
@@ -47,8 +47,6 @@ def test_digits_bit_exact(digits_build):
     check_bit_exact(digits_build, FRAMES)
     digits = np.load(CALIB)["x"][:FRAMES]
     graph = load_graph(digits_build / "ir")
-    from fpgaflow.reference.fixed_exec import quantize_input
-
     assert np.array_equal(np.load(digits_build / "verify" / "inputs.npy"), quantize_input(graph, digits))
 
 
@@ -61,22 +59,18 @@ def test_cycle_model_within_two_percent(digits_build):
             assert abs(got - model) <= 0.02 * model, f"{layer['name']}: model {model}, measured {got}"
 
 
-def test_verify_command_reruns_a_build(digits_build, tmp_path):
+def test_verify_reruns_a_build_and_traces_a_wrong_weight(digits_build, tmp_path):
+    """`fpgaflow verify` on a copy passes; after flipping bit 6 of every weight of the last
+    layer's ROM it fails and names that layer (the copied simulation build is reused)."""
     copy = tmp_path / "copy"
     shutil.copytree(digits_build, copy)
     (copy / "verify" / "rtl.npy").unlink()
     assert main(["verify", str(copy), "--frames", "3"]) == 0
     check_bit_exact(copy, 3)
-
-
-def test_a_wrong_weight_is_traced_to_its_layer(digits_build, tmp_path):
-    """Flip bit 6 of every weight of the last layer's ROM: verify must fail and name that layer."""
-    copy = tmp_path / "broken"
-    shutil.copytree(digits_build, copy)
     report = json.loads((copy / "report.json").read_text())
     target = report["layers"][-1]["name"]
-    mem = copy / "rtl" / f"{target}_weight.mem"
     assert report["layers"][-1]["parallelism"] == 1, "one ROM entry per word: its low bits are the weight"
+    mem = copy / "rtl" / f"{target}_weight.mem"
     words = mem.read_text().split()
     mem.write_text("".join(format(int(w, 16) ^ 0x40, f"0{len(w)}x") + "\n" for w in words))
     assert main(["verify", str(copy), "--frames", "2"]) == 1

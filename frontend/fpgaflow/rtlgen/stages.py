@@ -115,18 +115,20 @@ class StageBuilder:
         """The next unread stream of a tensor."""
         return self._sources[tensor].pop(0)
 
+    # The top's own streams and instances have a double underscore, which sanitized layer
+    # names never contain, so they cannot collide with a layer's "<layer>_..." names.
     def dma_input(self, tensor: str) -> None:
         """The input frame: DMA words to pixel beats (a wire when a pixel fits in one DMA word)."""
         dma, pixel = self.netlist.dma_width, self.pixel_width(tensor)
-        self.netlist.input_stream = self.netlist.stream("dma_in", dma)
-        pixels = self.netlist.stream("input_pixels", pixel)
-        self._convert("input_words", self.netlist.input_stream, pixels, to_pixels=True)
+        self.netlist.input_stream = self.netlist.stream("dma__in", dma)
+        pixels = self.netlist.stream("input__pixels", pixel)
+        self._convert("input__words", self.netlist.input_stream, pixels, to_pixels=True)
         self._publish(tensor, pixels)
 
     def dma_output(self, tensor: str) -> None:
         """The output frame: pixel beats to DMA words (a wire when a pixel fits in one DMA word)."""
-        self.netlist.output_stream = self.netlist.stream("dma_out", self.netlist.dma_width)
-        self._convert("output_words", self.take(tensor), self.netlist.output_stream, to_pixels=False)
+        self.netlist.output_stream = self.netlist.stream("dma__out", self.netlist.dma_width)
+        self._convert("output__words", self.take(tensor), self.netlist.output_stream, to_pixels=False)
 
     def _convert(self, instance: str, src: str, dst: str, to_pixels: bool) -> None:
         """Join a pixel stream and a DMA stream: one DMA word per pixel if it fits, else a width converter."""
@@ -180,7 +182,7 @@ class StageBuilder:
         result = [branches[0]]
         for i, branch in enumerate(branches[1:], start=1):
             buffered = self.netlist.stream(f"{stream}_buffered{i}", width)
-            self.netlist.add(f"{stream}_fifo{i}", "axis_fifo", f"{tensor}: branch {i} holds a frame of {frame} pixels",
+            self.netlist.add(f"{stream}_fifo{i}", "axis_fifo", f"{stream}: branch {i} holds a frame of {frame} pixels",
                              {"DW": width, "DEPTH": frame + 2}, [("s_axis", branch), ("m_axis", buffered)])
             result.append(buffered)
         return result
