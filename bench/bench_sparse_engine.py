@@ -19,12 +19,14 @@ same P) gives the speedup of skipping zeros; and the weight-memory bits as store
 dense. Finally it times `fpgaflow build examples/digits_cnn.onnx --board pynq --verify 8`.
 
 Rerun:  python bench/bench_sparse_engine.py [--frames 8] [--densities 1 0.5 0.25 0.1]
-(prints markdown tables; several minutes: one Verilator build per variant).
+        [--structures unstructured kernel channel] [--baseline-densities 0.25]
+(prints markdown tables; minutes per variant: each is a Verilator build).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import platform
 import subprocess
@@ -99,7 +101,8 @@ def simulate(graph: Graph, options: BuildOptions, frames: int, test_x: np.ndarra
     """Build into folder, verify `frames` test frames; return the design and the verify result."""
     out = OutputDir(folder)
     design = build_design(graph, options, out)
-    result = verify_build(out, frames, test_x)
+    with contextlib.redirect_stdout(sys.stderr):
+        result = verify_build(out, frames, test_x)
     out.commit()
     if result.mismatches:
         raise SystemExit(f"{folder}: {result.mismatches} frames differ from the reference: {result.first_mismatch}")
@@ -122,7 +125,7 @@ def layer_rows(design: Design, measured: dict[str, float], dense_measured: dict[
                 "model": choice.cycles_model,
                 "bound": bound,
                 "ratio": measured[plan.name] / bound if bound else float("nan"),
-                "dense_measured": dense_measured[plan.name],
+                "dense_measured": dense_measured.get(plan.name, 0.0),
                 "stored_bits": choice.weight_bits_stored,
                 "dense_bits": choice.weight_bits_dense,
             }
@@ -135,6 +138,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--densities", type=float, nargs="+", default=[1.0, 0.5, 0.25, 0.1])
     parser.add_argument("--structures", nargs="+", default=list(PRUNERS))
+    parser.add_argument("--baseline-densities", type=float, nargs="+", default=[0.25],
+                        help="densities at which the dense-weight engine is simulated too (each costs a build)")
     args = parser.parse_args()
     board = load_board("pynq")
     graph = load_model(MODEL)
@@ -151,17 +156,26 @@ def main() -> None:
                 q = quantize(pruned(graph, structure, density), train, 8)
                 tag = f"{structure}_{int(density * 100)}"
                 sparse_design, sparse = simulate(q, BuildOptions(board, 8, synthesize=False), args.frames, test, Path(scratch) / tag)
-                lanes = {n: c.parallelism for n, c in sparse_design.engines.items() if any(p.name == n and p.is_compute for p in sparse_design.plans)}
-                dense_options = BuildOptions(board, 8, per_layer=lanes, synthesize=False, store_zeros=True)
-                _, dense = simulate(q, dense_options, args.frames, test, Path(scratch) / f"{tag}_dense")
-                for run in (sparse, dense):
+                runs = [sparse]
+                dense_measured: dict[str, float] = {}
+                if density in args.baseline_densities:
+                    lanes = {p.name: sparse_design.engines[p.name].parallelism for p in sparse_design.plans if p.is_compute}
+                    dense_options = BuildOptions(board, 8, per_layer=lanes, synthesize=False, store_zeros=True)
+                    _, dense = simulate(q, dense_options, args.frames, test, Path(scratch) / f"{tag}_dense")
+                    dense_measured = dense.cycles_per_frame
+                    runs.append(dense)
+                for run in runs:
                     total_cycles += run.simulated_cycles
                     total_wall += run.simulation_seconds
-                for row in layer_rows(sparse_design, sparse.cycles_per_frame, dense.cycles_per_frame):
+                for row in layer_rows(sparse_design, sparse.cycles_per_frame, dense_measured):
+                    dense_cells = (
+                        f"{row['dense_measured']:.0f} | {row['dense_measured'] / row['measured']:.2f}x"
+                        if row["dense_measured"] else "- | -"
+                    )
                     print(
                         f"| {density:.0%} | {row['layer']} | {row['P']} | {row['density']:.1%} | {row['measured']:.0f} | {row['model']} "
-                        f"| {row['bound']:.0f} | {row['ratio']:.3f} | {row['dense_measured']:.0f} | {row['dense_measured'] / row['measured']:.2f}x "
-                        f"| {row['stored_bits']} / {row['dense_bits']} |"
+                        f"| {row['bound']:.0f} | {row['ratio']:.3f} | {dense_cells} | {row['stored_bits']} / {row['dense_bits']} |",
+                        flush=True,
                     )
             print()
         print(f"simulation speed: {total_cycles / total_wall:.0f} cycles/s (simulated clock cycles over the simulator's wall time, Verilator build excluded)\n")
