@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fpgaflow.fixed import FixedType
+from fpgaflow.hw.cycles import window_gen_cycles
 from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb
 from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import Graph, Layer, Tensor
@@ -61,6 +62,13 @@ def frame_period(times: list[int], frames: int) -> int:
     """Steady-state cycles from the end of frame 1 to the end of frame 2 (beats split evenly by frame)."""
     per_frame = len(times) // frames
     return times[2 * per_frame - 1] - times[per_frame - 1]
+
+
+def assert_window_rate(times: list[int], frames: int, in_h: int, in_w: int, padding: tuple[int, int, int, int]) -> None:
+    """A pool over window_gen keeps window_gen's modelled cycles per frame (within 2 %)."""
+    model = window_gen_cycles(in_h, in_w, padding)
+    measured = frame_period(times, frames)
+    assert abs(measured - model) <= 0.02 * model, f"measured {measured} cycles per frame, model {model}"
 
 
 def joined_beats(frame_a: np.ndarray, bits_a: int, frame_b: np.ndarray, bits_b: int) -> list[int]:

@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 
 from fpgaflow.fixed import FixedType
-from fpgaflow.hw.cycles import window_gen_cycles
 from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import MaxPool
 from fpgaflow.reference.kernels import pool_output_size
-from rtl_stream_cases import frame_period, random_codes, reference_frames, simulate
+from rtl_stream_cases import assert_window_rate, random_codes, reference_frames, simulate
 
 FRAMES = 6
 
@@ -44,9 +43,7 @@ def run_max_case(tmp_path: Path, in_h, in_w, c, dw, signed, kh, kw, sh, sw, pad)
     params = dict(IN_H=in_h, IN_W=in_w, C=c, DW=dw, SIGNED=int(signed), KH=kh, KW=kw, STRIDE_H=sh, STRIDE_W=sw,
                   PAD_T=pad[0], PAD_L=pad[1], PAD_B=pad[2], PAD_R=pad[3])
     times = simulate(tmp_path, "pool_max", ("pool_max", "window_gen"), "tb_pool_max", params)
-    model = window_gen_cycles(in_h, in_w, pad)
-    measured = frame_period(times, FRAMES)
-    assert abs(measured - model) <= 0.02 * model, f"measured {measured} cycles per frame, model {model}"
+    assert_window_rate(times, FRAMES, in_h, in_w, pad)
 
 
 @pytest.mark.parametrize("case", DEFAULT)
