@@ -12,8 +12,19 @@
 //   ACT         0 none, 1 ReLU, 2 ReLU6 (clamp at RELU6_MAX, the code of 6.0)
 //   DEPTH       ROM words; NZ_OC nonempty output channels (>= 1; a layer with none gets a dummy)
 //   OC_W        bits of an output channel number
-//   WEIGHT_FILE ROM: P entries per word, entry l at bits [l*E +: E], E = WW+IDX_W+1,
-//               entry = {end_of_channel, index, weight}
+//   INDEX_MODE  how a ROM word names the window elements of its weights:
+//               0 per-element index: WEIGHT_FILE holds P entries per word, entry l at bits
+//                 [l*E +: E], E = WW+IDX_W+1, entry = {end_of_channel, index, weight}
+//               1 pattern id: every nonzero kernel has K_NZ nonzeros; a word holds P/K_NZ
+//                 kernel slots, slot s at bits [s*SLOT_W +: SLOT_W],
+//                 SLOT_W = K_NZ*WW + IC_W + PID_W + 1,
+//                 slot = {end_of_channel, pattern id, input channel ic, K_NZ weights (j*WW)};
+//                 PATTERN_FILE (NP lines) holds per pattern K_NZ window offsets
+//                 pos*C_IN (IDX_W bits each, offset j at [j*IDX_W +: IDX_W]); weight j of a
+//                 slot multiplies window element offset(pid, j) + ic, and the end flag
+//                 belongs to the slot's last lane. P must be a multiple of K_NZ.
+//   K_NZ, NP, IC_W, PID_W, PATTERN_FILE   pattern mode only (ignored when INDEX_MODE = 0)
+//   WEIGHT_FILE ROM words in the format INDEX_MODE says
 //   CHAN_FILE   per nonempty channel in ROM order: {oc (OC_W), bias (ACC_W)}
 //   CONST_FILE  per output channel: the output code of an empty channel (requant(bias))
 // Ports: clk, rst_n; s_axis_* window beats (WIN_N*IN_W bits, element e at [e*IN_W +: IN_W]);
@@ -44,6 +55,12 @@ module sparse_conv_engine #(
     parameter int DEPTH = 4,
     parameter int NZ_OC = 4,
     parameter int OC_W = 2,
+    parameter int INDEX_MODE = 0,
+    parameter int K_NZ = 1,
+    parameter int NP = 1,
+    parameter int IC_W = 1,
+    parameter int PID_W = 1,
+    parameter PATTERN_FILE = "patterns.mem",
     parameter WEIGHT_FILE = "weights.mem",
     parameter CHAN_FILE = "channels.mem",
     parameter CONST_FILE = "const.mem"
@@ -60,6 +77,9 @@ module sparse_conv_engine #(
     output logic                   m_axis_tlast
 );
     localparam int E = WW + IDX_W + 1;
+    localparam int SLOTS = P / K_NZ;
+    localparam int SLOT_W = K_NZ * WW + IC_W + PID_W + 1;
+    localparam int ROM_W = (INDEX_MODE == 1) ? SLOTS * SLOT_W : P * E;
     localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam int RK_W = (NZ_OC > 1) ? $clog2(NZ_OC + 1) : 1;
     localparam int PROD_W = IN_W + 1 + WW;
@@ -116,20 +136,52 @@ module sparse_conv_engine #(
     end
 
     // ---- weight ROM: the word at `addr` is on rom_q (read address is addr_next)
-    logic [P*E-1:0] rom_q;
-    weight_rom #(.WIDTH(P*E), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE)) rom (
+    logic [ROM_W-1:0] rom_q;
+    weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE)) rom (
         .clk(clk), .en(1'b1), .addr(addr_next), .data(rom_q)
     );
 
+    // ---- index expansion: per lane a window index, a weight and an end-of-channel flag
+    logic [P*IDX_W-1:0] lane_index;
+    logic [P*WW-1:0] lane_weight;
+    logic [P-1:0] eocs;
+
+    generate
+        if (INDEX_MODE == 1) begin : g_pattern
+            // Pattern table: small (NP x K_NZ offsets), read combinationally (LUTs).
+            logic [K_NZ*IDX_W-1:0] pattern_table [NP];
+            initial $readmemh(PATTERN_FILE, pattern_table);
+
+            always_comb begin
+                for (int s = 0; s < SLOTS; s++) begin
+                    for (int j = 0; j < K_NZ; j++) begin
+                        lane_index[(s*K_NZ+j)*IDX_W +: IDX_W] =
+                            pattern_table[int'(rom_q[s*SLOT_W+K_NZ*WW+IC_W +: PID_W])][j*IDX_W +: IDX_W]
+                            + IDX_W'(rom_q[s*SLOT_W+K_NZ*WW +: IC_W]);
+                        lane_weight[(s*K_NZ+j)*WW +: WW] = rom_q[s*SLOT_W+j*WW +: WW];
+                        eocs[s*K_NZ+j] = (j == K_NZ - 1) && rom_q[s*SLOT_W+SLOT_W-1];
+                    end
+                end
+            end
+        end else begin : g_element
+            always_comb begin
+                for (int l = 0; l < P; l++) begin
+                    lane_index[l*IDX_W +: IDX_W] = rom_q[l*E+WW +: IDX_W];
+                    lane_weight[l*WW +: WW] = rom_q[l*E +: WW];
+                    eocs[l] = rom_q[l*E+WW+IDX_W];
+                end
+            end
+        end
+    endgenerate
+
     // ---- stage M: lanes select and multiply
     logic [P*PROD_W-1:0] products, m_prod;
-    logic [P-1:0] eocs, m_eoc;
+    logic [P-1:0] m_eoc;
     logic m_valid, m_last, m_tlast;
 
     always_comb begin
         for (int l = 0; l < P; l++) begin
-            products[l*PROD_W +: PROD_W] = PROD_W'(lane_operand(cur[int'(rom_q[l*E+WW +: IDX_W])*IN_W +: IN_W]) * $signed(rom_q[l*E +: WW]));
-            eocs[l] = rom_q[l*E+WW+IDX_W];
+            products[l*PROD_W +: PROD_W] = PROD_W'(lane_operand(cur[int'(lane_index[l*IDX_W +: IDX_W])*IN_W +: IN_W]) * $signed(lane_weight[l*WW +: WW]));
         end
     end
 

@@ -13,7 +13,7 @@ from fpgaflow.fixed import FixedType
 from fpgaflow.hw.cycles import engine_cycles_per_position
 from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pack_beat, pixel_beats, window_beats
-from fpgaflow.hw.weight_rom import pack_engine
+from fpgaflow.hw.weight_rom import EngineImage, IndexMode, pack_engine
 from fpgaflow.ir.layers import Activation, Conv2d, Dense, Flatten, Weight
 from fpgaflow.reference.fixed_exec import run_fixed
 from fpgaflow.reference.kernels import pool_output_size, sliding_windows
@@ -35,14 +35,14 @@ def sparse_codes(rng: np.random.Generator, shape: tuple[int, ...], density: str,
     return codes
 
 
-def conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed, seed=0):
-    rng = np.random.default_rng(seed)
+def quantized_conv(rng: np.random.Generator, codes: np.ndarray, bias: np.ndarray, stride: int, pad: int, groups: int,
+                   activation: Activation, in_signed: bool):
+    """A quantized one-layer conv graph on 5x5 inputs: the layer, its types, FRAMES random inputs and run_fixed's outputs."""
     in_type = FixedType(in_signed, 8, 4)
     w_type = FixedType(True, 6, 5)
     out_type = FixedType(activation is Activation.NONE, 8, 3)
     acc = FixedType(True, 24, in_type.frac + w_type.frac)
-    codes = sparse_codes(rng, (out_ch, in_ch // groups, k, k), density, w_type.width)
-    bias = rng.integers(-2000, 2000, size=out_ch)
+    out_ch, in_ch, k = codes.shape[0], codes.shape[1] * groups, codes.shape[2]
     layer = Conv2d(
         name="conv", inputs=["x"], output="y",
         weight=Weight(values=codes.astype(float), ftype=w_type, codes=codes),
@@ -59,6 +59,13 @@ def conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation,
     return layer, in_type, out_type, x, y
 
 
+def conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed, seed=0):
+    rng = np.random.default_rng(seed)
+    codes = sparse_codes(rng, (out_ch, in_ch // groups, k, k), density, 6)
+    bias = rng.integers(-2000, 2000, size=out_ch)
+    return quantized_conv(rng, codes, bias, stride, pad, groups, activation, in_signed)
+
+
 CASES = [
     # in_ch, out_ch, k, stride, pad, groups, density, P, activation, input signed
     (3, 6, 3, 1, 1, 1, "0.5", 4, Activation.RELU, False),
@@ -73,10 +80,12 @@ SLOW_CASES = [
 ]
 
 
-def run_engine_case(tmp_path: Path, case) -> None:
-    in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed = case
-    layer, in_type, out_type, x, y = conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed)
-    image = pack_engine(layer, in_type, out_type, (in_ch, 5, 5), lanes)
+def simulate_conv(tmp_path: Path, conv, stride: int, pad: int, lanes: int, index_mode: IndexMode = "auto") -> EngineImage:
+    """Run the engine on a quantized_conv case: bit-exact under pauses, cycles per position as modelled."""
+    layer, in_type, out_type, x, y = conv
+    k = layer.weight.codes.shape[2]
+    image = pack_engine(layer, in_type, out_type, x.shape[1:], lanes, index_mode=index_mode)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     names = image.write(tmp_path, "conv")
     windows = [sliding_windows(f[None], (k, k), (stride, stride), (pad,) * 4)[0] for f in x]
     write_case(tmp_path, [window_beats(wd, in_type.width) for wd in windows], [pixel_beats(f, out_type.width) for f in y],
@@ -87,6 +96,13 @@ def run_engine_case(tmp_path: Path, case) -> None:
     measured = (times[-1] - times[positions - 1]) / (len(times) - positions)
     model = engine_cycles_per_position(image)
     assert abs(measured - model) <= 0.02 * model, f"measured {measured} cycles per position, model {model}"
+    return image
+
+
+def run_engine_case(tmp_path: Path, case) -> None:
+    in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed = case
+    conv = conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed)
+    simulate_conv(tmp_path, conv, stride, pad, lanes, index_mode="element")
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -123,3 +139,68 @@ def test_dense_engine_on_collected_pixels(tmp_path: Path) -> None:
     times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom"), "tb_sparse_conv_engine",
                      {**image.parameters, **names})
     assert len(times) == FRAMES
+
+
+def pattern_codes(rng: np.random.Generator, shape: tuple[int, int, int, int], k: int, patterns: int, kernels: int,
+                  empty_out: tuple[int, ...], removed_cols: tuple[int, ...]) -> np.ndarray:
+    """Kernel-pattern pruned codes (KEP style): `kernels` nonzero kernels, each with one of `patterns` masks of k nonzeros.
+
+    Output channels in empty_out and weight columns in removed_cols stay all zero; every other
+    output channel gets at least one kernel, so the counts (hence the engine parameters) are
+    fixed by the arguments and several random cases share one Verilator build.
+    """
+    out_ch, per_group, kh, kw = shape
+    masks: set[tuple[int, ...]] = set()
+    while len(masks) < patterns:
+        masks.add(tuple(sorted(rng.choice(kh * kw, size=k, replace=False).tolist())))
+    library = sorted(masks)
+    allowed = [(o, j) for o in range(out_ch) if o not in empty_out for j in range(per_group) if j not in removed_cols]
+    first = {o: (o, int(rng.choice([j for oo, j in allowed if oo == o]))) for o in {o for o, _ in allowed}}
+    rest = [a for a in allowed if a not in first.values()]
+    chosen = list(first.values()) + [rest[i] for i in rng.permutation(len(rest))[: kernels - len(first)]]
+    assert len(chosen) == kernels, "not enough free kernels for this case"
+    ids = np.concatenate([np.arange(patterns), rng.integers(0, patterns, size=kernels - patterns)])
+    codes = np.zeros(shape, dtype=np.int64)
+    for (o, j), pid in zip(chosen, rng.permutation(ids)):
+        values = rng.integers(1, 32, size=k) * rng.choice([-1, 1], size=k)
+        codes[o, j].reshape(-1)[list(library[pid])] = values
+    return codes
+
+
+# One build each: cases of a build differ in weights, groups, stride and padding but share every parameter.
+# (k, P, in_ch, out_ch, patterns, kernels, empty_out, activation, input signed,
+#  [(groups, removed weight columns, stride, pad, seed)])
+PATTERN_BUILDS = [
+    (4, 8, 4, 6, 3, 10, (1,), Activation.RELU, False, [(1, (2,), 1, 1, 1), (2, (), 1, 1, 2), (1, (), 2, 0, 3)]),
+    (2, 6, 4, 4, 4, 6, (3,), Activation.NONE, True, [(1, (0,), 1, 1, 4), (2, (), 2, 1, 5), (1, (3,), 1, 0, 6)]),
+]
+SLOW_PATTERN_BUILDS = [
+    (4, 4, 3, 5, 6, 12, (), Activation.RELU6, False, [(1, (), 1, 1, 7), (1, (1,), 2, 1, 8)]),
+    (1, 3, 4, 4, 5, 9, (0,), Activation.RELU, True, [(2, (), 1, 1, 9), (4, (), 1, 1, 10)]),
+    (9, 9, 2, 3, 1, 5, (), Activation.NONE, False, [(1, (), 1, 1, 11)]),
+]
+
+
+def run_pattern_build(tmp_path: Path, build) -> None:
+    k, lanes, in_ch, out_ch, patterns, kernels, empty_out, activation, in_signed, cases = build
+    built: list[dict[str, int]] = []
+    for n, (groups, removed_cols, stride, pad, seed) in enumerate(cases):
+        rng = np.random.default_rng(seed)
+        codes = pattern_codes(rng, (out_ch, in_ch // groups, 3, 3), k, patterns, kernels, empty_out, removed_cols)
+        bias = rng.integers(-2000, 2000, size=out_ch)
+        conv = quantized_conv(rng, codes, bias, stride, pad, groups, activation, in_signed)
+        image = simulate_conv(tmp_path / f"case{n}", conv, stride, pad, lanes, index_mode="pattern")
+        assert image.depth == -(-kernels // (lanes // k))
+        built.append(image.parameters)
+    assert all(p == built[0] for p in built), "cases of one build must share their parameters"
+
+
+@pytest.mark.parametrize("build", PATTERN_BUILDS, ids=lambda b: f"k{b[0]}_P{b[1]}")
+def test_pattern_mode_engine(tmp_path: Path, build) -> None:
+    run_pattern_build(tmp_path, build)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("build", SLOW_PATTERN_BUILDS, ids=lambda b: f"k{b[0]}_P{b[1]}")
+def test_pattern_mode_engine_sweep(tmp_path: Path, build) -> None:
+    run_pattern_build(tmp_path, build)

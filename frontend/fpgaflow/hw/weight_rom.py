@@ -7,21 +7,32 @@ ceil(nnz_oc / P). An entry is {end_of_channel, window index, weight code}. The w
 index says which element of the window beat the weight multiplies; it also absorbs every
 reordering between the IR's weight layout and the stream order (groups, and the C-major
 flatten before a dense layer against the pixel-major stream). Output is deterministic.
+
+Pattern-id encoding: when every nonzero kernel of a conv has the same number k of
+nonzeros (kernel-pattern pruning), a word holds P/k kernel slots {end_of_channel, pattern
+id, input channel, k weights} and a small pattern table turns (pattern id, j) into a
+window offset, so k weights share one id instead of carrying k indices. pack_engine uses
+it when it is allowed and takes fewer bits (ROM plus table) than per-element indices.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType, relu6_ceiling
 from fpgaflow.ir.layers import Activation, Conv2d, Dense
+from fpgaflow.ir.sparsity import classify_sparsity, input_channel_index
 from fpgaflow.reference.fixed_exec import finish
 
 ACTIVATION_CODES = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2}
+
+IndexMode = Literal["auto", "element", "pattern"]
+"""How pack_engine names window elements: choose the smaller, or force one (tests, benchmarks)."""
 
 
 def _bits(count: int) -> int:
@@ -38,23 +49,36 @@ class EngineImage:
     const_codes: list[int]
     entries_per_channel: list[int]
     parameters: dict[str, int]
+    pattern_words: list[int] = field(default_factory=list)
+    """Pattern table (pattern mode only): per pattern K_NZ window offsets of IDX_W bits."""
 
     @property
     def depth(self) -> int:
         return len(self.weight_words)
 
     @property
+    def is_pattern_mode(self) -> bool:
+        return self.parameters["INDEX_MODE"] == 1
+
+    @property
     def word_bits(self) -> int:
         p = self.parameters
+        if self.is_pattern_mode:
+            return p["P"] // p["K_NZ"] * (p["K_NZ"] * p["WW"] + p["IC_W"] + p["PID_W"] + 1)
         return p["P"] * (p["WW"] + p["IDX_W"] + 1)
 
     @property
+    def pattern_word_bits(self) -> int:
+        p = self.parameters
+        return p["K_NZ"] * p["IDX_W"] if self.is_pattern_mode else 0
+
+    @property
     def weight_memory_bits(self) -> int:
-        """Bits of weight ROM (the figure the report compares across densities)."""
-        return self.depth * self.word_bits
+        """Bits of weight ROM plus pattern table (the figure the report compares across densities)."""
+        return self.depth * self.word_bits + len(self.pattern_words) * self.pattern_word_bits
 
     def write(self, folder: Path, prefix: str) -> dict[str, str]:
-        """Write the three .mem files into `folder`; returns the file-name parameters.
+        """Write the .mem files into `folder`; returns the file-name parameters.
 
         The names are relative to `folder` ($readmemh resolves them against the working
         directory of the simulation or synthesis run).
@@ -65,6 +89,8 @@ class EngineImage:
             "CHAN_FILE": (self.channel_words, p["OC_W"] + p["ACC_W"]),
             "CONST_FILE": (self.const_codes, p["OUT_W"]),
         }
+        if self.is_pattern_mode:
+            files["PATTERN_FILE"] = (self.pattern_words, self.pattern_word_bits)
         names: dict[str, str] = {}
         for key, (words, bits) in files.items():
             name = f"{prefix}_{key.split('_')[0].lower()}.mem"
@@ -94,8 +120,7 @@ def mem_text(words: list[int], bits: int) -> str:
 def conv_window_index(layer: Conv2d, in_channels: int) -> np.ndarray:
     """Window index of every weight (O, I/g, KH, KW): (kh * KW + kw) * C_in + input channel."""
     out_ch, per_group, kh, kw = layer.weight.codes.shape  # type: ignore[union-attr]
-    group = np.arange(out_ch) // (out_ch // layer.groups)
-    channel = group[:, None] * per_group + np.arange(per_group)[None, :]
+    channel = input_channel_index((out_ch, per_group), layer.groups)
     position = np.arange(kh)[:, None] * kw + np.arange(kw)[None, :]
     return position[None, None, :, :] * in_channels + channel[:, :, None, None]
 
@@ -116,6 +141,97 @@ def dense_window_index(in_shape: tuple[int, ...], out_channels: int) -> np.ndarr
     return np.broadcast_to(order, (out_channels, order.size))
 
 
+@dataclass(frozen=True)
+class _Rom:
+    """Weight ROM words of one index encoding, its mode parameters and its pattern table."""
+
+    words: list[int]
+    parameters: dict[str, int]
+    pattern_words: list[int]
+    word_bits: int
+    table_bits: int
+
+    @property
+    def bits(self) -> int:
+        return len(self.words) * self.word_bits + len(self.pattern_words) * self.table_bits
+
+
+def _pack_words(items: list[int], item_bits: int, per_word: int) -> list[int]:
+    """Items side by side, `per_word` to a word, item n at bits [(n % per_word) * item_bits]; at least one word."""
+    words = [0] * max(1, -(-len(items) // per_word))
+    for n, item in enumerate(items):
+        words[n // per_word] |= item << ((n % per_word) * item_bits)
+    return words
+
+
+def _element_rom(codes2: np.ndarray, index2: np.ndarray, keep_zeros: bool, weight_bits: int, index_bits: int,
+                 lanes: int) -> _Rom:
+    """Per-element encoding: every entry {end_of_channel, window index, weight}, P per word."""
+    entries: list[int] = []
+    for oc in range(codes2.shape[0]):
+        keep = np.ones(codes2.shape[1], bool) if keep_zeros else codes2[oc] != 0
+        run = list(zip(index2[oc][keep].tolist(), codes2[oc][keep].tolist()))
+        for position, (i, w) in enumerate(run):
+            end = 1 if position == len(run) - 1 else 0
+            entries.append((end << (weight_bits + index_bits)) | (i << weight_bits) | (w & ((1 << weight_bits) - 1)))
+    entry_bits = weight_bits + index_bits + 1
+    return _Rom(_pack_words(entries, entry_bits, lanes), {"INDEX_MODE": 0}, [], lanes * entry_bits, 0)
+
+
+def uniform_kernel_nonzeros(codes: np.ndarray) -> int | None:
+    """The nonzero count k shared by every nonzero kernel of (O, I/g, KH, KW) codes, None if they differ or none is nonzero."""
+    counts = np.count_nonzero(codes.reshape(codes.shape[0], codes.shape[1], -1), axis=2)
+    distinct = np.unique(counts[counts > 0])
+    return int(distinct[0]) if distinct.size == 1 else None
+
+
+def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits: int, index_bits: int, lanes: int,
+                 k: int) -> _Rom:
+    """Pattern-id encoding: P/k kernel slots {end_of_channel, pattern id, input channel, k weights} per word.
+
+    The pattern table row of a pattern lists its k window offsets pos * C_in (pos = kh * KW + kw
+    ascending), so a lane's window index is offset + input channel, the per-element order.
+    """
+    record = classify_sparsity(codes, layer.groups)
+    positions = [np.flatnonzero(pattern) for pattern in record.patterns.reshape(record.num_patterns, -1)]
+    table = [sum((int(pos) * in_channels) << (j * index_bits) for j, pos in enumerate(row)) for row in positions]
+    channel_of = input_channel_index(record.kernel_mask.shape, layer.groups)
+    ic_bits, pid_bits = _bits(in_channels), _bits(record.num_patterns)
+    weight_mask = (1 << weight_bits) - 1
+    slots: list[int] = []
+    for oc in range(codes.shape[0]):
+        kernels = np.flatnonzero(record.pattern_ids[oc] >= 0)
+        for n, kernel in enumerate(kernels.tolist()):
+            pid = int(record.pattern_ids[oc, kernel])
+            weights = codes[oc, kernel].ravel()[positions[pid]].tolist()
+            slot = sum((w & weight_mask) << (j * weight_bits) for j, w in enumerate(weights))
+            slot |= int(channel_of[oc, kernel]) << (k * weight_bits)
+            slot |= pid << (k * weight_bits + ic_bits)
+            slot |= int(n == len(kernels) - 1) << (k * weight_bits + ic_bits + pid_bits)
+            slots.append(slot)
+    slot_bits = k * weight_bits + ic_bits + pid_bits + 1
+    parameters = {"INDEX_MODE": 1, "K_NZ": k, "NP": record.num_patterns, "IC_W": ic_bits, "PID_W": pid_bits}
+    per_word = lanes // k
+    return _Rom(_pack_words(slots, slot_bits, per_word), parameters, table, per_word * slot_bits, k * index_bits)
+
+
+def pattern_mode_blocker(layer: Conv2d | Dense, lanes: int, keep_zeros: bool) -> str | None:
+    """Why the pattern-id encoding cannot hold this layer, or None when it can."""
+    if not isinstance(layer, Conv2d):
+        return "dense layers have 1x1 kernels"
+    codes = np.asarray(layer.weight.codes)
+    if codes.shape[2] * codes.shape[3] == 1:
+        return "1x1 kernels have no pattern"
+    if keep_zeros:
+        return "the dense-weights baseline stores every weight"
+    k = uniform_kernel_nonzeros(codes)
+    if k is None:
+        return "the nonzero kernels do not all have the same number of nonzeros"
+    if lanes % k:
+        return f"P = {lanes} is not a multiple of the {k} nonzeros per kernel"
+    return None
+
+
 def pack_engine(
     layer: Conv2d | Dense,
     in_type: FixedType,
@@ -123,11 +239,14 @@ def pack_engine(
     in_shape: tuple[int, ...],
     lanes: int,
     keep_zeros: bool = False,
+    index_mode: IndexMode = "auto",
 ) -> EngineImage:
     """ROM, channel table and constant codes of a quantized conv or dense layer.
 
     in_shape is the layer's per-sample input shape; keep_zeros stores every weight (the
-    dense-weights baseline), otherwise only the nonzero ones.
+    dense-weights baseline), otherwise only the nonzero ones. index_mode "auto" takes the
+    pattern-id encoding when the layer allows it and it needs fewer bits (ROM plus pattern
+    table), per-element indices otherwise; "element" and "pattern" force one.
     """
     weight = layer.weight
     if weight.codes is None or weight.ftype is None or layer.acc is None:
@@ -150,24 +269,21 @@ def pack_engine(
     index_bits = _bits(window)
     oc_bits = _bits(out_channels)
     acc_bits = max(layer.acc.width, _worst_case_bits(codes2, bias, in_type))
-    entry_bits = weight_bits + index_bits + 1
 
-    entries: list[int] = []
-    channels: list[int] = []
-    counts: list[int] = []
-    for oc in range(out_channels):
-        keep = np.ones(codes2.shape[1], bool) if keep_zeros else codes2[oc] != 0
-        run = [(int(i), int(w)) for i, w in zip(index2[oc][keep], codes2[oc][keep])]
-        counts.append(len(run))
-        if not run:
-            continue
-        for position, (i, w) in enumerate(run):
-            end = 1 if position == len(run) - 1 else 0
-            entries.append((end << (weight_bits + index_bits)) | (i << weight_bits) | (w & ((1 << weight_bits) - 1)))
-        channels.append((oc << acc_bits) | (int(bias[oc]) & ((1 << acc_bits) - 1)))
-    words = [0] * max(1, -(-len(entries) // lanes))
-    for n, entry in enumerate(entries):
-        words[n // lanes] |= entry << ((n % lanes) * entry_bits)
+    rom = _element_rom(codes2, index2, keep_zeros, weight_bits, index_bits, lanes)
+    if index_mode != "element":
+        blocker = pattern_mode_blocker(layer, lanes, keep_zeros)
+        if blocker is not None and index_mode == "pattern":
+            raise UserError(f"layer {layer.name!r} cannot use the pattern-id encoding: {blocker}; use index_mode 'element'")
+        if blocker is None:
+            k = uniform_kernel_nonzeros(codes)
+            assert isinstance(layer, Conv2d) and k is not None
+            pattern = _pattern_rom(layer, codes, in_shape[0], weight_bits, index_bits, lanes, k)
+            if index_mode == "pattern" or pattern.bits < rom.bits:
+                rom = pattern
+
+    counts = [len(codes2[oc]) if keep_zeros else int(np.count_nonzero(codes2[oc])) for oc in range(out_channels)]
+    channels = [(oc << acc_bits) | (int(bias[oc]) & ((1 << acc_bits) - 1)) for oc in range(out_channels) if counts[oc]]
     const = finish(bias, layer.acc.frac, out_type, layer.activation)
     parameters = {
         "WIN_N": window,
@@ -183,14 +299,16 @@ def pack_engine(
         "SHIFT": layer.acc.frac - out_type.frac,
         "ACT": ACTIVATION_CODES[layer.activation],
         "RELU6_MAX": relu6_ceiling(out_type) if layer.activation is Activation.RELU6 else 0,
-        "DEPTH": len(words),
+        "DEPTH": len(rom.words),
         "NZ_OC": max(1, len(channels)),
         "OC_W": oc_bits,
+        **rom.parameters,
     }
     return EngineImage(
-        weight_words=words,
+        weight_words=rom.words,
         channel_words=channels or [0],
         const_codes=[int(c) & ((1 << out_type.width) - 1) for c in const],
         entries_per_channel=counts,
         parameters=parameters,
+        pattern_words=rom.pattern_words,
     )
