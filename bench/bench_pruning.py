@@ -172,6 +172,9 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 5.5))
+    axes.set_prop_cycle(color=plt.get_cmap("tab20").colors[::2] + plt.get_cmap("tab20").colors[1::2])
+    low = 94.0
+    below = []
     for method in dict.fromkeys(r["method"] for r in rows):
         points = []
         for target in sorted({r["target"] for r in rows if r["method"] == method}):
@@ -179,10 +182,15 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
             acc = 100 * np.array([r["accuracy"] for r in chosen])
             points.append((100 * np.mean([r["reduction"] for r in chosen]), acc.mean(), acc.std()))
         x, y, err = zip(*points)
+        if min(y) < low:
+            below.append(f"{method}: {', '.join(f'{a:.0f}%' for a in y)}")
         style = "--" if method in OUTSIDE or method in ("magnitude", "l1-filter") else "-"
         axes.errorbar(x, y, yerr=err, label=method, marker="o", linestyle=style, capsize=3)
     axes.axhline(99.0, color="grey", linewidth=0.8, linestyle=":")
     axes.axhline(98.5, color="grey", linewidth=0.8, linestyle=":")
+    axes.set_ylim(low, 100.3)
+    if below:
+        axes.text(0.01, 0.02, "off the scale (accuracy at each target): " + "; ".join(below), transform=axes.transAxes, fontsize=7)
     axes.set_xlabel("conv MACs removed (%)")
     axes.set_ylabel("test accuracy (%), 450 images, mean ± std over seeds")
     axes.set_title("digits CNN: accuracy against conv MAC reduction")
