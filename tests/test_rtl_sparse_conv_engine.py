@@ -1,4 +1,4 @@
-"""sparse_conv_engine: bit-exact against run_fixed on one-layer graphs, cycles as modelled."""
+"""sparse_conv_engine: bit-exact against run_fixed on one-layer graphs, cycles as modelled, both index encodings."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 from reference_graphs import chain, single
 from rtl_stream_cases import simulate
+from test_lint_synth import check_synth
 
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.cycles import engine_cycles_per_position
-from fpgaflow.hw.simulate import write_case
+from fpgaflow.hw.simulate import rtl_sources, write_case
 from fpgaflow.hw.streams import pack_beat, pixel_beats, window_beats
+from fpgaflow.hw.toolchain import run_verilator_lint
 from fpgaflow.hw.weight_rom import EngineImage, IndexMode, pack_engine
 from fpgaflow.ir.layers import Activation, Conv2d, Dense, Flatten, Weight
 from fpgaflow.reference.fixed_exec import run_fixed
@@ -204,3 +206,23 @@ def test_pattern_mode_engine(tmp_path: Path, build) -> None:
 @pytest.mark.parametrize("build", SLOW_PATTERN_BUILDS, ids=lambda b: f"k{b[0]}_P{b[1]}")
 def test_pattern_mode_engine_sweep(tmp_path: Path, build) -> None:
     run_pattern_build(tmp_path, build)
+
+
+PATTERN_RTL = {"WIN_N": 72, "IN_W": 8, "C_OUT": 16, "P": 8, "WW": 8, "IDX_W": 7, "DEPTH": 300, "NZ_OC": 16, "OC_W": 4,
+               "ACC_W": 24, "INDEX_MODE": 1, "K_NZ": 4, "NP": 6, "IC_W": 3, "PID_W": 3}
+
+
+@pytest.mark.parametrize("params", [PATTERN_RTL, {**PATTERN_RTL, "K_NZ": 1, "P": 3, "NP": 1, "PID_W": 1, "DEPTH": 1, "NZ_OC": 1},
+                                    {**PATTERN_RTL, "K_NZ": 9, "P": 9, "NP": 2, "PID_W": 1, "ACT": 2, "RELU6_MAX": 96}])
+def test_pattern_mode_is_lint_clean(params: dict[str, int]) -> None:
+    result = run_verilator_lint(rtl_sources("sparse_conv_engine", "weight_rom"), "sparse_conv_engine", params)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_pattern_mode_synthesizes_without_latches(tmp_path: Path) -> None:
+    files = {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem", "PATTERN_FILE": "p.mem"}
+    slot_bits = 4 * 8 + 3 + 3 + 1
+    check_synth(tmp_path, "sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {**PATTERN_RTL, **files},
+                {"WEIGHT_FILE": (300, 2 * slot_bits), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8), "PATTERN_FILE": (6, 28)},
+                want_bram=True)

@@ -8,7 +8,7 @@ import pytest
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.cycles import engine_bound, engine_cycles_per_position
-from fpgaflow.hw.weight_rom import conv_window_index, dense_window_index, mem_text, pack_engine
+from fpgaflow.hw.weight_rom import conv_window_index, dense_window_index, mem_text, pack_engine, uniform_kernel_nonzeros
 from fpgaflow.ir.layers import Activation, Conv2d, Dense, Weight
 
 W_TYPE = FixedType(True, 8, 6)
@@ -109,3 +109,94 @@ def test_schedule_is_within_115_percent_of_the_nnz_bound(lanes: int, density: fl
     image = pack_engine(conv(codes), IN_TYPE, OUT_TYPE, (16, 8, 8), lanes=lanes)
     bound = engine_bound(int(np.count_nonzero(codes)), lanes)
     assert engine_cycles_per_position(image) <= 1.15 * bound
+
+
+def kep_codes(rng: np.random.Generator, shape: tuple[int, int, int, int], k: int, patterns: int) -> np.ndarray:
+    """Kernel-pattern pruned codes: every kernel keeps k of KH*KW weights by one of `patterns` masks; a few kernels are zero."""
+    out_ch, in_ch, kh, kw = shape
+    library = [rng.choice(kh * kw, size=k, replace=False) for _ in range(patterns)]
+    codes = np.zeros(shape, dtype=np.int64)
+    for o in range(out_ch):
+        for i in range(in_ch):
+            if rng.random() < 0.9:
+                codes[o, i].reshape(-1)[library[rng.integers(patterns)]] = rng.integers(1, 100, size=k) * rng.choice([-1, 1], size=k)
+    return codes
+
+
+def unpack_slots(image) -> list[tuple[int, list[int], list[int]]]:
+    """(end flag, window indices, signed weights) of every pattern-mode slot, in order, expanded by the pattern table."""
+    p = image.parameters
+    k, ww = p["K_NZ"], p["WW"]
+    slot_bits = k * ww + p["IC_W"] + p["PID_W"] + 1
+    out = []
+    for word in image.weight_words:
+        for s in range(p["P"] // k):
+            slot = (word >> (s * slot_bits)) & ((1 << slot_bits) - 1)
+            weights = [(slot >> (j * ww)) & ((1 << ww) - 1) for j in range(k)]
+            weights = [w - (1 << ww) if w >> (ww - 1) else w for w in weights]
+            ic = (slot >> (k * ww)) & ((1 << p["IC_W"]) - 1)
+            pid = (slot >> (k * ww + p["IC_W"])) & ((1 << p["PID_W"]) - 1)
+            row = image.pattern_words[pid]
+            index = [((row >> (j * p["IDX_W"])) & ((1 << p["IDX_W"]) - 1)) + ic for j in range(k)]
+            out.append((slot >> (slot_bits - 1), index, weights))
+    return out
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_pattern_slots_expand_to_exactly_the_nonzero_weights(groups: int) -> None:
+    rng = np.random.default_rng(11 + groups)
+    codes = kep_codes(rng, (6, 4 // groups, 3, 3), k=2, patterns=5)
+    codes[3] = 0
+    layer = conv(codes, groups=groups)
+    image = pack_engine(layer, IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=4, index_mode="pattern")
+    kernels = int(np.count_nonzero(codes.reshape(6, 4 // groups, -1).any(axis=2)))
+    slots = unpack_slots(image)[:kernels]
+    index = conv_window_index(layer, 4)
+    nonzero = [(int(index[o, i, a, b]), int(codes[o, i, a, b])) for o in range(6) for i in range(4 // groups)
+               for a in range(3) for b in range(3) if codes[o, i, a, b]]
+    assert [pair for _, idx, w in slots for pair in zip(idx, w)] == nonzero
+    assert sum(end for end, _, _ in slots) == sum(1 for n in image.entries_per_channel if n) == image.parameters["NZ_OC"]
+    assert image.depth == -(-kernels // 2)
+
+
+def test_pattern_mode_stores_fewer_bits_on_a_kep_layer_at_the_same_cycles() -> None:
+    """32x16x3x3 at 4 of 9 nonzeros per kernel, 8 patterns: auto picks pattern ids, about 60 % of the per-element bits."""
+    codes = kep_codes(np.random.default_rng(0), (32, 16, 3, 3), k=4, patterns=8)
+    auto = pack_engine(conv(codes), IN_TYPE, OUT_TYPE, (16, 8, 8), lanes=8)
+    element = pack_engine(conv(codes), IN_TYPE, OUT_TYPE, (16, 8, 8), lanes=8, index_mode="element")
+    assert auto.is_pattern_mode and not element.is_pattern_mode
+    assert auto.weight_memory_bits < 0.7 * element.weight_memory_bits
+    assert auto.weight_memory_bits == auto.depth * auto.word_bits + auto.parameters["NP"] * 4 * auto.parameters["IDX_W"]
+    assert engine_cycles_per_position(auto) == engine_cycles_per_position(element)
+
+
+def test_pattern_mode_is_left_out_where_it_cannot_apply_or_costs_more() -> None:
+    rng = np.random.default_rng(5)
+    kep = kep_codes(rng, (8, 4, 3, 3), k=4, patterns=3)
+    ragged = kep.copy()
+    ragged[0, 0] = 1  # one full kernel: nonzero counts differ
+    assert uniform_kernel_nonzeros(kep) == 4 and uniform_kernel_nonzeros(ragged) is None
+    assert not pack_engine(conv(ragged), IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=8).is_pattern_mode
+    assert not pack_engine(conv(kep), IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=6).is_pattern_mode  # P % k != 0
+    assert not pack_engine(conv(kep), IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=8, keep_zeros=True).is_pattern_mode
+    single = kep_codes(rng, (8, 4, 3, 3), k=1, patterns=9)  # one weight per kernel: a 4-bit id is no cheaper than an index
+    assert not pack_engine(conv(single), IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=4).is_pattern_mode
+    assert pack_engine(conv(single), IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=4, index_mode="pattern").is_pattern_mode
+    for lanes, keep in ((6, False), (8, True)):
+        with pytest.raises(UserError, match="pattern-id"):
+            pack_engine(conv(kep), IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=lanes, keep_zeros=keep, index_mode="pattern")
+    dense = Dense(name="d", inputs=["x"], output="y", weight=Weight(values=np.ones((2, 4)), ftype=W_TYPE, codes=np.ones((2, 4), dtype=np.int64)),
+                  acc=ACC)
+    assert not pack_engine(dense, IN_TYPE, OUT_TYPE, (4,), lanes=4).is_pattern_mode
+    with pytest.raises(UserError, match="1x1"):
+        pack_engine(dense, IN_TYPE, OUT_TYPE, (4,), lanes=4, index_mode="pattern")
+
+
+def test_pattern_table_is_written_with_the_other_memories(tmp_path) -> None:
+    codes = kep_codes(np.random.default_rng(2), (4, 2, 3, 3), k=2, patterns=3)
+    image = pack_engine(conv(codes), IN_TYPE, OUT_TYPE, (2, 5, 5), lanes=4, index_mode="pattern")
+    names = image.write(tmp_path, "l")
+    assert set(names) == {"WEIGHT_FILE", "CHAN_FILE", "CONST_FILE", "PATTERN_FILE"}
+    table = (tmp_path / names["PATTERN_FILE"]).read_text()
+    assert table == mem_text(image.pattern_words, 2 * image.parameters["IDX_W"])
+    assert len(image.pattern_words) == image.parameters["NP"] == 3

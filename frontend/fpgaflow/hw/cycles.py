@@ -27,7 +27,9 @@ def engine_cycles_per_position(image: EngineImage) -> int:
 
     The windows are double-buffered and the pipeline (multiply, segmented sum, requantize,
     output register) overlaps the next window, so in steady state a position costs exactly
-    max(1, ceil(entries / P)) cycles, the ROM depth.
+    the ROM depth, at least 1: ceil(entries / P) words with per-element indices,
+    ceil(nonzero kernels / (P / k)) with pattern ids (k nonzeros per kernel), which is the
+    same ceil(nnz / P) since every kernel fills k lanes.
     """
     return max(1, image.depth)
 

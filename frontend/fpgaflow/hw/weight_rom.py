@@ -185,14 +185,15 @@ def uniform_kernel_nonzeros(codes: np.ndarray) -> int | None:
     return int(distinct[0]) if distinct.size == 1 else None
 
 
-def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits: int, index_bits: int, lanes: int,
-                 k: int) -> _Rom:
+def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits: int, index_bits: int, lanes: int) -> _Rom:
     """Pattern-id encoding: P/k kernel slots {end_of_channel, pattern id, input channel, k weights} per word.
 
+    Only for layers pattern_mode_blocker lets through (every pattern has the same k nonzeros).
     The pattern table row of a pattern lists its k window offsets pos * C_in (pos = kh * KW + kw
     ascending), so a lane's window index is offset + input channel, the per-element order.
     """
     record = classify_sparsity(codes, layer.groups)
+    k = int(record.patterns[0].sum())
     positions = [np.flatnonzero(pattern) for pattern in record.patterns.reshape(record.num_patterns, -1)]
     table = [sum((int(pos) * in_channels) << (j * index_bits) for j, pos in enumerate(row)) for row in positions]
     channel_of = input_channel_index(record.kernel_mask.shape, layer.groups)
@@ -275,10 +276,8 @@ def pack_engine(
         blocker = pattern_mode_blocker(layer, lanes, keep_zeros)
         if blocker is not None and index_mode == "pattern":
             raise UserError(f"layer {layer.name!r} cannot use the pattern-id encoding: {blocker}; use index_mode 'element'")
-        if blocker is None:
-            k = uniform_kernel_nonzeros(codes)
-            assert isinstance(layer, Conv2d) and k is not None
-            pattern = _pattern_rom(layer, codes, in_shape[0], weight_bits, index_bits, lanes, k)
+        if blocker is None and isinstance(layer, Conv2d):
+            pattern = _pattern_rom(layer, codes, in_shape[0], weight_bits, index_bits, lanes)
             if index_mode == "pattern" or pattern.bits < rom.bits:
                 rom = pattern
 
