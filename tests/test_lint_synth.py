@@ -32,6 +32,14 @@ LINT = [
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"],
      {"P": 1, "DEPTH": 1, "NZ_OC": 1, "ACT": 2, "RELU6_MAX": 96, "SHIFT": -2, "IN_SIGNED": 1, "OUT_SIGNED": 1}),
+    ("pool_max", ["pool_max", "window_gen"], {"SIGNED": 1, "PAD_T": 1}),
+    ("pool_avg", ["pool_avg", "window_gen", "requantize"], {"RECIP_W": 16, "RECIP_CODE": 58254, "SHIFT": 18}),
+    ("pool_global_avg", ["pool_global_avg", "requantize"], {}),
+    ("axis_add", ["axis_add", "axis_join", "requantize"], {"ACT": 2, "RELU6_MAX": 50}),
+    ("axis_concat", ["axis_concat", "axis_join", "requantize"], {"A_SHIFT": -2}),
+    ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16}),
+    ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16, "TO_PIXELS": 0}),
+    ("requantize", ["requantize"], {"SHIFT": 3}),
 ]
 
 # (top, modules, parameters, memory files {parameter: (words, bits)}, expect block RAM)
@@ -43,6 +51,20 @@ SYNTH = [
     ("weight_rom", ["weight_rom"], {"WIDTH": 36, "DEPTH": 1024, "INIT_FILE": "w.mem"}, {"INIT_FILE": (1024, 36)}, True),
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 16, "OUT_DW": 64}, {}, False),
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 64, "OUT_DW": 16}, {}, False),
+    ("pool_max", ["pool_max", "window_gen"], {"SIGNED": 1, "PAD_T": 1}, {}, False),
+    ("pool_avg", ["pool_avg", "window_gen", "requantize"], {"RECIP_W": 16, "RECIP_CODE": 58254, "SHIFT": 18}, {}, False),
+    ("pool_global_avg", ["pool_global_avg", "requantize"], {}, {}, False),
+    ("axis_add", ["axis_add", "axis_join", "requantize"], {"ACT": 2, "RELU6_MAX": 50}, {}, False),
+    ("axis_concat", ["axis_concat", "axis_join", "requantize"], {"A_SHIFT": 2}, {}, False),
+    ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16}, {}, False),
+    ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16, "TO_PIXELS": 0}, {}, False),
+    ("requantize", ["requantize"], {"SHIFT": 3}, {}, False),
+    # A small engine (9-element window, 4 channels, 2 lanes) so every run synthesizes it; the
+    # realistic one below is slow (about 100 s).
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"],
+     {"WIN_N": 9, "IN_W": 8, "C_OUT": 4, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4, "OC_W": 2,
+      "ACC_W": 20, **ENGINE_FILES},
+     {"WEIGHT_FILE": (16, 26), "CHAN_FILE": (4, 22), "CONST_FILE": (4, 8)}, False),
 ]
 SLOW_SYNTH = [
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {**ENGINE, **ENGINE_FILES},
