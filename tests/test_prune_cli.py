@@ -34,6 +34,12 @@ def test_run_writes_onnx_and_reports(files, capsys) -> None:
     assert (files / "out.onnx").is_file()
 
 
+def test_taper_reports_hardware_cost(files, capsys) -> None:
+    assert main(_args(files, "--method", "taper", "--option", "cost=cycles", "--option", "parallelism=4")) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("taper: accuracy") and "cycles/frame at P=4" in line
+
+
 def test_pt_state_dict_with_arch(files, capsys) -> None:
     model = graph_to_torch(load_graph(files / "model.onnx"))
     torch.save(model.state_dict(), files / "weights.pt")
@@ -48,6 +54,10 @@ def test_pt_state_dict_with_arch(files, capsys) -> None:
         (("--target", "1.2"), "outside (0, 1)"),
         (("--method", "nonsense"), "unknown pruning method"),
         (("--granularity", "rows", "--method", "structured"), "unknown granularity"),
+        (("--option", "colour=red"), "has no option 'colour'"),
+        (("--method", "taper", "--option", "cost"), "is not KEY=VALUE"),
+        (("--method", "taper", "--option", "cost=area"), "unknown cost"),
+        (("--method", "taper", "--option", "cost=cycles", "--option", "parallelism=0"), "at least 1"),
     ],
 )
 def test_bad_options(files, capsys, change, message) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from fpgaflow.errors import UserError
-from fpgaflow.prune.methods import METHODS
+from fpgaflow.prune.methods import METHODS, method_class
 from fpgaflow.prune.run import prune_files
 from fpgaflow.prune.structured import GRANULARITIES
 
@@ -29,9 +31,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     parser.add_argument("--shift", type=int, default=0, help="augment: roll images by up to this many pixels (default 0)")
     parser.add_argument("--granularity", default="channel", help=f"for --method structured: {'|'.join(GRANULARITIES)}")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a method option, repeatable, e.g. --option cost=cycles --option parallelism=4 for taper (docs/pruning.md)")
     parser.add_argument("--arch", type=Path, help="ONNX architecture for a .pt state dict")
     parser.add_argument("--out", type=Path, required=True, help="pruned model, .onnx")
     parser.set_defaults(handler=run)
+
+
+def _value(text: str) -> int | float | str:
+    """An option value: an int or a float where it reads as one, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def method_options(method: str, pairs: list[str]) -> dict[str, Any]:
+    """The --option KEY=VALUE pairs as keyword arguments of the method's class, checked against its signature."""
+    cls = method_class(method)
+    own_flags = {"seed", "evaluate", "granularity"}
+    parameters = inspect.signature(cls.__init__).parameters.items()
+    accepted = [name for name, p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in own_flags]
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--option {pair!r} is not KEY=VALUE; write e.g. --option cost=cycles")
+        if key not in accepted:
+            raise UserError(f"method {method} has no option {key!r}; its options are {', '.join(accepted) or 'none'}")
+        options[key] = _value(text)
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--epochs {args.epochs} must be at least 1")
     if args.out.suffix.lower() != ".onnx":
         raise UserError(f"--out {args.out} must end in .onnx")
-    options = {"granularity": args.granularity} if args.method == "structured" else {}
+    options = method_options(args.method, args.option)
+    if args.method == "structured":
+        options["granularity"] = args.granularity
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, transient=True) as bars:
         tasks: dict[str, int] = {}

@@ -31,7 +31,12 @@ def engine_cycles_per_position(image: EngineImage) -> int:
     ceil(nonzero kernels / (P / k)) with pattern ids (k nonzeros per kernel), which is the
     same ceil(nnz / P) since every kernel fills k lanes.
     """
-    return max(1, image.depth)
+    return cycles_per_position(image.depth)
+
+
+def cycles_per_position(depth: int) -> int:
+    """Cycles per output position of an engine whose weight ROM is `depth` words deep."""
+    return max(1, depth)
 
 
 def engine_cycles_per_frame(image: EngineImage, positions: int) -> int:

@@ -40,6 +40,21 @@ def _bits(count: int) -> int:
     return max(1, (max(count, 1) - 1).bit_length())
 
 
+def window_index_bits(window: int) -> int:
+    """IDX_W: bits of a window index into a window of `window` elements (C_in * KH * KW, or a dense layer's inputs)."""
+    return _bits(window)
+
+
+def element_entry_bits(weight_bits: int, index_bits: int) -> int:
+    """E: bits of one per-element ROM entry {end_of_channel, window index, weight code}."""
+    return weight_bits + index_bits + 1
+
+
+def rom_depth(items: int, per_word: int) -> int:
+    """ROM words holding `items` entries or slots, `per_word` to a word; an empty ROM keeps one word of padding."""
+    return max(1, -(-items // per_word))
+
+
 @dataclass(frozen=True)
 class EngineImage:
     """Memory contents and parameters of one sparse_conv_engine instance."""
@@ -158,7 +173,7 @@ class _Rom:
 
 def _pack_words(items: list[int], item_bits: int, per_word: int) -> list[int]:
     """Items side by side, `per_word` to a word, item n at bits [(n % per_word) * item_bits]; at least one word."""
-    words = [0] * max(1, -(-len(items) // per_word))
+    words = [0] * rom_depth(len(items), per_word)
     for n, item in enumerate(items):
         words[n // per_word] |= item << ((n % per_word) * item_bits)
     return words
@@ -174,7 +189,7 @@ def _element_rom(codes2: np.ndarray, index2: np.ndarray, keep_zeros: bool, weigh
         for position, (i, w) in enumerate(run):
             end = 1 if position == len(run) - 1 else 0
             entries.append((end << (weight_bits + index_bits)) | (i << weight_bits) | (w & ((1 << weight_bits) - 1)))
-    entry_bits = weight_bits + index_bits + 1
+    entry_bits = element_entry_bits(weight_bits, index_bits)
     return _Rom(_pack_words(entries, entry_bits, lanes), {"INDEX_MODE": 0}, [], lanes * entry_bits, 0)
 
 
@@ -267,7 +282,7 @@ def pack_engine(
     bias = np.zeros(out_channels, dtype=np.int64) if layer.bias is None else np.asarray(layer.bias.codes, dtype=np.int64)
 
     weight_bits = weight.ftype.width + (0 if weight.ftype.signed else 1)
-    index_bits = _bits(window)
+    index_bits = window_index_bits(window)
     oc_bits = _bits(out_channels)
     acc_bits = max(layer.acc.width, _worst_case_bits(codes2, bias, in_type))
 

@@ -66,6 +66,10 @@ class PruningMethod(ABC):
         self.masks.apply()
         self.finalized = True
 
+    def cost_report(self) -> tuple[str, float, float] | None:
+        """(name, dense, current) of a hardware cost the method constrains besides the MAC target, if any."""
+        return None
+
     @torch.no_grad()
     def evaluate_with(self, masks: MaskSet) -> tuple[float, float]:
         """Validation (loss, error rate) with `masks` applied for a moment; the weights come back unchanged."""

@@ -4,8 +4,9 @@ The target T of every method is one number, defined once here: the fraction of
 convolution MACs removed, counting for every Conv2d its nonzero weights times its output
 positions, summed over all conv layers, against the same count with every weight
 nonzero. Dense layers are not counted (the issue's benchmark speaks of conv MACs).
-Other costs (weight-memory bits, a cycle model) implement the same `CostModel` protocol,
-so the taper method can constrain hardware cost while the target stays in MACs.
+The hardware costs of fpgaflow.hw (engine cycles per frame at P lanes, weight-ROM bits)
+implement the same `CostModel` protocol through the hw package's own formulas, so the
+taper method can constrain hardware cost while the target stays in MACs.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
+from fpgaflow.errors import UserError
+from fpgaflow.hw.cycles import cycles_per_position
+from fpgaflow.hw.weight_rom import element_entry_bits, rom_depth, window_index_bits
+from fpgaflow.ir.sparsity import input_channel_index
 from fpgaflow.prune.masks import MaskSet
 
 
@@ -75,12 +81,100 @@ class ConvMacs:
         return 1.0 - self(masks) / self.dense if self.dense else 0.0
 
 
-class WeightBits:
-    """Bits of weight memory for the nonzero weights of every conv and dense layer at a fixed width."""
+HARDWARE_COSTS = ("cycles", "weight-bits")
+"""The hardware measures of fpgaflow.hw a method can report and taper can constrain."""
 
-    def __init__(self, model: nn.Module, bits: int = 8) -> None:
-        self.names = [f"{name}.weight" for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-        self.bits = bits
+
+@dataclass(frozen=True)
+class EngineSite:
+    """A conv or dense layer as one sparse_conv_engine: its weight, output positions and window layout."""
+
+    module: str
+    weight: str
+    positions: int
+    kernel: int
+    """Window elements per input channel (KH * KW; 1 for a dense layer, whose window is its inputs)."""
+    channel_of: np.ndarray
+    """The input channel every weight reads, shaped like the weight."""
+
+
+def engine_sites(model: nn.Module, example: torch.Tensor) -> list[EngineSite]:
+    """Every conv and dense layer in model order, as the hardware packs each into an engine."""
+    positions = {site.module: site.positions for site in conv_sites(model, example)}
+    sites = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d) and name in positions:
+            out_ch, per_group, kh, kw = module.weight.shape
+            channel = input_channel_index((out_ch, per_group), module.groups)[:, :, None, None]
+            sites.append(EngineSite(name, f"{name}.weight", positions[name], kh * kw, np.broadcast_to(channel, tuple(module.weight.shape))))
+        elif isinstance(module, nn.Linear):
+            sites.append(EngineSite(name, f"{name}.weight", 1, 1, np.broadcast_to(np.arange(module.in_features), tuple(module.weight.shape))))
+    return sites
+
+
+def engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: int, nonzeros: int) -> int:
+    """One engine's cost as fpgaflow.hw computes it for per-element ROM entries.
+
+    cycles: positions * max(1, ROM depth), depth = ceil(nonzeros / P) (hw.cycles);
+    weight-bits: depth * P * (weight bits + window index bits + 1) (hw.weight_rom).
+    """
+    depth = rom_depth(nonzeros, lanes)
+    if kind == "cycles":
+        return positions * cycles_per_position(depth)
+    return depth * lanes * element_entry_bits(weight_bits, window_index_bits(window))
+
+
+def relaxed_engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: float, nonzeros: torch.Tensor) -> torch.Tensor:
+    """engine_cost with the ROM depth relaxed to nonzeros / P, differentiable in `nonzeros`.
+
+    The word padding (ceil), the one-word minimum and the index width (log2 of the
+    window, taken at the rounded window) are steps without a useful gradient.
+    """
+    if kind == "cycles":
+        return nonzeros * (positions / lanes)
+    return nonzeros * float(element_entry_bits(weight_bits, window_index_bits(max(1, round(window)))))
+
+
+class EngineCost:
+    """Hardware cost of the model under masks, summed over its engines: cycles per frame or weight-ROM bits.
+
+    It is what fpgaflow.hw computes for the exported model after channel removal and
+    quantization to `weight_bits`-bit weights, with per-element ROM entries (pack_engine
+    may choose the pattern-id encoding where it is smaller): a layer's window counts
+    only input channels with a kept weight, which is what the channel-removal pass
+    leaves for channel-pruned models. `parallelism` is P for every layer, or per module
+    name (default 1).
+    """
+
+    def __init__(self, model: nn.Module, example: torch.Tensor, kind: str, parallelism: int | dict[str, int] = 1, weight_bits: int = 8) -> None:
+        if kind not in HARDWARE_COSTS:
+            raise UserError(f"unknown hardware cost {kind!r}; choose one of {', '.join(HARDWARE_COSTS)}")
+        self.kind = kind
+        self.sites = engine_sites(model, example)
+        self.parallelism = parallelism
+        self.weight_bits = weight_bits
+        for site in self.sites:
+            if self.lanes(site) < 1:
+                raise UserError(f"parallelism of {site.module} must be at least 1, got {self.lanes(site)}")
+
+    def lanes(self, site: EngineSite) -> int:
+        """P of this layer's engine."""
+        return self.parallelism if isinstance(self.parallelism, int) else self.parallelism.get(site.module, 1)
+
+    def layer_costs(self, masks: MaskSet) -> list[int]:
+        """The exact cost of every engine, in model order."""
+        costs = []
+        for site in self.sites:
+            kept = masks.kept(site.weight).numpy().astype(bool)
+            window = len(np.unique(site.channel_of[kept])) * site.kernel
+            costs.append(engine_cost(self.kind, site.positions, self.lanes(site), self.weight_bits, window, int(kept.sum())))
+        return costs
 
     def __call__(self, masks: MaskSet) -> float:
-        return float(sum(int(masks.kept(name).sum()) for name in self.names) * self.bits)
+        return float(sum(self.layer_costs(masks)))
+
+    @property
+    def label(self) -> str:
+        """How the final line names this cost."""
+        lanes = self.parallelism if isinstance(self.parallelism, int) else "per layer"
+        return f"cycles/frame at P={lanes}" if self.kind == "cycles" else f"weight-ROM bits at P={lanes}"

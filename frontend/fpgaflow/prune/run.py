@@ -31,6 +31,8 @@ class PruneResult:
     conv_macs_dense: int
     conv_macs_before: int
     conv_macs_after: int
+    hardware_cost: tuple[str, float, float] | None = None
+    """(name, dense, final) of the hardware cost the method constrained (taper's cost=cycles|weight-bits)."""
 
     @property
     def reduction(self) -> float:
@@ -42,6 +44,7 @@ class PruneResult:
             f"accuracy {100 * self.accuracy_before:.2f}% -> {100 * self.accuracy_after:.2f}%, "
             f"conv MACs {self.conv_macs_before} -> {self.conv_macs_after} "
             f"({100 * self.reduction:.1f}% of {self.conv_macs_dense} removed)"
+            + (f", {self.hardware_cost[0]} {self.hardware_cost[1]:.0f} -> {self.hardware_cost[2]:.0f}" if self.hardware_cost else "")
         )
 
 
@@ -82,4 +85,4 @@ def prune_files(
     out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(model, example, str(out))
     _, after = conv_macs(load_graph(out))
-    return PruneResult(accuracy_before, accuracy(model, check), dense, before, after)
+    return PruneResult(accuracy_before, accuracy(model, check), dense, before, after, pruner.cost_report())

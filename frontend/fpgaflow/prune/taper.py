@@ -15,10 +15,13 @@ later than a linear taper over 80% of the pruning phase. Finally channels are ra
 by gate, removed until the conv-MAC target is met, and the gates of the kept channels
 are folded into the weights.
 
-The relaxed cost is a sum over conv layers of weight(layer) * K * (sum of output gates)
-* (sum of input gates): weight = output positions gives MACs (default), weight = 1
-gives weight-memory words ("weight-bits"), weight = positions / P gives the cycles of
-an engine with P lanes ("cycles", P from `parallelism`), as in the cost model.
+The relaxed cost is a sum over layers of the layer's cost with its nonzero weights
+relaxed to K * (sum of output gates) * (sum of input gates): `macs` (default) weighs
+them by output positions over the conv layers; `cycles` and `weight-bits` are the
+hardware cost model of fpgaflow.hw over every conv and dense engine (cycles per frame
+at P = `parallelism` lanes, or weight-ROM bits at `weight_bits`-bit weights), relaxed
+by prune.cost.relaxed_engine_cost, and `cost_report` gives the exact figure
+(prune.cost.EngineCost) for the final masks.
 """
 
 from __future__ import annotations
@@ -30,22 +33,12 @@ from torch import nn
 
 from fpgaflow.errors import UserError
 from fpgaflow.prune.base import PruningMethod
-from fpgaflow.prune.cost import ConvSite
+from fpgaflow.prune.cost import HARDWARE_COSTS, EngineCost, engine_sites, relaxed_engine_cost
 from fpgaflow.prune.gates import ChannelGates
 from fpgaflow.prune.masks import MaskSet
 from fpgaflow.prune.selection import protect, select_to_target
 
-COSTS = ("macs", "weight-bits", "cycles")
-
-
-def site_weight(site: ConvSite, cost: str, parallelism: dict[str, int] | None) -> float:
-    """How much one weight of this conv costs under the chosen hardware measure."""
-    if cost == "macs":
-        return float(site.positions)
-    if cost == "weight-bits":
-        return 1.0
-    lanes = (parallelism or {}).get(site.module, 1)
-    return site.positions / lanes
+COSTS = ("macs", *HARDWARE_COSTS)
 
 
 class TaperPruning(PruningMethod):
@@ -58,7 +51,8 @@ class TaperPruning(PruningMethod):
         target: float,
         *,
         cost: str = "macs",
-        parallelism: dict[str, int] | None = None,
+        parallelism: int | dict[str, int] = 1,
+        weight_bits: int = 8,
         gate_lr: float = 0.02,
         multiplier_lr: float = 0.1,
         tolerance: float = 0.02,
@@ -75,14 +69,17 @@ class TaperPruning(PruningMethod):
         self.damping = damping
         self.multiplier = 0.0
         self.rate = 0.01
-        self._build_cost(cost, parallelism)
+        self.cost = cost
+        self.hardware = EngineCost(model, example, cost, parallelism, weight_bits) if cost in HARDWARE_COSTS else None
+        self.dense_hardware = self.hardware(self.masks) if self.hardware is not None else 0.0
+        self._build_cost()
         with torch.no_grad():
             self.start_budget = float(self.relaxed_cost())
         self.budget = self.last_cost = self.start_budget
         self.final_budget = (1.0 - target) * self.start_budget
 
-    def _build_cost(self, cost: str, parallelism: dict[str, int] | None) -> None:
-        """Per conv: its weight, kernel size, and which gate drives each output and input channel."""
+    def _build_cost(self) -> None:
+        """Per layer: which gate drives each output and input channel, and its relaxed cost function."""
         modules = dict(self.model.named_modules())
         position: dict[tuple[str, str, int], int] = {}
         for g, unit in enumerate(self.channels):
@@ -93,22 +90,41 @@ class TaperPruning(PruningMethod):
                     position[(piece.param, "in", int(piece.index[1]))] = g  # type: ignore[arg-type]
         count = len(self.channels)
         self.terms = []
-        for site in self.macs.sites:
-            conv = modules[site.module]
-            out_gate = torch.tensor([position.get((site.weight, "out", o), count) for o in range(conv.out_channels)])
-            in_gate = torch.tensor([position.get((site.weight, "in", i), count) for i in range(conv.weight.shape[1])]) if conv.groups == 1 else None
-            kernel = conv.weight.shape[2] * conv.weight.shape[3] * (1 if conv.groups == 1 else conv.weight.shape[1])
-            self.terms.append((site_weight(site, cost, parallelism) * kernel, out_gate, in_gate, conv.weight.shape[1]))
-        self.dense_cost = sum(w * len(o) * (len(i) if i is not None else 1) for w, o, i, _ in self.terms)
+        for site in engine_sites(self.model, self.example):
+            layer = modules[site.module]
+            if self.hardware is None and not isinstance(layer, nn.Conv2d):
+                continue
+            weight = layer.weight
+            grouped = getattr(layer, "groups", 1) > 1
+            out_gate = torch.tensor([position.get((site.weight, "out", o), count) for o in range(weight.shape[0])])
+            in_gate = None if grouped else torch.tensor([position.get((site.weight, "in", i), count) for i in range(weight.shape[1])])
+            per_output = site.kernel * (weight.shape[1] if grouped else 1)
+            self.terms.append((site, per_output, out_gate, in_gate, int(site.channel_of.max()) + 1))
+        with torch.no_grad():
+            self.dense_cost = float(self._absolute_cost(torch.ones(count + 1)))
+
+    def _absolute_cost(self, gates: torch.Tensor) -> torch.Tensor:
+        """The relaxed cost with `gates` (one per channel, then 1 for ungated channels)."""
+        total = torch.zeros(())
+        for site, per_output, out_gate, in_gate, channels in self.terms:
+            inputs = gates[in_gate].sum() if in_gate is not None else torch.tensor(1.0)
+            nonzeros = per_output * gates[out_gate].sum() * inputs
+            if self.hardware is None:
+                total = total + site.positions * nonzeros
+            else:
+                window = float(inputs.detach() if in_gate is not None else channels) * site.kernel
+                total = total + relaxed_engine_cost(self.cost, site.positions, self.hardware.lanes(site), self.hardware.weight_bits, window, nonzeros)
+        return total
 
     def relaxed_cost(self) -> torch.Tensor:
         """Cost with every channel counted by its gate, relative to the dense network."""
-        gates = torch.cat([self.gates.values(), torch.ones(1)])
-        total = torch.zeros(())
-        for weight, out_gate, in_gate, _ in self.terms:
-            inputs = gates[in_gate].sum() if in_gate is not None else torch.ones(())
-            total = total + weight * gates[out_gate].sum() * inputs
-        return total / self.dense_cost
+        return self._absolute_cost(torch.cat([self.gates.values(), torch.ones(1)])) / self.dense_cost
+
+    def cost_report(self) -> tuple[str, float, float] | None:
+        """(name, dense, current) of the hardware cost, exact from fpgaflow.hw's formulas; None for MACs."""
+        if self.hardware is None:
+            return None
+        return self.hardware.label, self.dense_hardware, self.hardware(self.masks)
 
     def regularization(self) -> torch.Tensor:
         cost = self.relaxed_cost()

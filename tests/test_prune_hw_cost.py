@@ -1,0 +1,71 @@
+"""Taper's hardware costs are fpgaflow.hw's: the figure the pruner reports equals what hw computes for the written model."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from fpgaflow.hw.cycles import engine_cycles_per_frame
+from fpgaflow.hw.weight_rom import pack_engine
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import Conv2d, Dense
+from fpgaflow.passes.remove_pruned_channels import RemovePrunedChannels
+from fpgaflow.prune.cost import EngineCost, engine_cost, relaxed_engine_cost
+from fpgaflow.prune.load import load_graph, load_model
+from fpgaflow.prune.taper import TaperPruning
+from fpgaflow.prune.torch_graph import export_onnx
+from fpgaflow.prune.train import prune_and_finetune, seed_everything
+from fpgaflow.quant.quantize import quantize
+from models import digits_cnn
+from prune_helpers import digits_subset
+
+LANES = 4
+WEIGHT_BITS = 16
+"""Wide enough that quantization rounds no kept weight to zero (checked), so hw counts the pruner's nonzeros."""
+
+
+def _hw_costs(graph: Graph, calibration: np.ndarray) -> tuple[int, int]:
+    """(cycles per frame, weight-ROM bits) summed over the engines, as fpgaflow.hw computes them."""
+    RemovePrunedChannels().run(graph)
+    quantized = quantize(graph, calibration, bits=WEIGHT_BITS)
+    cycles = bits = 0
+    for layer in quantized.layers:
+        if not isinstance(layer, (Conv2d, Dense)):
+            continue
+        assert np.array_equal(np.asarray(layer.weight.codes) != 0, np.asarray(layer.weight.values) != 0), "a kept weight quantized to zero"
+        in_type, out_type = quantized.tensors[layer.inputs[0]].ftype, quantized.tensors[layer.output].ftype
+        out_shape = quantized.tensors[layer.output].shape
+        image = pack_engine(layer, in_type, out_type, quantized.tensors[layer.inputs[0]].shape, LANES, index_mode="element")
+        cycles += engine_cycles_per_frame(image, out_shape[1] * out_shape[2] if len(out_shape) == 3 else 1)
+        bits += image.weight_memory_bits
+    return cycles, bits
+
+
+def test_taper_cycles_and_bits_equal_hw(tmp_path) -> None:
+    onnx.save(digits_cnn(), tmp_path / "model.onnx")
+    data = digits_subset(96)
+    seed_everything(0)
+    model, _ = load_model(tmp_path / "model.onnx")
+    example = torch.from_numpy(data.x[:1])
+    method = TaperPruning(model, example, 0.6, cost="cycles", parallelism=LANES, weight_bits=WEIGHT_BITS)
+    prune_and_finetune(method, data, 2)
+    export_onnx(model, example, str(tmp_path / "pruned.onnx"))
+    name, dense, reported = method.cost_report()  # type: ignore[misc]
+    hw_cycles, hw_bits = _hw_costs(load_graph(tmp_path / "pruned.onnx"), data.x[:16])
+    assert name == f"cycles/frame at P={LANES}"
+    assert reported == hw_cycles < dense
+    assert EngineCost(model, example, "weight-bits", LANES, WEIGHT_BITS)(method.masks) == hw_bits
+    dense_cycles, dense_bits = _hw_costs(load_graph(tmp_path / "model.onnx"), data.x[:16])
+    assert dense == dense_cycles
+
+
+@pytest.mark.parametrize("kind", ["cycles", "weight-bits"])
+def test_relaxation_is_exact_on_full_words(kind: str) -> None:
+    """Where the nonzeros fill whole ROM words the relaxed cost is the exact one."""
+    nonzeros = 3 * LANES
+    exact = engine_cost(kind, 36, LANES, 8, 72, nonzeros)
+    relaxed = relaxed_engine_cost(kind, 36, LANES, 8, 72.0, torch.tensor(float(nonzeros), requires_grad=True))
+    assert float(relaxed.detach()) == exact
+    relaxed.backward()
