@@ -83,13 +83,6 @@ module sparse_conv_engine #(
     localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam int RK_W = (NZ_OC > 1) ? $clog2(NZ_OC + 1) : 1;
     localparam int PROD_W = IN_W + 1 + WW;
-    localparam int SL = (SHIFT < 0) ? -SHIFT : 0;
-    localparam int SR = (SHIFT > 0) ? SHIFT : 0;
-    localparam int XW = ACC_W + 2 + SL;
-    localparam logic signed [XW-1:0] RND = (SR > 0) ? (XW'(1) <<< (SR > 0 ? SR - 1 : 0)) : '0;
-    localparam logic signed [XW-1:0] OMAX = OUT_SIGNED ? (XW'(1) <<< (OUT_W - 1)) - 1 : (XW'(1) <<< OUT_W) - 1;
-    localparam logic signed [XW-1:0] OMIN = OUT_SIGNED ? -(XW'(1) <<< (OUT_W - 1)) : '0;
-    localparam logic signed [XW-1:0] R6 = XW'(RELU6_MAX);
     localparam logic [AW-1:0] LAST_ADDR = AW'(DEPTH - 1);
 
     logic enable;
@@ -258,25 +251,23 @@ module sparse_conv_engine #(
 
     logic r_capture, r_tlast;
 
-    // Accumulator plus bias to an output code: round half up, saturate, activation
-    // (fpgaflow.fixed.requantize, then relu / relu6_ceiling).
-    function automatic [OUT_W-1:0] finish(input signed [ACC_W-1:0] acc, input signed [ACC_W-1:0] bias);
-        reg signed [XW-1:0] value;
-        begin
-            value = ((XW'(acc) + XW'(bias) + RND) >>> SR) <<< SL;
-            if (value > OMAX) value = OMAX;
-            if (value < OMIN) value = OMIN;
-            if (ACT != 0 && value < 0) value = '0;
-            if (ACT == 2 && value > R6) value = R6;
-            finish = OUT_W'(value);
-        end
-    endfunction
+    // Accumulator plus bias to an output code, one shared requantize per lane: round half
+    // up, saturate, activation (fpgaflow.fixed.requantize, then relu / relu6_ceiling).
+    logic [OUT_W-1:0] lane_code [P];
+    for (genvar l = 0; l < P; l++) begin : g_finish
+        logic [ACC_W-1:0] bias;
+        logic signed [ACC_W:0] biased;
+        assign bias = chan[int'(s_rank[l*RK_W +: RK_W])][ACC_W-1:0];
+        assign biased = (ACC_W + 1)'($signed(s_sum[l*ACC_W +: ACC_W])) + (ACC_W + 1)'($signed(bias));
+        requantize #(
+            .IN_W(ACC_W + 1), .SHIFT(SHIFT), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX)
+        ) u_requantize (.value(biased), .code(lane_code[l]));
+    end
 
     always_ff @(posedge clk) begin
         for (int l = 0; l < P; l++) begin
             if (enable && s_eoc[l]) begin
-                result[int'(chan[int'(s_rank[l*RK_W +: RK_W])][ACC_W +: OC_W])] <=
-                    finish($signed(s_sum[l*ACC_W +: ACC_W]), $signed(chan[int'(s_rank[l*RK_W +: RK_W])][ACC_W-1:0]));
+                result[int'(chan[int'(s_rank[l*RK_W +: RK_W])][ACC_W +: OC_W])] <= lane_code[l];
             end
         end
     end

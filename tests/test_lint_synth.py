@@ -29,8 +29,8 @@ LINT = [
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 8, "OUT_DW": 32}),
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 24, "OUT_DW": 12}),
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 12, "OUT_DW": 12}),
-    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {}),
-    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"],
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {}),
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"],
      {"P": 1, "DEPTH": 1, "NZ_OC": 1, "ACT": 2, "RELU6_MAX": 96, "SHIFT": -2, "IN_SIGNED": 1, "OUT_SIGNED": 1}),
     ("pool_max", ["pool_max", "window_gen"], {"SIGNED": 1, "PAD_T": 1}),
     ("pool_avg", ["pool_avg", "window_gen", "requantize"], {"RECIP_W": 16, "RECIP_CODE": 58254, "SHIFT": 18}),
@@ -61,13 +61,13 @@ SYNTH = [
     ("requantize", ["requantize"], {"SHIFT": 3}, {}, False),
     # A small engine (9-element window, 4 channels, 2 lanes) so every run synthesizes it; the
     # realistic one below is slow (about 100 s).
-    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"],
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"],
      {"WIN_N": 9, "IN_W": 8, "C_OUT": 4, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4, "OC_W": 2,
       "ACC_W": 20, **ENGINE_FILES},
      {"WEIGHT_FILE": (16, 26), "CHAN_FILE": (4, 22), "CONST_FILE": (4, 8)}, False),
 ]
 SLOW_SYNTH = [
-    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {**ENGINE, **ENGINE_FILES},
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {**ENGINE, **ENGINE_FILES},
      {"WEIGHT_FILE": (600, 64), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8)}, True),
 ]
 

@@ -93,7 +93,7 @@ def simulate_conv(tmp_path: Path, conv, stride: int, pad: int, lanes: int, index
     write_case(tmp_path, [window_beats(wd, in_type.width) for wd in windows], [pixel_beats(f, out_type.width) for f in y],
                out_elem_bits=out_type.width)
     params = {**image.parameters, **names}
-    times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom"), "tb_sparse_conv_engine", params)
+    times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom", "requantize"), "tb_sparse_conv_engine", params)
     positions = y.shape[2] * y.shape[3]
     measured = (times[-1] - times[positions - 1]) / (len(times) - positions)
     model = engine_cycles_per_position(image)
@@ -138,7 +138,7 @@ def test_dense_engine_on_collected_pixels(tmp_path: Path) -> None:
     names = image.write(tmp_path, "fc")
     vectors = [[pack_beat(np.transpose(f, (1, 2, 0)).ravel(), in_type.width)] for f in x]
     write_case(tmp_path, vectors, [[pack_beat(v, out_type.width)] for v in y], out_elem_bits=out_type.width)
-    times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom"), "tb_sparse_conv_engine",
+    times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom", "requantize"), "tb_sparse_conv_engine",
                      {**image.parameters, **names})
     assert len(times) == FRAMES
 
@@ -215,7 +215,7 @@ PATTERN_RTL = {"WIN_N": 72, "IN_W": 8, "C_OUT": 16, "P": 8, "WW": 8, "IDX_W": 7,
 @pytest.mark.parametrize("params", [PATTERN_RTL, {**PATTERN_RTL, "K_NZ": 1, "P": 3, "NP": 1, "PID_W": 1, "DEPTH": 1, "NZ_OC": 1},
                                     {**PATTERN_RTL, "K_NZ": 9, "P": 9, "NP": 2, "PID_W": 1, "ACT": 2, "RELU6_MAX": 96}])
 def test_pattern_mode_is_lint_clean(params: dict[str, int]) -> None:
-    result = run_verilator_lint(rtl_sources("sparse_conv_engine", "weight_rom"), "sparse_conv_engine", params)
+    result = run_verilator_lint(rtl_sources("sparse_conv_engine", "weight_rom", "requantize"), "sparse_conv_engine", params)
     assert result.returncode == 0, result.stderr
 
 
@@ -223,6 +223,6 @@ def test_pattern_mode_is_lint_clean(params: dict[str, int]) -> None:
 def test_pattern_mode_synthesizes_without_latches(tmp_path: Path) -> None:
     files = {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem", "PATTERN_FILE": "p.mem"}
     slot_bits = 4 * 8 + 3 + 3 + 1
-    check_synth(tmp_path, "sparse_conv_engine", ["sparse_conv_engine", "weight_rom"], {**PATTERN_RTL, **files},
+    check_synth(tmp_path, "sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {**PATTERN_RTL, **files},
                 {"WEIGHT_FILE": (300, 2 * slot_bits), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8), "PATTERN_FILE": (6, 28)},
                 want_bram=True)
