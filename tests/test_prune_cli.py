@@ -40,6 +40,13 @@ def test_taper_reports_hardware_cost(files, capsys) -> None:
     assert line.startswith("taper: accuracy") and "cycles/frame at P=4" in line
 
 
+def test_importance_says_it_stopped_before_the_target(files, capsys) -> None:
+    assert main(_args(files, "--method", "importance", "--option", "tolerance=0")) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "stopped before the target 0.5: the tolerance was reached" in line
+    assert "loosen it, e.g. --option tolerance=" in line
+
+
 def test_pt_state_dict_with_arch(files, capsys) -> None:
     model = graph_to_torch(load_graph(files / "model.onnx"))
     torch.save(model.state_dict(), files / "weights.pt")

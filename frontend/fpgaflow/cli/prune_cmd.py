@@ -88,5 +88,5 @@ def run(args: argparse.Namespace) -> int:
             args.model, args.method, args.target, args.data, args.out,
             val=args.val, arch=args.arch, epochs=args.epochs, seed=args.seed, lr=args.lr, shift=args.shift, options=options, progress=progress,
         )
-    print(f"{args.method}: {result.summary()}; wrote {args.out}")
+    print(result.final_line(args.method, args.out))
     return 0

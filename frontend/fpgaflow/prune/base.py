@@ -70,6 +70,10 @@ class PruningMethod(ABC):
         """(name, dense, current) of a hardware cost the method constrains besides the MAC target, if any."""
         return None
 
+    def note(self) -> str | None:
+        """A remark for the final line, e.g. why the method stopped before the target (None: nothing to say)."""
+        return None
+
     @torch.no_grad()
     def evaluate_with(self, masks: MaskSet) -> tuple[float, float]:
         """Validation (loss, error rate) with `masks` applied for a moment; the weights come back unchanged."""

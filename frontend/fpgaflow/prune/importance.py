@@ -15,6 +15,8 @@ importance weights are folded into the weights and the network is fine-tuned.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -80,6 +82,8 @@ class ImportancePruning(PruningMethod):
             raw[chosen] /= raw[chosen].mean()
         self.gates = ChannelGates(model, self.channels, torch.from_numpy(raw), lambda values: values)
         self.optimizer = torch.optim.Adam([self.gates.raw], lr=lr)
+        self.refused: tuple[float, float] | None = None
+        """(step target, validation loss rise) of the first step the tolerance refused, if any."""
 
     def regularization(self) -> torch.Tensor:
         return self.sparsity * self.gates.raw.abs().sum()
@@ -102,10 +106,23 @@ class ImportancePruning(PruningMethod):
         accepted = MaskSet(self.model)
         for step in range(1, self.steps + 1):
             masks = self._masks(self.target * step / self.steps)
-            if self.evaluate_with(masks)[0] - reference > self.tolerance:
+            rise = self.evaluate_with(masks)[0] - reference
+            if rise > self.tolerance:
+                self.refused = (self.target * step / self.steps, rise)
                 break
             accepted = masks
         return accepted
+
+    def note(self) -> str | None:
+        if self.refused is None:
+            return None
+        step, rise = self.refused
+        loosen = math.ceil(rise * 100) / 100
+        return (
+            f"stopped before the target {self.target:g}: the tolerance was reached (removing {100 * step:.1f}% of conv MACs "
+            f"raised the validation loss by {rise:.3f} nats, over tolerance={self.tolerance:g}); "
+            f"to remove more, loosen it, e.g. --option tolerance={loosen:g}"
+        )
 
     def finalize(self) -> None:
         self.masks = self.final_masks()

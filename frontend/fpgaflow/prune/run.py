@@ -33,6 +33,8 @@ class PruneResult:
     conv_macs_after: int
     hardware_cost: tuple[str, float, float] | None = None
     """(name, dense, final) of the hardware cost the method constrained (taper's cost=cycles|weight-bits)."""
+    note: str | None = None
+    """The method's remark, e.g. why it stopped before the target (importance's tolerance)."""
 
     @property
     def reduction(self) -> float:
@@ -46,6 +48,10 @@ class PruneResult:
             f"({100 * self.reduction:.1f}% of {self.conv_macs_dense} removed)"
             + (f", {self.hardware_cost[0]} {self.hardware_cost[1]:.0f} -> {self.hardware_cost[2]:.0f}" if self.hardware_cost else "")
         )
+
+    def final_line(self, method: str, out: Path) -> str:
+        """The command's last line: the summary, the file written, and the method's note if any."""
+        return f"{method}: {self.summary()}; wrote {out}" + (f"; {self.note}" if self.note else "")
 
 
 def conv_macs(graph: Graph) -> tuple[int, int]:
@@ -85,4 +91,4 @@ def prune_files(
     out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(model, example, str(out))
     _, after = conv_macs(load_graph(out))
-    return PruneResult(accuracy_before, accuracy(model, check), dense, before, after, pruner.cost_report())
+    return PruneResult(accuracy_before, accuracy(model, check), dense, before, after, pruner.cost_report(), pruner.note())
