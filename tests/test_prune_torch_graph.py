@@ -60,3 +60,14 @@ def test_export_round_trip_keeps_function_and_zeros(name: str, tmp_path) -> None
     np.testing.assert_allclose(run_float(again, x)[again.outputs[0]], expected, rtol=1e-4, atol=1e-5)
     first = next(layer for layer in again.layers if layer.OP == "Conv2d")
     assert not first.weight.values[0, 0].any()
+
+
+@pytest.mark.parametrize("name", [name for name in CONV_MODELS if name != "avgpool_net"])  # its exported divisor Mul does not import
+def test_export_keeps_layer_names(name: str, tmp_path) -> None:
+    """export -> import gives the layers the names they had, so repeated round trips do not grow them."""
+    builder, _ = ONNX_BUILDERS[name]
+    proto = builder()
+    onnx.save(proto, tmp_path / "m.onnx")
+    graph = load_graph(tmp_path / "m.onnx")
+    export_onnx(graph_to_torch(graph), torch.from_numpy(random_input(proto, batch=1)), str(tmp_path / "out.onnx"))
+    assert [layer.name for layer in load_graph(tmp_path / "out.onnx").layers] == [layer.name for layer in graph.layers]

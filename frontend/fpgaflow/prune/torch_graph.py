@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import onnx
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -253,6 +254,44 @@ def export_onnx(model: GraphModule, example: torch.Tensor, path: str) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is deprecated, not broken
         _export(model, example, path, input_name, output_name)
     model.emit_softmax = False
+    exported = onnx.load(path)
+    name_nodes_after_layers(exported, model.steps)
+    onnx.save(exported, path)
+
+
+ONNX_OPS: dict[str, tuple[str, ...]] = {
+    "Conv2d": ("Conv",),
+    "Dense": ("Gemm", "MatMul"),
+    "ScaleShift": ("Mul",),
+    "MaxPool": ("MaxPool",),
+    "AvgPool": ("AveragePool",),
+    "GlobalAvgPool": ("GlobalAveragePool", "ReduceMean"),
+    "Add": ("Add",),
+    "Concat": ("Concat",),
+    "Flatten": ("Flatten", "Reshape"),
+    "Softmax": ("Softmax",),
+    "Relu": ("Relu", "Clip"),
+    "Pad": ("Pad",),
+    "BatchNorm": ("BatchNormalization",),
+}
+"""The ONNX node an IR layer is imported from, by IR op (the node whose name the importer gives the layer)."""
+
+
+def name_nodes_after_layers(model: onnx.ModelProto, steps: list[tuple[str, str, list[str], str]]) -> None:
+    """Give each IR layer's main ONNX node the layer's name, so export -> import keeps the layer names.
+
+    torch.onnx.export names nodes by module scope ("/layers/conv1/conv1.0/Conv"), which the
+    importer would turn into a longer name on every round trip. Nodes come out in the
+    order the module runs the layers, so each layer takes the next node of its op; the
+    nodes of fused or folded parts (a Relu after a conv) keep their scope names.
+    """
+    nodes = list(model.graph.node)
+    position = 0
+    for name, op, _, _ in steps:
+        match = next((i for i in range(position, len(nodes)) if nodes[i].op_type in ONNX_OPS.get(op, ())), None)
+        if match is not None:
+            nodes[match].name = name
+            position = match + 1
 
 
 def _export(model: nn.Module, example: torch.Tensor, path: str, input_name: str, output_name: str) -> None:
