@@ -33,6 +33,9 @@ from fpgaflow.prune.masks import MaskSet
 from fpgaflow.prune.selection import MIN_LAYER_SHARE, protect, select_to_target
 from fpgaflow.prune.units import column_units, weight_array
 
+MAX_LAYER_RATIO = 0.95
+"""Largest share of a layer's groups the per-layer ratio R may ask for (the dense small layers raise R above T)."""
+
 
 def spp_increment(ranks: np.ndarray, zero_rank: float, step: float = 0.05, u: float = 0.25) -> np.ndarray:
     """The probability increment of groups at the given L1 ranks (see module doc)."""
@@ -50,13 +53,18 @@ def spp_increment(ranks: np.ndarray, zero_rank: float, step: float = 0.05, u: fl
 class StructuredProbabilisticPruning(PruningMethod):
     name = "spp"
 
-    def __init__(self, model: nn.Module, example: torch.Tensor, target: float, *, step_size: float = 0.05, u: float = 0.25, **kwargs: object) -> None:
+    def __init__(
+        self, model: nn.Module, example: torch.Tensor, target: float, *, step_size: float = 0.05, u: float = 0.25, settle: float = 0.5, **kwargs: object
+    ) -> None:
         super().__init__(model, example, target, **kwargs)  # type: ignore[arg-type]
         self.step_size = step_size
         self.u = u
+        self.settle = settle
         small = self.macs.small_layers(MIN_LAYER_SHARE)
         modules = dict(model.named_modules())
         self.sites = [site for site in self.macs.sites if modules[site.module].groups == 1 and site.module not in small]  # type: ignore[union-attr]
+        prunable = sum(site.dense_macs for site in self.sites)
+        self.ratio = min(MAX_LAYER_RATIO, target * self.macs.dense / prunable) if prunable else target
         self.probability = {site.weight: np.zeros(weight_array(model, site).shape[1:]) for site in self.sites}
         self.initial = MaskSet(model)
         self.saved: dict[str, torch.Tensor] = {}
@@ -76,17 +84,17 @@ class StructuredProbabilisticPruning(PruningMethod):
             ranks = np.empty(len(norms))
             ranks[np.argsort(norms, kind="stable")] = np.arange(len(norms))
             p = self.probability[site.weight]
-            p += spp_increment(ranks, self.target * len(norms), self.step_size, self.u).reshape(p.shape)
+            p += spp_increment(ranks, self.ratio * len(norms), self.step_size, self.u).reshape(p.shape)
             np.clip(p, 0.0, 1.0, out=p)
 
     def _reached(self) -> bool:
-        return all((p >= 1.0).sum() >= math.ceil(self.target * p.size) for p in self.probability.values())
+        return all((p >= 1.0).sum() >= math.ceil(self.ratio * p.size) for p in self.probability.values())
 
     def _sample(self) -> MaskSet:
         masks = self.initial.copy()
         for site in self.sites:
             p = torch.from_numpy(self.probability[site.weight]).float()
-            drop = torch.rand(p.shape, generator=self.generator) < p if not self.fixed else p >= 1.0
+            drop = torch.rand(p.shape, generator=self.generator) < p
             masks.mask(site.weight).mul_((~drop).float().unsqueeze(0))
         return masks
 
@@ -95,16 +103,24 @@ class StructuredProbabilisticPruning(PruningMethod):
             self.masks.apply()
             return
         self._restore()
-        self._update_probabilities()
-        self.fixed = self._reached()
-        self.masks = self._sample()
-        self.saved = {site.weight: self.masks.params[site.weight].detach().clone() for site in self.sites}
+        if progress >= self.settle or self._reached():
+            self.masks = self._ranked_masks()
+            self.fixed = True
+        else:
+            self._update_probabilities()
+            self.masks = self._sample()
+            self.saved = {site.weight: self.masks.params[site.weight].detach().clone() for site in self.sites}
         self.masks.apply()
 
-    def final_masks(self) -> MaskSet:
-        if not self.fixed:
-            self._restore()
+    def _ranked_masks(self) -> MaskSet:
+        """Masks meeting the global target exactly: groups ranked by probability, then by L1 norm."""
         units, layers, norms = column_units(self.model, self.sites)
         probability = np.concatenate([self.probability[site.weight].ravel() for site in self.sites])
         scores = -probability + 1e-3 * norms / (1.0 + norms.max())
         return select_to_target(self.initial.copy(), units, protect(scores, layers, self.macs), self.macs, self.target)
+
+    def final_masks(self) -> MaskSet:
+        if self.fixed:
+            return self.masks
+        self._restore()
+        return self._ranked_masks()

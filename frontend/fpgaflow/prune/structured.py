@@ -70,6 +70,15 @@ class AnwarStructured(ScoredMethod):
             return kernel_units(self.model, self.macs.sites)
         return strided_units(self.model, self.macs.sites, rng)
 
+    def base_masks(self) -> MaskSet:
+        """The last stage's masks: each stage only adds zeros.
+
+        Re-deriving them from the weights would miss masked weights the optimizer nudged
+        off zero before `apply` and bring them back in some kernels only, which breaks a
+        channel's shared stride.
+        """
+        return self.masks.copy()
+
     def _particle(self, first: bool) -> Particle:
         units, layers, scores = self.scored_units(None if first else self.rng)
         scores = normalise_per_layer(scores, layers)

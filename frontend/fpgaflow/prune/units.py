@@ -63,10 +63,12 @@ def stride_chain(energy: np.ndarray, rng: np.random.Generator | None = None) -> 
     """Nested keep sets of one input channel, each the previous one intersected with a strided set.
 
     The intersection of {j % a == b} and {j % c == d} is again such a set (stride
-    lcm(a, c)), so every level is strided and removing the levels one after another
-    never empties a channel. Each step removes as few positions as possible; among
-    equal steps the one keeping most weight energy wins, or with `rng` one is drawn
-    with probability proportional to the energy it keeps (a particle's perturbation).
+    lcm(a, c)), so every level is strided. Each step removes as few positions as
+    possible; among equal steps the one keeping most weight energy wins, or with `rng`
+    one is drawn with probability proportional to the energy it keeps (a particle's
+    perturbation). The last level is empty: the input channel goes entirely (a removed
+    input channel in the IR), so weak channels can give up their last position and
+    strong ones keep more.
     """
     size = len(energy)
     keep = np.ones(size, dtype=bool)
@@ -83,6 +85,7 @@ def stride_chain(energy: np.ndarray, rng: np.random.Generator | None = None) -> 
         kept = np.array([energy[o].sum() for o in options]) + 1e-12
         keep = options[int(np.argmax(kept)) if rng is None else int(rng.choice(len(options), p=kept / kept.sum()))]
         chain.append(keep)
+    chain.append(np.zeros(size, dtype=bool))
     return chain
 
 
