@@ -116,5 +116,5 @@ def test_chain_of_every_other_layer() -> None:
 
 def test_wrong_input_shape_is_a_user_error() -> None:
     layer = Relu(name="r", inputs=["x"], output="y")
-    with pytest.raises(UserError, match="expected"):
+    with pytest.raises(UserError, match="but the model takes"):
         run_float(single(layer, (2, 3, 3), (2, 3, 3)), np.zeros((1, 3, 3, 2)))

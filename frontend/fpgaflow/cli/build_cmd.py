@@ -14,8 +14,9 @@ import numpy as np
 
 from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
-from fpgaflow.cli.common import batch_for, check_bits, load_array
-from fpgaflow.cli.progress import step
+from fpgaflow.cli.common import check_bits
+from fpgaflow.inputs import load_batch
+from fpgaflow.progress import step
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def calibration_batch(graph, path: Path | None) -> np.ndarray:
     """The calibration batch from --calib, else seeded uniform [0, 1) inputs."""
     if path is not None:
-        return batch_for(graph, load_array(path, "calibration"), "calibration")
+        return load_batch(path, graph, "calibration")
     shape = graph.tensors[graph.inputs[0]].shape
     return np.random.default_rng(0).random((RANDOM_CALIBRATION, *shape)).astype(np.float32)
 

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fpgaflow.api import load_model
-from fpgaflow.cli.common import batch_for, check_bits, load_array
+from fpgaflow.cli.common import check_bits
+from fpgaflow.inputs import load_batch
 from fpgaflow.quant import quantize
 from fpgaflow.stats import layer_stats, totals
 
@@ -86,7 +87,7 @@ def _formats_table(rows: list[dict[str, Any]]) -> Table:
 def run(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
     if args.calib:
-        calibration = batch_for(graph, load_array(args.calib, "calibration"), "calibration")
+        calibration = load_batch(args.calib, graph, "calibration")
         graph = quantize(graph, calibration, check_bits(args.bits))
     rows = layer_stats(graph)
     summary = totals(rows)

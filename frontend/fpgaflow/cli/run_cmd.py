@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from fpgaflow.api import load_model
-from fpgaflow.cli.common import batch_for, check_bits, load_array
+from fpgaflow.cli.common import check_bits
+from fpgaflow.inputs import load_batch
 from fpgaflow.errors import UserError
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
@@ -39,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
     if args.codes and not args.fixed:
         raise UserError("--codes needs --fixed (the float reference has no integer codes)")
     graph = load_model(args.model)
-    x = batch_for(graph, load_array(args.input, "input"), "input")
+    x = load_batch(args.input, graph, "input")
     if args.fixed:
-        calibration = batch_for(graph, load_array(args.calib, "calibration"), "calibration") if args.calib else x
+        calibration = load_batch(args.calib, graph, "calibration") if args.calib else x
         graph = quantize(graph, calibration, check_bits(args.bits))
         tensors = run_fixed(graph, quantize_input(graph, x))
         output = graph.hardware_outputs[0]

@@ -41,7 +41,8 @@ from fpgaflow.quant.formats import (
     weight_format,
 )
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
-from fpgaflow.reference.float_exec import check_batch, run_float
+from fpgaflow.inputs import check_batch
+from fpgaflow.reference.float_exec import run_float
 
 MIN_BITS, MAX_BITS = 2, 32
 

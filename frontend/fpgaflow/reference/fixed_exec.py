@@ -39,7 +39,7 @@ from fpgaflow.ir.layers import (
     ScaleShift,
     Weight,
 )
-from fpgaflow.reference.float_exec import check_batch
+from fpgaflow.inputs import check_batch
 from fpgaflow.reference.kernels import avg_pool_counts, channel_vector, conv2d, pad_spatial, sliding_windows
 
 EXACT_FLOAT_LIMITS = ((np.float32, 1 << 24), (np.float64, 1 << 53))

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from fpgaflow.errors import UserError
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
     Activation,
@@ -30,6 +29,7 @@ from fpgaflow.ir.layers import (
     ScaleShift,
     Softmax,
 )
+from fpgaflow.inputs import check_batch
 from fpgaflow.reference.kernels import avg_pool_counts, channel_vector, conv2d, pad_spatial, sliding_windows
 
 
@@ -131,15 +131,6 @@ FLOAT_KERNELS: dict[type[Layer], Callable[..., np.ndarray]] = {
     Pad: _pad,
     BatchNorm: _batch_norm,
 }
-
-
-def check_batch(graph: Graph, x: np.ndarray, what: str) -> None:
-    """UserError unless x is a batch (N, *input shape) for the graph's single input."""
-    if len(graph.inputs) != 1:
-        raise UserError(f"graph {graph.name!r} has {len(graph.inputs)} inputs; the reference runs single-input graphs only")
-    shape = tuple(graph.tensors[graph.inputs[0]].shape)
-    if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != shape:
-        raise UserError(f"{what} has shape {tuple(x.shape)}; expected (N, {', '.join(map(str, shape))}) for input {graph.inputs[0]!r}")
 
 
 def run_float(graph: Graph, x: np.ndarray) -> dict[str, np.ndarray]:

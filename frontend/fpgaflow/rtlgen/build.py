@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from fpgaflow.boards import Board, load_board
-from fpgaflow.cli.common import batch_for, load_array
-from fpgaflow.cli.progress import step
-from fpgaflow.errors import UserError
+from fpgaflow.inputs import load_batch
+from fpgaflow.progress import step
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_graph
 from fpgaflow.outdir import OutputDir
@@ -94,7 +93,7 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     setup = json.loads((out.root / DESIGN_FILE).read_text())
     graph = load_graph(out.root / IR_DIR)
     if calib_path is not None:
-        calibration = batch_for(graph, load_array(calib_path, "calibration"), "calibration")
+        calibration = load_batch(calib_path, graph, "calibration")
     codes = _verify_inputs(graph, frames, calibration)
     taps = [Tap(t["layer"], t["tensor"], t["out"], t["work"]) for t in setup["taps"]]
     board = load_board(setup["board"])
