@@ -6,7 +6,6 @@ import numpy as np
 import onnx
 import pytest
 import torch
-
 from fpgaflow.cli.main import main
 from fpgaflow.prune.load import load_graph
 from fpgaflow.prune.torch_graph import graph_to_torch

@@ -6,7 +6,6 @@ import numpy as np
 import onnx
 import pytest
 import torch
-
 from fpgaflow.hw.cycles import engine_cycles_per_frame
 from fpgaflow.hw.weight_rom import pack_engine
 from fpgaflow.ir.graph import Graph
@@ -14,6 +13,7 @@ from fpgaflow.ir.layers import Conv2d, Dense
 from fpgaflow.passes.remove_pruned_channels import RemovePrunedChannels
 from fpgaflow.prune.cost import EngineCost, engine_cost, relaxed_engine_cost
 from fpgaflow.prune.load import load_graph, load_model
+from fpgaflow.prune.masks import MaskSet
 from fpgaflow.prune.taper import TaperPruning
 from fpgaflow.prune.torch_graph import export_onnx
 from fpgaflow.prune.train import prune_and_finetune, seed_everything
@@ -59,6 +59,8 @@ def test_taper_cycles_and_bits_equal_hw(tmp_path) -> None:
     assert EngineCost(model, example, "weight-bits", LANES, WEIGHT_BITS)(method.masks) == hw_bits
     dense_cycles, dense_bits = _hw_costs(load_graph(tmp_path / "model.onnx"), data.x[:16])
     assert dense == dense_cycles
+    unpruned, _ = load_model(tmp_path / "model.onnx")
+    assert EngineCost(unpruned, example, "weight-bits", LANES, WEIGHT_BITS)(MaskSet(unpruned)) == dense_bits
 
 
 @pytest.mark.parametrize("kind", ["cycles", "weight-bits"])

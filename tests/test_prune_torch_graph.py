@@ -6,7 +6,6 @@ import numpy as np
 import onnx
 import pytest
 import torch
-
 from fpgaflow.prune.load import load_graph
 from fpgaflow.prune.torch_graph import export_onnx, graph_to_torch
 from fpgaflow.reference.float_exec import run_float

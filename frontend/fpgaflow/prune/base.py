@@ -11,8 +11,8 @@ and during fine-tuning `method.masks.apply()` after each step keeps the zeros ze
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from functools import cached_property
 from collections.abc import Callable
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np

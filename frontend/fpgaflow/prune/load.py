@@ -36,7 +36,7 @@ def load_model(path: Path, arch: Path | None = None) -> tuple[GraphModule, Graph
     if suffix != ".pt":
         raise UserError(f"model {path} is neither .onnx nor .pt; give an ONNX file or a .pt state dict with --arch")
     if arch is None:
-        raise UserError(f"a .pt file holds weights only; give the architecture as ONNX with --arch model.onnx")
+        raise UserError("a .pt file holds weights only; give the architecture as ONNX with --arch model.onnx")
     graph = load_graph(arch)
     model = graph_to_torch(graph)
     try:

@@ -18,7 +18,14 @@ from fpgaflow.ir.graph import Graph
 from fpgaflow.prune.load import load_graph, load_model, load_split
 from fpgaflow.prune.methods import method_class
 from fpgaflow.prune.torch_graph import export_onnx
-from fpgaflow.prune.train import Progress, Split, accuracy, evaluate, prune_and_finetune, seed_everything
+from fpgaflow.prune.train import (
+    Progress,
+    Split,
+    accuracy,
+    evaluate,
+    prune_and_finetune,
+    seed_everything,
+)
 from fpgaflow.stats import layer_stats
 
 

@@ -14,7 +14,6 @@ import numpy as np
 from fpgaflow.prune.cost import ConvMacs
 from fpgaflow.prune.masks import MaskSet, PreparedUnits, Unit
 
-
 MIN_LAYER_SHARE = 0.05
 """Conv layers with less than this share of the conv MACs are not pruned.
 

@@ -26,14 +26,18 @@ by prune.cost.relaxed_engine_cost, and `cost_report` gives the exact figure
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 from torch import nn
 
 from fpgaflow.errors import UserError
 from fpgaflow.prune.base import PruningMethod
-from fpgaflow.prune.cost import HARDWARE_COSTS, EngineCost, engine_sites, relaxed_engine_cost
+from fpgaflow.prune.cost import (
+    HARDWARE_COSTS,
+    EngineCost,
+    engine_sites,
+    relaxed_engine_cost,
+)
 from fpgaflow.prune.gates import ChannelGates
 from fpgaflow.prune.masks import MaskSet
 from fpgaflow.prune.selection import protect, select_to_target
