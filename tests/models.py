@@ -178,6 +178,19 @@ def avgpool_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 2, 12, 12], b.gemm(x, "fc", 4, 3))
 
 
+def pooled_concat_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Fan-out into a 3x3 and a 1x1 branch, Concat, a stand-alone Relu, BatchNormalization (a
+    ScaleShift: it follows no conv), AveragePool 2x2 (a shift), GlobalAveragePool over 3x3 (a
+    reciprocal), Flatten, dense: every stream stage of the RTL library on 3x6x6."""
+    b = OnnxBuilder("pooled_concat_net", opset, seed)
+    left = b.node("Relu", [b.conv("input", "branch3x3", 3, 4, pads=[1, 1, 1, 1])], "relu_l")
+    right = b.conv("input", "branch1x1", 3, 2, k=1)
+    x = b.node("Relu", [b.node("Concat", [left, right], "concat", axis=1)], "relu_cat")
+    x = b.node("AveragePool", [b.batchnorm(x, "bn", 6)], "avg", kernel_shape=[2, 2], strides=[2, 2])
+    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], "gap")], "flatten", axis=1)
+    return b.model(["N", 3, 6, 6], b.gemm(x, "fc", 6, 3))
+
+
 def pad_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """Explicit zero Pad nodes: one before a conv, one after a relu before a max pool."""
     b = OnnxBuilder("pad_net", opset, seed)
@@ -206,6 +219,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "avgpool_net": (avgpool_net, 6),
     "pad_net": (pad_net, 6),
     "clip_net": (clip_net, 6),
+    "pooled_concat_net": (pooled_concat_net, 6),
 }
 
 

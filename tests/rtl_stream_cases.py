@@ -2,8 +2,7 @@
 
 Expected codes come from the bit-accurate reference: a one-layer quantized IR graph run
 by run_fixed, so the RTL is held to the same code that defines the contract. The
-division parameters of the average pools are derived here from the IR formats the way the
-quantizer defines them (docs/fixed-point.md).
+average pools' division parameters come from fpgaflow.rtlgen.division, as the generator's do.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import Graph, Layer, Tensor
 from fpgaflow.quant.formats import reciprocal_format
 from fpgaflow.reference.fixed_exec import run_fixed
+from fpgaflow.rtlgen.division import division_parameters
 
 BUILD_ROOT = Path(__file__).resolve().parents[1] / "sim_build"
 
@@ -36,14 +36,6 @@ def reference_frames(layer: Layer, in_shape: tuple[int, ...], in_type: FixedType
     graph = Graph(name=layer.name, inputs=["x"], outputs=[layer.output], tensors=tensors, layers=[layer])
     graph.check()
     return list(run_fixed(graph, np.stack(frames))[layer.output])
-
-
-def division_parameters(count: int, in_frac: int, out_frac: int) -> dict[str, int]:
-    """RECIP_W, RECIP_CODE and SHIFT of an average over `count` codes with in_frac fractional bits."""
-    if count & (count - 1) == 0:
-        return {"RECIP_W": 0, "RECIP_CODE": 0, "SHIFT": in_frac + count.bit_length() - 1 - out_frac}
-    fmt, code = reciprocal_format(count)
-    return {"RECIP_W": fmt.width, "RECIP_CODE": code, "SHIFT": fmt.frac + in_frac - out_frac}
 
 
 def reciprocal_type(count: int) -> FixedType | None:

@@ -1,4 +1,4 @@
-"""Generated tops in Verilator, bit for bit against run_fixed: the digits example and two more architectures.
+"""Generated tops in Verilator, bit for bit against run_fixed: the digits example and three more architectures.
 
 One build per architecture, several frames per build. The digits build+verify is shared
 (session fixture) by the bit-exactness, cycle-model, re-verify and report tests.
@@ -78,7 +78,7 @@ def test_verify_reruns_a_build_and_traces_a_wrong_weight(digits_build, tmp_path)
     assert verify["mismatches"] > 0 and verify["first_mismatch"].startswith(f"layer {target}:")
 
 
-@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net"])
+@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net", "pooled_concat_net"])
 def test_more_architectures_bit_exact(builder, tmp_path):
     model = tmp_path / f"{builder}.onnx"
     onnx.save(getattr(models, builder)(), model)

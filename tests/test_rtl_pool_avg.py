@@ -47,7 +47,7 @@ def run_avg_case(tmp_path: Path, in_h, in_w, c, in_type, out_type, kh, kw, sh, s
     params = dict(IN_H=in_h, IN_W=in_w, C=c, DW=in_type.width, IN_SIGNED=int(in_type.signed), KH=kh, KW=kw,
                   STRIDE_H=sh, STRIDE_W=sw, PAD_T=pad[0], PAD_L=pad[1], PAD_B=pad[2], PAD_R=pad[3],
                   OUT_DW=out_type.width, OUT_SIGNED=int(out_type.signed),
-                  **division_parameters(count, in_type.frac, out_type.frac))
+                  **division_parameters(count, in_type.frac, out_type.frac, reciprocal_type(count)))
     times = simulate(tmp_path, "pool_avg", ("pool_avg", "window_gen", "requantize"), "tb_pool_avg", params)
     assert_window_rate(times, FRAMES, in_h, in_w, pad)
 

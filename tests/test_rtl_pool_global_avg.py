@@ -41,7 +41,7 @@ def run_global_case(tmp_path: Path, in_h, in_w, c, in_type, out_type) -> None:
                [[pack_beat(e.ravel(), out_type.width)] for e in expected], out_elem_bits=out_type.width)
     params = dict(IN_H=in_h, IN_W=in_w, C=c, DW=in_type.width, IN_SIGNED=int(in_type.signed),
                   OUT_DW=out_type.width, OUT_SIGNED=int(out_type.signed),
-                  **division_parameters(count, in_type.frac, out_type.frac))
+                  **division_parameters(count, in_type.frac, out_type.frac, reciprocal_type(count)))
     times = simulate(tmp_path, "pool_global_avg", ("pool_global_avg", "requantize"), "tb_pool_global_avg", params)
     assert frame_period(times, FRAMES) == count, "an unpaused global pool must take one input pixel per cycle"
 

@@ -1,10 +1,10 @@
 """What the generator needs to know about each hardware layer, derived once from the quantized IR.
 
 A LayerPlan holds a layer's geometry, its number formats and, for the compute layers
-(Conv2d, Dense), the work of its sparse engine: the run of nonzero weights of every
-output channel, the output positions per frame, dense and nonzero MACs. The templates,
-the parallelism choice and the report all read plans, never the IR directly, so each of
-those numbers is derived in one place.
+(Conv2d, Dense, and ScaleShift and Relu as depthwise 1x1 convs), the work of its sparse
+engine: the run of nonzero weights of every output channel, the output positions per
+frame, dense and nonzero MACs. The templates, the parallelism choice and the report all
+read plans, never the IR directly, so each of those numbers is derived in one place.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, Dense, Flatten, Layer
 from fpgaflow.names import is_legal_identifier
+from fpgaflow.rtlgen.depthwise import DEPTHWISE_OPS, as_depthwise_conv
 
 FORMAT_KEYS = ("input", "weights", "bias", "accumulator", "output")
 
@@ -40,10 +41,12 @@ class LayerPlan:
     stream_shape: tuple[int, ...] = ()
     """Shape of the pixel stream carrying the input: the map before a Flatten (which moves no data)."""
     layer: Layer | None = field(default=None, compare=False, repr=False)
+    """The IR layer; for a ScaleShift or Relu the depthwise conv the engine computes it as."""
 
     @property
     def is_compute(self) -> bool:
-        return self.op in COMPUTE_OPS
+        """Whether the layer runs on a sparse engine (and so gets lanes and a weight ROM)."""
+        return self.op in COMPUTE_OPS or self.op in DEPTHWISE_OPS
 
     @property
     def nonzero_weights(self) -> int:
@@ -98,10 +101,13 @@ def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
     """The plan of one hardware layer of a quantized graph."""
     if not is_legal_identifier(layer.name):
         raise ValueError(f"layer name {layer.name!r} is not a sanitized identifier; the importer must sanitize it")
+    op = layer.OP
+    if op in DEPTHWISE_OPS:
+        layer = as_depthwise_conv(graph, layer)
     common = dict(
         stream_shape=_stream_shape(graph, layer.inputs[0]),
         name=layer.name,
-        op=layer.OP,
+        op=op,
         inputs=tuple(layer.inputs),
         output=layer.output,
         input_shape=tuple(graph.tensors[layer.inputs[0]].shape),

@@ -19,9 +19,11 @@ from fpgaflow.errors import UserError
 from fpgaflow.hw import cycles
 from fpgaflow.hw.weight_rom import ACTIVATION_CODES, EngineImage, pack_engine
 from fpgaflow.ir.graph import Graph
-from fpgaflow.fixed import relu6_ceiling
-from fpgaflow.ir.layers import Activation, Add, Conv2d, Dense, MaxPool
+from fpgaflow.fixed import FixedType, relu6_ceiling
+from fpgaflow.ir.layers import Activation, Add, AvgPool, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
+from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.rtlgen.design import Design
+from fpgaflow.rtlgen.division import division_parameters
 from fpgaflow.rtlgen.layer_plan import LayerPlan
 from fpgaflow.rtlgen.netlist import Netlist
 from fpgaflow.rtlgen.verify import Tap
@@ -212,10 +214,10 @@ def _engine_input_shape(plan: LayerPlan) -> tuple[int, ...]:
     return plan.stream_shape if plan.op == "Dense" else plan.input_shape
 
 
-def _window_parameters(plan: LayerPlan, layer: Conv2d | MaxPool) -> dict[str, int | str]:
+def _window_parameters(plan: LayerPlan, layer: Conv2d | MaxPool | AvgPool) -> dict[str, int | str]:
     channels, height, width = plan.input_shape
     top, left, bottom, right = layer.padding
-    if tuple(layer.dilation) != (1, 1):
+    if not isinstance(layer, AvgPool) and tuple(layer.dilation) != (1, 1):
         raise UserError(f"layer {plan.name} has dilation {layer.dilation}; the RTL window generator supports only 1")
     return {
         "IN_H": height,
@@ -256,9 +258,10 @@ def _conv_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> 
     return builder.engine(plan, windows, dst)
 
 
-def _max_pool_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+def _pool_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    """pool_max and pool_avg run at window_gen's pace: one cycle per pixel of the padded image."""
     layer = plan.layer
-    assert isinstance(layer, MaxPool)
+    assert isinstance(layer, (MaxPool, AvgPool))
     return cycles.window_gen_cycles(plan.input_shape[1], plan.input_shape[2], layer.padding)
 
 
@@ -277,7 +280,7 @@ def _max_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str)
 ENGINES.update(
     {
         "Conv2d": EngineKind(_conv_stages, _conv_cycles, _compute_bits),
-        "MaxPool": EngineKind(_max_pool_stages, _max_pool_cycles),
+        "MaxPool": EngineKind(_max_pool_stages, _pool_cycles),
     }
 )
 
@@ -304,7 +307,7 @@ def _dense_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) ->
 
 
 def _add_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """axis_add passes one pixel per cycle."""
+    """axis_add and axis_concat pass one pixel per cycle."""
     return int(plan.output_shape[1] * plan.output_shape[2]) if len(plan.output_shape) == 3 else 1
 
 
@@ -334,3 +337,65 @@ def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> s
 
 ENGINES["Add"] = EngineKind(_add_stages, _add_cycles)
 ENGINES["Dense"] = EngineKind(_dense_stages, _dense_cycles, _compute_bits)
+ENGINES["ScaleShift"] = ENGINES["Relu"] = ENGINES["Conv2d"]  # depthwise 1x1 convs (fpgaflow.rtlgen.depthwise)
+
+
+def _average_parameters(plan: LayerPlan, count: int, reciprocal: FixedType | None) -> dict[str, int | str]:
+    """The code formats and the division (RECIP_W, RECIP_CODE, SHIFT) shared by both average pools."""
+    in_type, out_type = plan.formats["input"], plan.formats["output"]
+    assert in_type is not None and out_type is not None
+    return {"IN_SIGNED": int(in_type.signed), "OUT_DW": out_type.width, "OUT_SIGNED": int(out_type.signed),
+            **division_parameters(count, in_type.frac, out_type.frac, reciprocal)}
+
+
+def _avg_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    layer = plan.layer
+    assert isinstance(layer, AvgPool)
+    parameters = _window_parameters(plan, layer)
+    parameters.update(_average_parameters(plan, avg_pool_count(layer, plan.input_shape[1:]), layer.reciprocal))
+    builder.netlist.add(plan.name, "pool_avg", f"{plan.name}: average pool {layer.kernel[0]}x{layer.kernel[1]}", parameters,
+                        [("s_axis", src), ("m_axis", dst)])
+    return ""
+
+
+def _global_avg_pool_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    """pool_global_avg takes one pixel per cycle."""
+    return int(plan.input_shape[1] * plan.input_shape[2])
+
+
+def _global_avg_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    layer = plan.layer
+    assert isinstance(layer, GlobalAvgPool)
+    channels, height, width = plan.input_shape
+    in_type = plan.formats["input"]
+    assert in_type is not None
+    parameters: dict[str, int | str] = {"IN_H": height, "IN_W": width, "C": channels, "DW": in_type.width}
+    parameters.update(_average_parameters(plan, global_pool_count(plan.input_shape[1:]), layer.reciprocal))
+    builder.netlist.add(plan.name, "pool_global_avg", f"{plan.name}: global average pool of {height}x{width}", parameters,
+                        [("s_axis", src), ("m_axis", dst)])
+    return ""
+
+
+def _concat_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    """axis_concat of two streams; a tensor read by both branches is already split with a FIFO (broadcast)."""
+    layer = plan.layer
+    assert isinstance(layer, Concat)
+    if len(plan.inputs) != 2:
+        raise UserError(f"concat {plan.name} has {len(plan.inputs)} inputs; the RTL concat takes two: chain two-input concats")
+    second = builder.take(plan.inputs[1])
+    a, b = (builder.graph.tensors[t] for t in plan.inputs)
+    out = plan.formats["output"]
+    assert a.ftype is not None and b.ftype is not None and out is not None
+    parameters = {
+        "C_A": a.shape[0], "A_DW": a.ftype.width, "A_SIGNED": int(a.ftype.signed), "A_SHIFT": a.ftype.frac - out.frac,
+        "C_B": b.shape[0], "B_DW": b.ftype.width, "B_SIGNED": int(b.ftype.signed), "B_SHIFT": b.ftype.frac - out.frac,
+        "OUT_DW": out.width, "OUT_SIGNED": int(out.signed),
+    }
+    builder.netlist.add(plan.name, "axis_concat", f"{plan.name}: channel concat", parameters,
+                        [("s_axis_a", src), ("s_axis_b", second), ("m_axis", dst)])
+    return ""
+
+
+ENGINES["AvgPool"] = EngineKind(_avg_pool_stages, _pool_cycles)
+ENGINES["GlobalAvgPool"] = EngineKind(_global_avg_pool_stages, _global_avg_pool_cycles)
+ENGINES["Concat"] = EngineKind(_concat_stages, _add_cycles)
