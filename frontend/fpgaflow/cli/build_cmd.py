@@ -8,6 +8,7 @@ fpgaflow.report, output folder: fpgaflow.outdir).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,11 @@ def calibration_batch(graph, path: Path | None) -> np.ndarray:
     if path is not None:
         return load_batch(path, graph, "calibration")
     shape = graph.tensors[graph.inputs[0]].shape
+    print(
+        f"warning: no --calib given; calibrating formats on {RANDOM_CALIBRATION} random inputs in [0, 1). "
+        "Pass real inputs (e.g. your training set as .npz with x) for formats that fit your data.",
+        file=sys.stderr,
+    )
     return np.random.default_rng(0).random((RANDOM_CALIBRATION, *shape)).astype(np.float32)
 
 
