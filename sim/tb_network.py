@@ -11,8 +11,10 @@ stages, the path of its work signal. Two tests:
 - frames_full_rate: no pauses; counts per layer the cycles in which the tap's work signal
   (a signal inside the layer's engine that is high exactly when it does a step of work,
   e.g. sparse_conv_engine consuming a ROM word) is high: the stage's own compute time,
-  whichever stage is the bottleneck and however the others stall it. Also records the
-  cycles of the frames' last output words (writes `timing.json`).
+  whichever stage is the bottleneck and however the others stall it; and per layer the
+  cycles its output stream holds a beat the next stage does not take (valid, not ready):
+  where a stage stands still because of the one behind it. Also records the cycles of the
+  frames' last output words (writes `timing.json`).
 
 It only records; the comparison with the reference happens in Python, where the codes
 and their formats are known.
@@ -61,9 +63,11 @@ def _signal(dut: Any, path: str) -> Any:
     return handle
 
 
-async def _count_work(dut: Any, taps: list[dict[str, Any]], work: dict[str, int], last_times: list[int], stop: list[bool]) -> None:
-    """Per layer: cycles in which its engine's work signal is high (a ROM word consumed, a pixel taken)."""
+async def _count_work(dut: Any, taps: list[dict[str, Any]], work: dict[str, int], blocked: dict[str, int],
+                      last_times: list[int], stop: list[bool]) -> None:
+    """Per layer: cycles its engine's work signal is high, and cycles its output waits for the next stage."""
     probes = [(tap["layer"], _signal(dut, tap["work"])) for tap in taps if tap.get("work")]
+    outputs = [(tap["layer"], _handle(dut, tap["out"], "tvalid"), _handle(dut, tap["out"], "tready")) for tap in taps]
     cycle = 0
     while not stop[0]:
         await RisingEdge(dut.clk)
@@ -72,6 +76,9 @@ async def _count_work(dut: Any, taps: list[dict[str, Any]], work: dict[str, int]
         for layer, signal in probes:
             if signal.value == 1:
                 work[layer] += 1
+        for layer, valid, ready in outputs:
+            if valid.value == 1 and ready.value == 0:
+                blocked[layer] += 1
         if dut.m_axis_tvalid.value == 1 and dut.m_axis_tready.value == 1 and dut.m_axis_tlast.value == 1:
             last_times.append(cycle)
 
@@ -110,13 +117,14 @@ async def frames_with_pauses(dut) -> None:
 
 @cocotb.test()
 async def frames_full_rate(dut) -> None:
-    """No pauses: per-layer busy cycles and the frame interval at the output."""
+    """No pauses: per-layer busy and blocked cycles and the frame interval at the output."""
     case = load_case()
     busy = {tap["layer"]: 0 for tap in case["taps"] if tap.get("work")}
+    blocked = {tap["layer"]: 0 for tap in case["taps"]}
     last_times: list[int] = []
     stop = [False]
-    cocotb.start_soon(_count_work(dut, case["taps"], busy, last_times, stop))
+    cocotb.start_soon(_count_work(dut, case["taps"], busy, blocked, last_times, stop))
     outputs = await _stream(dut, case, paused=False)
     stop[0] = True
     await RisingEdge(dut.clk)
-    _write("timing.json", {"busy": busy, "last_word_cycles": last_times, "outputs": outputs})
+    _write("timing.json", {"busy": busy, "blocked": blocked, "last_word_cycles": last_times, "outputs": outputs})

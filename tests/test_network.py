@@ -59,6 +59,16 @@ def test_cycle_model_within_two_percent(digits_build):
             assert abs(got - model) <= 0.02 * model, f"{layer['name']}: model {model}, measured {got}"
 
 
+def test_frame_interval_matches_the_model(digits_build):
+    """The whole pipeline keeps the slowest stage's pace: the FIFOs in front of the window
+    generators let every stage run ahead (the interval was +15 % without them)."""
+    report = json.loads((digits_build / "report.json").read_text())
+    model, measured = report["totals"]["cycles_per_frame"], report["verify"]["frame_interval_measured"]
+    assert abs(measured - model) <= 0.02 * model, f"frame interval: model {model}, measured {measured}"
+    blocked = report["verify"]["blocked_per_frame"]
+    assert set(blocked) == {layer["name"] for layer in report["layers"] if layer["op"] != "Flatten"}
+
+
 def test_verify_reruns_a_build_and_traces_a_wrong_weight(digits_build, tmp_path):
     """`fpgaflow verify` on a copy passes; after flipping bit 6 of every weight of the last
     layer's ROM it fails and names that layer (the copied simulation build is reused)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fpgaflow.errors import UserError
 from fpgaflow.hw import cycles
+from fpgaflow.hw.resources import engine_rom_style, line_buffer_style
 from fpgaflow.hw.weight_rom import ACTIVATION_CODES, EngineImage, pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType, relu6_ceiling
@@ -79,6 +80,11 @@ def useful_lanes(plan: LayerPlan, store_zeros: bool = False) -> int:
     """The most lanes that can still shorten the layer: the engine packs all stored weights of a
     position across channel boundaries, so more lanes than stored weights never help."""
     return max(plan.dense_weights if store_zeros else plan.nonzero_weights, 1)
+
+
+def engine_parameters(plan: LayerPlan, parallelism: int, store_zeros: bool = False) -> dict[str, int]:
+    """The sparse_conv_engine parameters of a compute layer at P lanes (the resource model reads them)."""
+    return _engine_image(plan, parallelism, store_zeros).parameters
 
 
 def weight_memory_bits(plan: LayerPlan, parallelism: int, store_zeros: bool = False) -> tuple[int, int]:
@@ -158,6 +164,7 @@ class StageBuilder:
                 self.memory_files[name] = (Path(scratch) / name).read_bytes()
         parameters: dict[str, int | str] = dict(sorted(image.parameters.items()))
         parameters.update(sorted(names.items()))
+        parameters["ROM_STYLE"] = engine_rom_style(image.parameters, self.design.board.resources)
         comment = f"{plan.name}: {plan.nonzero_weights} of {plan.dense_weights} weights, P = {image.parameters['P']}"
         self.netlist.add(f"{plan.name}_engine", "sparse_conv_engine", comment, parameters, [("s_axis", src), ("m_axis", dst)])
         return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"
@@ -248,10 +255,31 @@ def _compute_bits(plan: LayerPlan, lanes: int, store_zeros: bool) -> tuple[int, 
     return _engine_image(plan, lanes, True).weight_memory_bits, _engine_image(plan, lanes, store_zeros).weight_memory_bits
 
 
+def _window_input(builder: StageBuilder, plan: LayerPlan, layer: Conv2d | MaxPool | AvgPool, src: str) -> str:
+    """The stream a window generator reads: a FIFO of KH input rows when another stage feeds it.
+
+    window_gen freezes while its output window waits, and it takes no input while it walks
+    padding or the last rows of a frame, yet needs the first rows of the next frame before
+    its first window. Without room between them the stage in front stalls in the first
+    phase and the one behind waits in the second, a bubble every frame (docs/benchmarks.md,
+    "Sparse engine"). KH rows hold everything the generator reads ahead of its windows.
+    """
+    if plan.inputs[0] in builder.graph.inputs:
+        return src
+    width = builder.netlist.streams[src].width
+    rows = layer.kernel[0] * plan.input_shape[2]
+    buffered = builder.netlist.stream(f"{plan.name}_in", width)
+    builder.netlist.add(f"{plan.name}_in", "axis_fifo", f"{plan.name}: {rows} input pixels ahead of the windows",
+                        {"DW": width, "DEPTH": rows}, [("s_axis", src), ("m_axis", buffered)])
+    return buffered
+
+
 def _conv_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
     layer = plan.layer
     assert isinstance(layer, Conv2d)
+    src = _window_input(builder, plan, layer, src)
     window = _window_parameters(plan, layer)
+    window["RAM_STYLE"] = line_buffer_style(window, builder.design.board.resources)
     windows = builder.netlist.stream(f"{plan.name}_windows", layer.kernel[0] * layer.kernel[1] * builder.pixel_width(plan.inputs[0]))
     builder.netlist.add(f"{plan.name}_windows", "window_gen", f"{plan.name}: {layer.kernel[0]}x{layer.kernel[1]} windows", window,
                         [("s_axis", src), ("m_axis", windows)])
@@ -270,6 +298,7 @@ def _max_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str)
     assert isinstance(layer, MaxPool)
     if layer.ceil_mode:
         raise UserError(f"max pool {plan.name} uses ceil_mode; the RTL pool supports floor mode only")
+    src = _window_input(builder, plan, layer, src)
     parameters = _window_parameters(plan, layer)
     parameters["SIGNED"] = int(plan.formats["input"].signed)  # type: ignore[union-attr]
     builder.netlist.add(plan.name, "pool_max", f"{plan.name}: max pool {layer.kernel[0]}x{layer.kernel[1]}", parameters,
@@ -351,6 +380,7 @@ def _average_parameters(plan: LayerPlan, count: int, reciprocal: FixedType | Non
 def _avg_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
     layer = plan.layer
     assert isinstance(layer, AvgPool)
+    src = _window_input(builder, plan, layer, src)
     parameters = _window_parameters(plan, layer)
     parameters.update(_average_parameters(plan, avg_pool_count(layer, plan.input_shape[1:]), layer.reciprocal))
     builder.netlist.add(plan.name, "pool_avg", f"{plan.name}: average pool {layer.kernel[0]}x{layer.kernel[1]}", parameters,

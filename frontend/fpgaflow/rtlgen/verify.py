@@ -55,6 +55,8 @@ class VerifyResult:
     rtl_codes: np.ndarray
     expected_codes: np.ndarray
     cycles_per_frame: dict[str, float]
+    blocked_per_frame: dict[str, float]
+    """Per layer, cycles per frame its output beat waited for the next stage (full rate)."""
     frame_interval: float
     simulated_cycles: int
     """Clock cycles simulated in both bench runs."""
@@ -70,6 +72,7 @@ class VerifyResult:
             "mismatches": self.mismatches,
             "first_mismatch": self.first_mismatch,
             "cycles_per_frame": self.cycles_per_frame,
+            "blocked_per_frame": self.blocked_per_frame,
             "frame_interval_measured": self.frame_interval,
         }
 
@@ -186,6 +189,7 @@ def run_verification(
         rtl_codes=rtl,
         expected_codes=expected,
         cycles_per_frame={layer: busy / frames for layer, busy in sorted(timing["busy"].items())},
+        blocked_per_frame={layer: cycles / frames for layer, cycles in sorted(timing.get("blocked", {}).items())},
         frame_interval=interval,
         simulated_cycles=round(sim_ns / CLOCK_PERIOD_NS),
         simulation_seconds=sim_seconds,
