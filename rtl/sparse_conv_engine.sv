@@ -27,6 +27,7 @@
 //   WEIGHT_FILE ROM words in the format INDEX_MODE says
 //   CHAN_FILE   per nonempty channel in ROM order: {oc (OC_W), bias (ACC_W)}
 //   CONST_FILE  per output channel: the output code of an empty channel (requant(bias))
+//   ROM_STYLE   "block" or "distributed": the weight ROM's RAM_STYLE (rtl/weight_rom.sv)
 // Ports: clk, rst_n; s_axis_* window beats (WIN_N*IN_W bits, element e at [e*IN_W +: IN_W]);
 //   m_axis_* output pixels (C_OUT*OUT_W bits, channel 0 low), TLAST copied from the window.
 //
@@ -63,7 +64,8 @@ module sparse_conv_engine #(
     parameter PATTERN_FILE = "patterns.mem",
     parameter WEIGHT_FILE = "weights.mem",
     parameter CHAN_FILE = "channels.mem",
-    parameter CONST_FILE = "const.mem"
+    parameter CONST_FILE = "const.mem",
+    parameter ROM_STYLE = "block"
 ) (
     input  logic                   clk,
     input  logic                   rst_n,
@@ -130,7 +132,7 @@ module sparse_conv_engine #(
 
     // ---- weight ROM: the word at `addr` is on rom_q (read address is addr_next)
     logic [ROM_W-1:0] rom_q;
-    weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE)) rom (
+    weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE), .RAM_STYLE(ROM_STYLE)) rom (
         .clk(clk), .en(1'b1), .addr(addr_next), .data(rom_q)
     );
 

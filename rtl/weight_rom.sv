@@ -4,23 +4,48 @@
 //   WIDTH      bits per word
 //   DEPTH      words
 //   INIT_FILE  $readmemh file: one word per line, hex, fixed width (fpgaflow.hw.weight_rom writes it)
+//   RAM_STYLE  "block" (block RAM) or "distributed" (LUTs as 64x1 ROMs): the generator picks the
+//              cheaper by shape (fpgaflow.hw.resources.memory_style); a wide and shallow ROM
+//              would leave its block RAMs almost empty
 // Ports: clk; en (read enable); addr; data (the word at addr one cycle after en).
-// A registered read with no reset on the data is what block RAM inference expects.
+// A registered read with no reset on the data is what block RAM inference expects; the
+// distributed style keeps the same registered read (the register is the LUTs' output FF).
 module weight_rom #(
     parameter int WIDTH = 32,
     parameter int DEPTH = 16,
-    parameter INIT_FILE = "weights.mem"
+    parameter INIT_FILE = "weights.mem",
+    parameter RAM_STYLE = "block"
 ) (
     input  logic                                         clk,
     input  logic                                         en,
     input  logic [((DEPTH > 1) ? $clog2(DEPTH) : 1)-1:0] addr,
     output logic [WIDTH-1:0]                             data
 );
-    (* ram_style = "block" *) logic [WIDTH-1:0] mem [DEPTH];
+    // The attribute takes a constant, so each style is its own generate branch. Strings of
+    // different lengths compare zero-extended, which is what Verilator's width warning is about.
+    /* verilator lint_off WIDTHEXPAND */
+    localparam bit DISTRIBUTED = (RAM_STYLE == "distributed");
+    /* verilator lint_on WIDTHEXPAND */
 
-    initial $readmemh(INIT_FILE, mem);
-
-    always_ff @(posedge clk) begin
-        if (en) data <= mem[addr];
-    end
+    generate
+        if (DISTRIBUTED) begin : g_distributed
+            // Vivado calls LUT ROMs "distributed"; Yosys maps only writable memories to LUTRAM
+            // and builds a ROM from LUTs when told "logic" (the YOSYS macro is its own).
+`ifdef YOSYS
+            (* rom_style = "logic" *) logic [WIDTH-1:0] mem [DEPTH];
+`else
+            (* rom_style = "distributed" *) logic [WIDTH-1:0] mem [DEPTH];
+`endif
+            initial $readmemh(INIT_FILE, mem);
+            always_ff @(posedge clk) begin
+                if (en) data <= mem[addr];
+            end
+        end else begin : g_block
+            (* ram_style = "block" *) logic [WIDTH-1:0] mem [DEPTH];
+            initial $readmemh(INIT_FILE, mem);
+            always_ff @(posedge clk) begin
+                if (en) data <= mem[addr];
+            end
+        end
+    endgenerate
 endmodule

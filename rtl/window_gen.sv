@@ -8,6 +8,8 @@
 //   PAD_T, PAD_L, PAD_B, PAD_R  padding widths
 //   PAD_CODE           code of every padded element (default 0, the zero of the input type;
 //                      a max pool passes the smallest code of its type so padding never wins)
+//   RAM_STYLE          line buffer: "block" or "distributed" (the generator picks the cheaper by
+//                      shape: a few pixels wide of many channels leave block RAM mostly empty)
 // Ports: clk, rst_n (active-low synchronous); s_axis_* pixel beats in raster order
 // (TLAST accepted but not needed: the frame size is a parameter); m_axis_* one beat per
 // output position in raster order, KH*KW*C*DW bits, element index (kh*KW + kw)*C + c
@@ -34,7 +36,8 @@ module window_gen #(
     parameter int PAD_L = 0,
     parameter int PAD_B = 0,
     parameter int PAD_R = 0,
-    parameter int PAD_CODE = 0
+    parameter int PAD_CODE = 0,
+    parameter RAM_STYLE = "block"
 ) (
     input  logic                  clk,
     input  logic                  rst_n,
@@ -106,7 +109,6 @@ module window_gen #(
     end
 
     // ---- line buffer: KH-1 previous rows, row 0 (most recent) in the low bits
-    (* ram_style = "block" *) logic [LB_W-1:0] line_mem [PW];
     logic [LB_W-1:0] line_q;
     logic [LB_W-1:0] line_wdata;
     logic [LB_W-1:0] fwd_data;
@@ -134,13 +136,31 @@ module window_gen #(
 
     wire b_step = b_valid && enable;
 
-    always_ff @(posedge clk) begin
-        if (pixel_fire) line_q <= line_mem[AW'(col)];
-    end
+    // The attribute takes a constant, so each style is its own generate branch (strings of
+    // different lengths compare zero-extended: Verilator's width warning).
+    /* verilator lint_off WIDTHEXPAND */
+    localparam bit DISTRIBUTED = (RAM_STYLE == "distributed");
+    /* verilator lint_on WIDTHEXPAND */
 
-    always_ff @(posedge clk) begin
-        if (b_step && KH > 1) line_mem[AW'(b_col)] <= line_wdata;
-    end
+    generate
+        if (DISTRIBUTED) begin : g_distributed
+            (* ram_style = "distributed" *) logic [LB_W-1:0] line_mem [PW];
+            always_ff @(posedge clk) begin
+                if (pixel_fire) line_q <= line_mem[AW'(col)];
+            end
+            always_ff @(posedge clk) begin
+                if (b_step && KH > 1) line_mem[AW'(b_col)] <= line_wdata;
+            end
+        end else begin : g_block
+            (* ram_style = "block" *) logic [LB_W-1:0] line_mem [PW];
+            always_ff @(posedge clk) begin
+                if (pixel_fire) line_q <= line_mem[AW'(col)];
+            end
+            always_ff @(posedge clk) begin
+                if (b_step && KH > 1) line_mem[AW'(b_col)] <= line_wdata;
+            end
+        end
+    endgenerate
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin

@@ -26,10 +26,13 @@ LINT = [
     ("window_gen", ["window_gen"], {"KH": 1, "KW": 1}),
     ("window_gen", ["window_gen"], {"KH": 5, "KW": 5, "IN_W": 1, "IN_H": 6, "PAD_L": 2, "PAD_R": 2, "STRIDE_H": 2}),
     ("weight_rom", ["weight_rom"], {"WIDTH": 36, "DEPTH": 1}),
+    ("weight_rom", ["weight_rom"], {"WIDTH": 36, "DEPTH": 40, "RAM_STYLE": "distributed"}),
+    ("window_gen", ["window_gen"], {"RAM_STYLE": "distributed"}),
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 8, "OUT_DW": 32}),
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 24, "OUT_DW": 12}),
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 12, "OUT_DW": 12}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {}),
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {"ROM_STYLE": "distributed"}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"],
      {"P": 1, "DEPTH": 1, "NZ_OC": 1, "ACT": 2, "RELU6_MAX": 96, "SHIFT": -2, "IN_SIGNED": 1, "OUT_SIGNED": 1}),
     ("pool_max", ["pool_max", "window_gen"], {"SIGNED": 1, "PAD_T": 1}),
@@ -66,6 +69,12 @@ SYNTH = [
       "ACC_W": 20, **ENGINE_FILES},
      {"WEIGHT_FILE": (16, 26), "CHAN_FILE": (4, 22), "CONST_FILE": (4, 8)}, False),
 ]
+# Distributed memories: (top, modules, parameters, memory files); they must use no block RAM.
+DISTRIBUTED_SYNTH = [
+    ("weight_rom", ["weight_rom"], {"WIDTH": 200, "DEPTH": 31, "INIT_FILE": "w.mem", "RAM_STYLE": "distributed"},
+     {"INIT_FILE": (31, 200)}),
+    ("window_gen", ["window_gen"], {**WG_BIG, "IN_W": 8, "IN_H": 8, "RAM_STYLE": "distributed"}, {}),
+]
 SLOW_SYNTH = [
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {**ENGINE, **ENGINE_FILES},
      {"WEIGHT_FILE": (600, 64), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8)}, True),
@@ -92,17 +101,25 @@ def synth_stats(tmp_path: Path, top: str, modules: list[str], params: dict[str, 
     return {name: int(count) for count, name in re.findall(r"^\s+(\d+)\s+(\$?\w+)\s*$", text, re.MULTILINE)}
 
 
-def check_synth(tmp_path: Path, top, modules, params, files, want_bram) -> None:
+def check_synth(tmp_path: Path, top, modules, params, files, want_bram) -> dict[str, int]:
+    """Synthesize, check for latches (and block RAM when wanted); returns the cell counts."""
     cells = synth_stats(tmp_path, top, modules, params, files)
     latches = {k: v for k, v in cells.items() if k in ("$dlatch", "$_DLATCH_P_", "$_DLATCH_N_", "LDCE", "LDPE")}
     assert not latches, f"{top} infers latches: {latches}"
     if want_bram:
         assert cells.get("RAMB18E1", 0) + cells.get("RAMB36E1", 0) > 0, f"{top}: no block RAM in {cells}"
+    return cells
 
 
 @pytest.mark.parametrize("top, modules, params, files, want_bram", SYNTH)
 def test_synthesizes_without_latches(tmp_path: Path, top, modules, params, files, want_bram) -> None:
     check_synth(tmp_path, top, modules, params, files, want_bram)
+
+
+@pytest.mark.parametrize("top, modules, params, files", DISTRIBUTED_SYNTH)
+def test_distributed_memories_use_no_block_ram(tmp_path: Path, top, modules, params, files) -> None:
+    cells = check_synth(tmp_path, top, modules, params, files, want_bram=False)
+    assert cells.get("RAMB18E1", 0) + cells.get("RAMB36E1", 0) == 0, f"{top}: block RAM in {cells}"
 
 
 @pytest.mark.slow

@@ -54,23 +54,37 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- MAC lanes: {totals['lanes']}; nonzero MACs per frame {totals['nonzero_macs']} of {totals['dense_macs']} dense",
         f"- weight memory: {totals['weight_bits_stored']} bits stored, {totals['weight_bits_dense']} bits if dense",
     ]
-    lines += _resources(report.get("resources") or {})
+    lines += _resources(report.get("resources") or {}, board["name"])
     if "verify" in report:
         lines += _verify(report["verify"])
     return "\n".join(lines) + "\n"
 
 
-def _resources(resources: dict[str, Any]) -> list[str]:
+def _resources(resources: dict[str, Any], board_name: str) -> list[str]:
+    """Totals by the model (and Yosys after --synth) against the board, the overflow line, and the model per layer."""
     if not resources:
         return []
-    lines = ["", "## Resources", "", f"Method: {resources['method']}"]
-    if not resources["used"]:
-        return lines
-    lines += ["", _row(["resource", "used", "available", "use"]), _row(["---"] * 4)]
-    for kind in sorted(resources["available"]):
-        used, available = resources["used"].get(kind, 0), resources["available"][kind]
-        lines.append(_row([kind, used, available, f"{used / available:.1%}" if available else "-"]))
+    model, synth, available = resources["model"], resources.get("synth"), resources["available"]
+    lines = ["", "## Resources", "", f"Model: {model['method']}."]
+    lines.append(f"Yosys: {synth['method']}." if synth else "Yosys: not run (fpgaflow build --synth adds a synth_xilinx count).")
+    if model["overflow"]:
+        at_one = " even with P = 1 on every layer" if model["overflow_at_p1"] else " with the chosen P"
+        lines += ["", f"**Does not fit {board_name}{at_one}**: the model's {', '.join(model['overflow'])} exceed the board."]
+    header = ["resource", "model", "model use"] + (["yosys", "yosys use"] if synth else []) + ["available"]
+    lines += ["", _row(header), _row(["---"] * len(header))]
+    for kind in sorted(available):
+        cells: list[object] = [kind, model["used"][kind], _use(model["used"][kind], available[kind])]
+        if synth:
+            cells += [synth["used"].get(kind, 0), _use(synth["used"].get(kind, 0), available[kind])]
+        lines.append(_row([*cells, available[kind]]))
+    kinds = sorted(available)
+    lines += ["", "Model per layer:", "", _row(["layer", *kinds]), _row(["---"] * (len(kinds) + 1))]
+    lines += [_row([name, *(counts[k] for k in kinds)]) for name, counts in model["layers"].items()]
     return lines
+
+
+def _use(used: int, available: int) -> str:
+    return f"{used / available:.1%}" if available else "-"
 
 
 def _verify(verify: dict[str, Any]) -> list[str]:

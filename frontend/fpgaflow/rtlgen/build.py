@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from fpgaflow.outdir import OutputDir
 from fpgaflow.reference.fixed_exec import quantize_input
 from fpgaflow.report.build_report import build_report, report_json
 from fpgaflow.report.plots import render_plots
-from fpgaflow.report.resources import estimate_resources
+from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
 from fpgaflow.report.text import render_markdown
 from fpgaflow.rtlgen.design import Design
 from fpgaflow.rtlgen.generate import generate_rtl, plan_design
@@ -54,9 +55,13 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     out.file(f"{IR_DIR}/{GRAPH_FILE}")
     out.file(f"{IR_DIR}/{WEIGHTS_FILE}")
     save_graph(graph, out.root / IR_DIR)
+    model = model_summary(options.board, generated.layer_resources, design.overflow_at_one)
+    warning = overflow_message(options.board, model)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
     with step("estimate resources (yosys synth_xilinx)") if options.synthesize else contextlib.nullcontext():
         design.resources = estimate_resources(
-            options.board, out.root / "rtl", generated.top, generated.sources, run=options.synthesize
+            options.board, model, out.root / "rtl", generated.top, generated.sources, run=options.synthesize
         )
     setup = {
         "board": options.board.name,

@@ -38,7 +38,11 @@ class Design:
     store_zeros: bool = False
     """The ROMs keep zero weights (a dense engine: the benchmark's baseline)."""
     resources: dict[str, object] = field(default_factory=dict)
-    """Resource estimate: method, used and available per kind (filled by fpgaflow.report.resources)."""
+    """Resource estimates: the model's and, after --synth, Yosys's (filled by fpgaflow.report.resources)."""
+    overflow: list[str] = field(default_factory=list)
+    """Resource kinds the model says the chosen P overflow on the board (empty: it fits)."""
+    overflow_at_one: list[str] = field(default_factory=list)
+    """Resource kinds that overflow even with P = 1 everywhere (the network cannot fit this board)."""
 
     @property
     def frame_interval(self) -> int:

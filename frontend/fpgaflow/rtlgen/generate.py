@@ -14,14 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fpgaflow.boards import Board
+from fpgaflow.hw.resources import Resources, engine_rom_style, module_resources
 from fpgaflow.ir.graph import Graph
 from fpgaflow.names import sanitize_identifier
 from fpgaflow.rtlgen import stages
 from fpgaflow.rtlgen.design import Design, EngineChoice
-from fpgaflow.rtlgen.layer_plan import plan_graph
+from fpgaflow.rtlgen.layer_plan import LayerPlan, plan_graph
 from fpgaflow.rtlgen.library import required_files
 from fpgaflow.rtlgen.netlist import Netlist, render_top
 from fpgaflow.rtlgen.parallelism import resolve_parallelism
+from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources
 from fpgaflow.rtlgen.verify import Tap
 
 RTL_DIR = "rtl"
@@ -29,12 +31,14 @@ RTL_DIR = "rtl"
 
 @dataclass
 class GeneratedRtl:
-    """The files of OUT/rtl/ (relative path -> bytes), the top's name, compile order and layer taps."""
+    """The files of OUT/rtl/ (relative path -> bytes), the top's name, compile order, layer taps and
+    the modelled resources per layer (fpgaflow.rtlgen.resource_use.TOP_GROUP for the DMA converters)."""
 
     top: str
     files: dict[str, bytes]
     sources: list[str]
     taps: list[Tap]
+    layer_resources: dict[str, Resources]
 
 
 def top_name(graph: Graph) -> str:
@@ -51,17 +55,28 @@ def plan_design(
 ) -> Design:
     """Choose P for every compute layer and record each stage's modelled cycles and weight memory.
 
-    store_zeros keeps zero weights in the ROMs (a dense engine, the benchmark's baseline).
+    The balancer grows P only while the resource model (fpgaflow.hw.resources) says the whole
+    design still fits the board; the design records what overflows with the chosen P and
+    with P = 1 everywhere. store_zeros keeps zero weights in the ROMs (a dense engine, the
+    benchmark's baseline).
     """
     plans = plan_graph(graph)
     compute = {plan.name: plan for plan in plans if plan.is_compute}
+    overflowing = _fit_check(graph, board, plans, store_zeros)
     lanes = resolve_parallelism(
         {name: stages.useful_lanes(plan, store_zeros) for name, plan in compute.items()},
         lambda name, p: stages.stage_cycles(compute[name], p, store_zeros),
-        board.resources["dsp"],
+        lambda chosen: not overflowing(chosen, BALANCE_LIMIT),
         everywhere,
         per_layer,
     )
+    design = _design(graph, board, plans, lanes, store_zeros)
+    design.overflow = overflowing({name: lanes.get(name, 1) for name in compute}, 1.0)
+    design.overflow_at_one = overflowing({name: 1 for name in compute}, 1.0)
+    return design
+
+
+def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[str, int], store_zeros: bool) -> Design:
     engines = {}
     for plan in plans:
         p = lanes.get(plan.name, 1)
@@ -75,21 +90,54 @@ def plan_design(
     return Design(graph=graph, board=board, plans=plans, engines=engines, store_zeros=store_zeros)
 
 
-def build_netlist(design: Design) -> tuple[Netlist, dict[str, bytes], list[Tap]]:
-    """The netlist of the top, the generated memory files (name -> bytes) and one tap per layer stage."""
+def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: bool) -> Overflowing:
+    """The overflow check of the design by lanes: a netlist at P = 1 (all but the engines) and the engine model."""
+    compute = {plan.name: plan for plan in plans if plan.is_compute}
+    stages_at_one = build_layered_netlist(_design(graph, board, plans, {}, store_zeros)).netlist.stages
+
+    def engine(name: str, p: int) -> Resources:
+        params: dict[str, int | str] = dict(stages.engine_parameters(compute[name], p, store_zeros))
+        params["ROM_STYLE"] = engine_rom_style(params, board.resources)
+        return module_resources(ENGINE_MODULE, params)
+
+    return fit_check(stages_at_one, board.resources, engine)
+
+
+@dataclass
+class LayeredNetlist:
+    """A design's netlist, its memory files, its layer taps and the layer each stage instance belongs to."""
+
+    netlist: Netlist
+    memory_files: dict[str, bytes]
+    taps: list[Tap]
+    owner: dict[str, str]
+
+
+def build_layered_netlist(design: Design) -> LayeredNetlist:
+    """The netlist of the top, walking the layers in order and noting which layer added each stage."""
     graph = design.graph
     netlist = Netlist(top=top_name(graph), model=top_name(graph), dma_width=design.board.dma_data_width)
     builder = stages.StageBuilder(netlist, design)
     builder.dma_input(graph.inputs[0])
+    owner: dict[str, str] = {}
     for plan in design.plans:
+        first = len(netlist.stages)
         builder.layer(plan)
+        owner.update((stage.instance, plan.name) for stage in netlist.stages[first:])
     builder.dma_output(graph.hardware_outputs[0])
-    return netlist, builder.memory_files, builder.taps
+    return LayeredNetlist(netlist, builder.memory_files, builder.taps, owner)
+
+
+def build_netlist(design: Design) -> tuple[Netlist, dict[str, bytes], list[Tap]]:
+    """The netlist of the top, the generated memory files (name -> bytes) and one tap per layer stage."""
+    built = build_layered_netlist(design)
+    return built.netlist, built.memory_files, built.taps
 
 
 def generate_rtl(design: Design) -> GeneratedRtl:
     """Render the top, the memory files and copies of the library modules it needs."""
-    netlist, memory_files, taps = build_netlist(design)
+    built = build_layered_netlist(design)
+    netlist, memory_files, taps = built.netlist, built.memory_files, built.taps
     files: dict[str, bytes] = {}
     library = required_files(netlist.modules)
     for path in library:
@@ -99,5 +147,6 @@ def generate_rtl(design: Design) -> GeneratedRtl:
     top_file = f"{RTL_DIR}/{netlist.top}.sv"
     files[top_file] = render_top(netlist).encode()
     sources = [f"{RTL_DIR}/{path.name}" for path in library] + [top_file]
-    return GeneratedRtl(top=netlist.top, files=files, sources=sources, taps=taps)
+    return GeneratedRtl(top=netlist.top, files=files, sources=sources, taps=taps,
+                        layer_resources=group_resources(netlist.stages, built.owner))
 

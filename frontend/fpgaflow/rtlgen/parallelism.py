@@ -2,10 +2,13 @@
 
 The layers form a pipeline, so the slowest stage sets the frame interval and lanes
 spent on any other stage buy nothing. The default therefore grows P only on the current
-bottleneck, one step at a time, while the lanes of all engines fit the board's lane
-budget and the step still shortens that stage; every other layer keeps the smallest P
-that does not make it the bottleneck. `--parallelism N` and the per-layer `--config`
-file override the choice.
+bottleneck, one step at a time, while the whole design still fits the board (the `fits`
+predicate: the resource model's DSP, BRAM18, LUT and FF counts against the board's) and
+the step still shortens that stage; every other layer keeps the smallest P that does not
+make it the bottleneck. Lanes and memory only grow with P, so when the bottleneck's next
+faster step does not fit, no larger one does: the frame rate reached is the best the
+greedy finds within the board. `--parallelism N` and the per-layer `--config` file
+override the choice (the report then says if it does not fit).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from fpgaflow.errors import UserError
 
 CyclesAt = Callable[[str, int], int]
 """cycles(layer name, P) -> the layer's cycles per frame with P lanes (the cycle model)."""
+Fits = Callable[[Mapping[str, int]], bool]
+"""fits(P per layer) -> whether the design with those lanes fits the board."""
 
 
-def balance_parallelism(max_lanes: Mapping[str, int], cycles: CyclesAt, lane_budget: int) -> dict[str, int]:
+def balance_parallelism(max_lanes: Mapping[str, int], cycles: CyclesAt, fits: Fits) -> dict[str, int]:
     """P per layer so the slowest stage is as fast as the lane budget allows.
 
     max_lanes: for each compute layer the largest useful P (more lanes than the longest
@@ -34,7 +39,7 @@ def balance_parallelism(max_lanes: Mapping[str, int], cycles: CyclesAt, lane_bud
         current = {name: cycles(name, p) for name, p in chosen.items()}
         bottleneck = max(sorted(current), key=lambda name: current[name])
         step = _next_faster(bottleneck, chosen[bottleneck], max_lanes[bottleneck], cycles)
-        if step is None or sum(chosen.values()) - chosen[bottleneck] + step > lane_budget:
+        if step is None or not fits({**chosen, bottleneck: step}):
             break
         chosen[bottleneck] = step
     target = max(cycles(name, p) for name, p in chosen.items())
@@ -91,7 +96,7 @@ def check_parallelism(value: object, what: str) -> int:
 def resolve_parallelism(
     max_lanes: Mapping[str, int],
     cycles: CyclesAt,
-    lane_budget: int,
+    fits: Fits,
     everywhere: int | None = None,
     per_layer: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
@@ -99,6 +104,6 @@ def resolve_parallelism(
     if everywhere is not None:
         chosen = {name: check_parallelism(everywhere, "--parallelism") for name in sorted(max_lanes)}
     else:
-        chosen = balance_parallelism(max_lanes, cycles, lane_budget)
+        chosen = balance_parallelism(max_lanes, cycles, fits)
     chosen.update(per_layer or {})
     return chosen

@@ -1,0 +1,280 @@
+"""Analytical resource model of the RTL library on a 7-series part: LUT, FF, BRAM18 and DSP48E1.
+
+Yosys `synth_xilinx` takes minutes on a real network, so the report and the parallelism
+balancer use this model instead and keep the Yosys count (`build --synth`) as the check.
+There is one function per library module, reading the module's own parameters, so the
+model follows the netlist the generator writes. The formulas:
+
+- DSP48E1: one per lane; a lane multiplies a (IN_W+1)-bit signed operand by a WW-bit
+  weight, and one DSP48E1 does 25 x 18 signed, so wider operands take
+  ceil(a / 25) * ceil(b / 18) (operands swapped when that is fewer).
+- BRAM18 for a memory of depth D and width W: the best RAMB18E1 aspect ratio (d, w) among
+  16Kx1, 8Kx2, 4Kx4, 2Kx9, 1Kx18, 512x36, ceil(W / w) * ceil(D / d) of them (RAMB36 = 2).
+- Distributed memory: a ROM is LUT logic, 64 x 1 bits per LUT6, so ceil(D / 64) * W LUTs
+  plus a ceil(D / 64) : 1 mux per bit; a RAM (line buffer, FIFO) maps to RAM32M (32 x 6 in 4
+  LUTs) or RAM64M (64 x 3 in 4 LUTs).
+- A multiplexer N : 1 costs ceil((N - 1) / 3) LUT6 per bit (a LUT6 is a 4 : 1 mux; the MUXF7
+  / MUXF8 that combine them are free). An adder or comparator costs one LUT per bit.
+- Logic LUTs and FFs of each module are counted from its registers and data paths (see the
+  functions) and scaled by calibration factors fitted to Yosys (LOGIC_LUT_SCALE).
+
+How far off it is: docs/build.md ("Resources") lists the model against Yosys for the
+calibration configurations and the digits network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from math import ceil
+from typing import Literal
+
+MemoryStyle = Literal["block", "distributed"]
+
+BRAM18_MODES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+"""RAMB18E1 (depth, width) aspect ratios (512 x 36 is the simple dual-port mode, which Yosys uses for ROMs too)."""
+DSP_A_BITS, DSP_B_BITS = 25, 18
+"""Signed operand widths of one DSP48E1 multiplier."""
+LUTRAM_DEPTH = 64
+"""Bits of one LUT6 used as a 64 x 1 ROM or RAM."""
+LOGIC_LUT_SCALE = 1.0
+"""Yosys against the counted logic LUTs (calibration, docs/build.md)."""
+
+Params = Mapping[str, int | str]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Counts of the four resources a board lists (fpgaflow.boards.RESOURCE_KINDS)."""
+
+    lut: int = 0
+    ff: int = 0
+    bram18: int = 0
+    dsp: int = 0
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(self.lut + other.lut, self.ff + other.ff, self.bram18 + other.bram18, self.dsp + other.dsp)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"bram18": self.bram18, "dsp": self.dsp, "ff": self.ff, "lut": self.lut}
+
+
+def total(items: list[Resources]) -> Resources:
+    result = Resources()
+    for item in items:
+        result = result + item
+    return result
+
+
+def overflow(used: Resources, available: Mapping[str, int]) -> list[str]:
+    """The resource kinds where `used` exceeds the board's capacity, sorted."""
+    counts = used.as_dict()
+    return sorted(kind for kind, count in counts.items() if count > available.get(kind, 0))
+
+
+def bram18_count(depth: int, width: int) -> int:
+    """RAMB18E1 blocks holding a depth x width memory in its best aspect ratio."""
+    if depth < 1 or width < 1:
+        return 0
+    return min(ceil(width / w) * ceil(depth / d) for d, w in BRAM18_MODES)
+
+
+def mux_luts(inputs: int) -> int:
+    """LUT6 per bit of an inputs : 1 multiplexer."""
+    return ceil((inputs - 1) / 3) if inputs > 1 else 0
+
+
+def lutram_luts(depth: int, width: int, writable: bool = False) -> int:
+    """LUTs of a depth x width distributed memory.
+
+    A ROM is logic: 64 x 1 per LUT6 and a ceil(D / 64) : 1 mux per bit. A RAM with a write
+    port maps to RAM32M (32 deep, 6 bits, 4 LUTs) or RAM64M (64 deep, 3 bits, 4 LUTs) and the
+    same mux over the banks when deeper.
+    """
+    if depth < 1 or width < 1:
+        return 0
+    banks = ceil(depth / LUTRAM_DEPTH)
+    if not writable:
+        return banks * width + mux_luts(banks) * width
+    if depth <= LUTRAM_DEPTH // 2:
+        return ceil(width / 6) * 4
+    return banks * ceil(width / 3) * 4 + mux_luts(banks) * width
+
+
+def memory_style(depth: int, width: int, luts_per_bram18: float, writable: bool = False) -> MemoryStyle:
+    """The cheaper style in BRAM18 equivalents: distributed when its LUTs cost less than the
+    block RAMs it would take, a BRAM18 being worth `luts_per_bram18` LUTs (the board's LUT
+    count over its BRAM18 count, so both are spent at the same rate)."""
+    cost = lutram_luts(depth, width, writable)
+    return "distributed" if cost < bram18_count(depth, width) * luts_per_bram18 else "block"
+
+
+def luts_per_bram18(capacity: Mapping[str, int]) -> float:
+    """What a BRAM18 is worth in LUTs on a board: its LUT count over its BRAM18 count."""
+    return capacity["lut"] / max(1, capacity["bram18"])
+
+
+def engine_rom_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
+    """ROM_STYLE of a sparse_conv_engine: by the shape of its weight ROM (DEPTH x ROM_W)."""
+    return memory_style(_int(params, "DEPTH"), weight_rom_word_bits(params), luts_per_bram18(capacity))
+
+
+def line_buffer_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
+    """RAM_STYLE of a window_gen: by the shape of its line buffer (padded width x (KH-1) pixels)."""
+    depth, width = _line_buffer_shape(params)
+    return memory_style(depth, width, luts_per_bram18(capacity), writable=True) if width else "block"
+
+
+def _line_buffer_shape(params: Params) -> tuple[int, int]:
+    """(depth, width) of window_gen's line buffer; width 0 when KH = 1 (no buffer)."""
+    depth = _int(params, "IN_W") + _int(params, "PAD_L") + _int(params, "PAD_R")
+    return depth, (_int(params, "KH") - 1) * _int(params, "C") * _int(params, "DW")
+
+
+def memory(depth: int, width: int, style: MemoryStyle, writable: bool = False) -> Resources:
+    """A synchronous-read memory of depth x width in the given style (a distributed one's read register is FFs)."""
+    if style == "block":
+        return Resources(bram18=bram18_count(depth, width))
+    return Resources(lut=lutram_luts(depth, width, writable), ff=width)
+
+
+def multiplier_dsps(a_bits: int, b_bits: int) -> int:
+    """DSP48E1 blocks of one signed a_bits x b_bits multiplier."""
+    return min(ceil(a_bits / DSP_A_BITS) * ceil(b_bits / DSP_B_BITS), ceil(b_bits / DSP_A_BITS) * ceil(a_bits / DSP_B_BITS))
+
+
+def _logic(luts: float, ffs: int) -> Resources:
+    return Resources(lut=ceil(luts * LOGIC_LUT_SCALE), ff=ffs)
+
+
+def _int(params: Params, name: str) -> int:
+    return int(params[name])
+
+
+def weight_rom_word_bits(params: Params) -> int:
+    """ROM_W of a sparse_conv_engine: P entries, or P / K_NZ pattern slots, per word."""
+    if _int(params, "INDEX_MODE") == 1:
+        slot = _int(params, "K_NZ") * _int(params, "WW") + _int(params, "IC_W") + _int(params, "PID_W") + 1
+        return _int(params, "P") // _int(params, "K_NZ") * slot
+    return _int(params, "P") * (_int(params, "WW") + _int(params, "IDX_W") + 1)
+
+
+def sparse_conv_engine(params: Params) -> Resources:
+    """Lanes (window mux, multiplier), segmented sum, per-lane bias and requantize, result registers, ROM.
+
+    LUTs per lane: a WIN_N : 1 mux of IN_W bits, an ACC_W adder of the segmented sum, the
+    bias lookup (NZ_OC : 1 of ACC_W + OC_W bits), the bias add and requantize (ACC_W + 2 OUT_W);
+    every result register picks one of P lanes (C_OUT * OUT_W * mux(P)). FFs: the two window
+    buffers, the product and sum pipeline registers and the result and output registers.
+    """
+    p, in_w, ww, acc_w = (_int(params, k) for k in ("P", "IN_W", "WW", "ACC_W"))
+    win_n, c_out, out_w, nz_oc, oc_w = (_int(params, k) for k in ("WIN_N", "C_OUT", "OUT_W", "NZ_OC", "OC_W"))
+    prod_w = in_w + 1 + ww
+    rank_w = max(1, nz_oc.bit_length())
+    lane_luts = in_w * mux_luts(win_n) + acc_w + (acc_w + oc_w) * mux_luts(nz_oc) + acc_w + 2 * out_w
+    luts = p * lane_luts + c_out * out_w * mux_luts(p)
+    ffs = 2 * win_n * in_w + p * (prod_w + acc_w + rank_w + 1) + 2 * c_out * out_w + acc_w + 32
+    rom = memory(_int(params, "DEPTH"), weight_rom_word_bits(params), str(params.get("ROM_STYLE", "block")))  # type: ignore[arg-type]
+    return _logic(luts, ffs) + rom + Resources(dsp=p * multiplier_dsps(in_w + 1, ww))
+
+
+def window_gen(params: Params) -> Resources:
+    """Line buffer ((KH-1) rows side by side, padded-width deep), window registers, forwarding mux, counters.
+
+    LUTs: the read-during-write forwarding mux (one per line-buffer bit) and the counters.
+    FFs: the window, the forwarded column, the incoming pixel and the counters.
+    """
+    kh, kw, c, dw = (_int(params, k) for k in ("KH", "KW", "C", "DW"))
+    pix = c * dw
+    depth, line_w = _line_buffer_shape(params)
+    style = str(params.get("RAM_STYLE", "block"))
+    buffer = memory(depth, line_w, style, writable=True) if line_w else Resources()  # type: ignore[arg-type]
+    return buffer + _logic(line_w + 24, kh * kw * pix + line_w + pix + 48)
+
+
+def pool_max(params: Params) -> Resources:
+    """A window generator and a comparator tree (KH*KW-1 compare-and-select per channel)."""
+    c, dw, n = _int(params, "C"), _int(params, "DW"), _int(params, "KH") * _int(params, "KW")
+    return window_gen(params) + _logic(c * (n - 1) * 2 * dw, c * dw)
+
+
+def pool_avg(params: Params) -> Resources:
+    """A window generator, an adder tree per channel and one reciprocal multiply per channel."""
+    c, dw, n = _int(params, "C"), _int(params, "DW"), _int(params, "KH") * _int(params, "KW")
+    sum_w = dw + max(1, (n - 1).bit_length())
+    return window_gen(params) + _logic(c * (n - 1) * sum_w + c * sum_w, c * (sum_w + _int(params, "OUT_DW"))) + _recip(params, c, sum_w)
+
+
+def _recip(params: Params, channels: int, sum_w: int) -> Resources:
+    bits = _int(params, "RECIP_W") if "RECIP_W" in params else 0
+    return Resources(dsp=channels * multiplier_dsps(sum_w, bits)) if bits > 1 else Resources()
+
+
+def pool_global_avg(params: Params) -> Resources:
+    """Per-channel accumulators over the frame, then one reciprocal multiply per channel."""
+    c, dw = _int(params, "C"), _int(params, "DW")
+    sum_w = dw + (_int(params, "IN_H") * _int(params, "IN_W")).bit_length()
+    return _logic(2 * c * sum_w, c * (sum_w + _int(params, "OUT_DW")) + 32) + _recip(params, c, sum_w)
+
+
+def _two_input(params: Params, channels: int) -> Resources:
+    """axis_add / axis_concat: a join, per channel an align, add or pass, requantize, and an output register."""
+    width = max(_int(params, "A_DW"), _int(params, "B_DW")) + 1
+    return _logic(channels * 3 * width, channels * (width + _int(params, "OUT_DW")) + 8)
+
+
+def axis_add(params: Params) -> Resources:
+    return _two_input(params, _int(params, "C"))
+
+
+def axis_concat(params: Params) -> Resources:
+    return _two_input(params, _int(params, "C_A") + _int(params, "C_B"))
+
+
+def axis_fifo(params: Params) -> Resources:
+    """A DEPTH x DW memory (the style by shape, as the synthesis tool chooses it) and pointers."""
+    depth, dw = _int(params, "DEPTH"), _int(params, "DW")
+    style = memory_style(depth, dw, LUTS_PER_BRAM18_7SERIES, writable=True)  # no style parameter: Yosys picks
+    return memory(depth, dw, style, writable=True) + _logic(4 * depth.bit_length() + 8, dw + 2 * depth.bit_length() + 4)
+
+
+def axis_width_converter(params: Params) -> Resources:
+    """A shift register of the wider side and a beat counter."""
+    wide, narrow = max(_int(params, "IN_DW"), _int(params, "OUT_DW")), min(_int(params, "IN_DW"), _int(params, "OUT_DW"))
+    return _logic(wide + mux_luts(ceil(wide / narrow)) * narrow + 16, wide + 16)
+
+
+def axis_dma_packer(params: Params) -> Resources:
+    """Packs pixels into DMA words (or back): a buffer of two words and a bit offset, and a shifter."""
+    pixel, dma = _int(params, "PIXEL_W"), _int(params, "DMA_W")
+    return _logic(2 * (pixel + dma) + 32, 2 * (pixel + dma) + 16)
+
+
+def requantize(params: Params) -> Resources:
+    return _logic(_int(params, "IN_W") + 2 * _int(params, "OUT_W"), 0)
+
+
+LUTS_PER_BRAM18_7SERIES = 53200 / 280
+"""LUTs a BRAM18 is worth on a Zynq-7020 (used for modules whose memory style the synthesis tool picks)."""
+
+MODULES: dict[str, Callable[[Params], Resources]] = {
+    "sparse_conv_engine": sparse_conv_engine,
+    "window_gen": window_gen,
+    "pool_max": pool_max,
+    "pool_avg": pool_avg,
+    "pool_global_avg": pool_global_avg,
+    "axis_add": axis_add,
+    "axis_concat": axis_concat,
+    "axis_fifo": axis_fifo,
+    "axis_width_converter": axis_width_converter,
+    "axis_dma_packer": axis_dma_packer,
+    "requantize": requantize,
+}
+"""The model of every library module a generated top instantiates, by module name."""
+
+
+def module_resources(module: str, params: Params) -> Resources:
+    """The modelled resources of one instance; a module without a model is a bug in this table."""
+    if module not in MODULES:
+        raise ValueError(f"no resource model for module {module!r}; add one to fpgaflow.hw.resources.MODULES")
+    return MODULES[module](params)

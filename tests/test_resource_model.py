@@ -1,0 +1,141 @@
+"""The analytical resource model: exact BRAM18/DSP counts, memory style by shape, agreement with Yosys,
+and the balancer keeping designs on the board."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fpgaflow.boards import load_board
+from fpgaflow.hw.resources import (
+    Resources,
+    bram18_count,
+    lutram_luts,
+    memory_style,
+    module_resources,
+    multiplier_dsps,
+    overflow,
+    sparse_conv_engine,
+    weight_rom_word_bits,
+)
+from fpgaflow.hw.simulate import rtl_sources
+from fpgaflow.hw.toolchain import run_yosys
+from fpgaflow.hw.weight_rom import mem_text
+from fpgaflow.importers.onnx_import import import_onnx
+from fpgaflow.ir import Dense, Weight
+from fpgaflow.quant import quantize
+from fpgaflow.report.resources import count_resources, overflow_message
+from fpgaflow.rtlgen.generate import generate_rtl, plan_design
+from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT
+from reference_graphs import chain, random_weight
+
+BOARD = load_board("pynq")
+DIGITS = "examples/digits_cnn.onnx"
+
+
+@pytest.mark.parametrize(
+    "depth, width, blocks",
+    [(16384, 1, 1), (2048, 9, 1), (1024, 18, 1), (512, 36, 1), (1024, 36, 2), (16, 26, 1), (31, 2350, 66),
+     (4096, 5, 2), (600, 64, 4), (0, 8, 0)],
+)
+def test_bram18_by_best_aspect_ratio(depth, width, blocks):
+    assert bram18_count(depth, width) == blocks
+
+
+@pytest.mark.parametrize("a, b, dsps", [(9, 8, 1), (25, 18, 1), (18, 25, 1), (26, 8, 2), (30, 30, 4), (9, 20, 1)])
+def test_dsp_per_multiplier(a, b, dsps):
+    assert multiplier_dsps(a, b) == dsps
+
+
+def test_lutram_and_memory_style_by_shape():
+    assert lutram_luts(64, 10) == 10 and lutram_luts(128, 10) == 2 * 10 + 1 * 10
+    assert lutram_luts(32, 12, writable=True) == 8  # two RAM32M
+    per_bram = BOARD.resources["lut"] / BOARD.resources["bram18"]
+    assert memory_style(31, 2350, per_bram) == "distributed"  # 66 nearly empty BRAM18 against 2350 LUTs
+    assert memory_style(1024, 36, per_bram) == "block"
+
+
+def engine_params(**changes):
+    params = {"WIN_N": 9, "IN_W": 8, "C_OUT": 4, "OUT_W": 8, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4,
+              "OC_W": 2, "ACC_W": 20, "INDEX_MODE": 0}
+    return params | changes
+
+
+def test_engine_model_counts_lanes_and_rom():
+    small = sparse_conv_engine(engine_params())
+    assert small.dsp == 2 and small.bram18 == 1  # 16 x 26 ROM in one BRAM18
+    wide = sparse_conv_engine(engine_params(P=8, DEPTH=31, ROM_STYLE="distributed"))
+    assert wide.dsp == 8 and wide.bram18 == 0 and wide.lut > sparse_conv_engine(engine_params(P=8, DEPTH=31)).lut
+    assert weight_rom_word_bits(engine_params(P=8)) == 8 * 13
+    assert overflow(Resources(lut=10, dsp=300), BOARD.resources) == ["dsp"]
+    with pytest.raises(ValueError, match="no resource model"):
+        module_resources("mystery", {})
+
+
+# Yosys against the model on the small engine of tests/test_lint_synth.py. Tolerances: the
+# memories and multipliers are counted exactly; logic LUTs and FFs within 40 % (docs/build.md
+# lists the model's error on larger configurations).
+LOGIC_TOLERANCE = 0.4
+
+
+@pytest.mark.slow
+def test_model_against_yosys_on_a_small_engine(tmp_path: Path):
+    params = engine_params() | {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
+    rng = random.Random(0)
+    shapes = {"w.mem": (16, weight_rom_word_bits(params)), "c.mem": (4, 22), "k.mem": (4, 8)}
+    for name, (depth, bits) in shapes.items():
+        (tmp_path / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
+    settings = " ".join(f'-set {k} "{v}"' if isinstance(v, str) else f"-set {k} {v}" for k, v in params.items())
+    sources = " ".join(str(s) for s in rtl_sources("sparse_conv_engine", "weight_rom", "requantize"))
+    run_yosys(f"read_verilog -defer -sv {sources}\nchparam {settings} sparse_conv_engine\n"
+              "synth_xilinx -top sparse_conv_engine -family xc7 -flatten -noiopad\ntee -q -o stat.json stat -json\n", tmp_path)
+    cells = json.loads((tmp_path / "stat.json").read_text())["design"]["num_cells_by_type"]
+    synth = count_resources({k: int(v) for k, v in cells.items()})
+    model = sparse_conv_engine(params).as_dict()
+    assert model["dsp"] == synth["dsp"] and model["bram18"] == synth["bram18"]
+    for kind in ("lut", "ff"):
+        assert abs(model[kind] - synth[kind]) <= LOGIC_TOLERANCE * synth[kind], (kind, model, synth)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    graph = import_onnx(DIGITS)
+    rng = np.random.default_rng(0)
+    return quantize(graph, rng.uniform(0, 1, size=(32, *graph.tensors[graph.inputs[0]].shape)), 8)
+
+
+def test_digits_fits_the_board_by_the_model(digits):
+    design = plan_design(digits, BOARD)
+    assert design.overflow == [] and design.overflow_at_one == []
+    used = sum(generate_rtl(design).layer_resources.values(), Resources()).as_dict()
+    assert all(used[kind] <= BALANCE_LIMIT * BOARD.resources[kind] for kind in used)
+    # one more lane on the bottleneck would not fit, or would not be faster
+    faster = plan_design(digits, BOARD, per_layer={design.bottleneck: design.engines[design.bottleneck].parallelism + 1})
+    assert faster.frame_interval >= design.frame_interval or faster.overflow or _over_margin(faster)
+
+
+def _over_margin(design) -> bool:
+    used = sum(generate_rtl(design).layer_resources.values(), Resources()).as_dict()
+    return any(used[kind] > BALANCE_LIMIT * BOARD.resources[kind] for kind in used)
+
+
+def test_user_parallelism_that_does_not_fit_is_flagged(digits):
+    design = plan_design(digits, BOARD, everywhere=64)
+    assert "lut" in design.overflow and design.overflow_at_one == []
+
+
+def test_a_layer_too_big_for_the_board_at_one_lane():
+    rng = np.random.default_rng(3)
+    big = Dense(name="big", inputs=["x"], output="y", weight=Weight(values=random_weight(rng, (256, 1024), 1.0)),
+                bias=Weight(values=rng.normal(size=256)))
+    graph = quantize(chain("big_net", (1024,), [(big, (256,))]), rng.normal(size=(16, 1024)), 8)
+    design = plan_design(graph, BOARD)
+    assert design.overflow_at_one and all(p.parallelism == 1 for p in design.engines.values())
+    from fpgaflow.report.resources import model_summary
+
+    message = overflow_message(BOARD, model_summary(BOARD, generate_rtl(design).layer_resources, design.overflow_at_one))
+    assert message is not None and "even with P = 1" in message and "bram18" in message
