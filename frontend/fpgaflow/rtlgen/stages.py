@@ -255,9 +255,29 @@ def _compute_bits(plan: LayerPlan, lanes: int, store_zeros: bool) -> tuple[int, 
     return _engine_image(plan, lanes, True).weight_memory_bits, _engine_image(plan, lanes, store_zeros).weight_memory_bits
 
 
+def _window_input(builder: StageBuilder, plan: LayerPlan, layer: Conv2d | MaxPool | AvgPool, src: str) -> str:
+    """The stream a window generator reads: a FIFO of KH input rows when another stage feeds it.
+
+    window_gen freezes while its output window waits, and it takes no input while it walks
+    padding or the last rows of a frame, yet needs the first rows of the next frame before
+    its first window. Without room between them the stage in front stalls in the first
+    phase and the one behind waits in the second, a bubble every frame (docs/benchmarks.md,
+    "Sparse engine"). KH rows hold everything the generator reads ahead of its windows.
+    """
+    if plan.inputs[0] in builder.graph.inputs:
+        return src
+    width = builder.netlist.streams[src].width
+    rows = layer.kernel[0] * plan.input_shape[2]
+    buffered = builder.netlist.stream(f"{plan.name}_in", width)
+    builder.netlist.add(f"{plan.name}_in", "axis_fifo", f"{plan.name}: {rows} input pixels ahead of the windows",
+                        {"DW": width, "DEPTH": rows}, [("s_axis", src), ("m_axis", buffered)])
+    return buffered
+
+
 def _conv_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
     layer = plan.layer
     assert isinstance(layer, Conv2d)
+    src = _window_input(builder, plan, layer, src)
     window = _window_parameters(plan, layer)
     window["RAM_STYLE"] = line_buffer_style(window, builder.design.board.resources)
     windows = builder.netlist.stream(f"{plan.name}_windows", layer.kernel[0] * layer.kernel[1] * builder.pixel_width(plan.inputs[0]))
@@ -278,6 +298,7 @@ def _max_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str)
     assert isinstance(layer, MaxPool)
     if layer.ceil_mode:
         raise UserError(f"max pool {plan.name} uses ceil_mode; the RTL pool supports floor mode only")
+    src = _window_input(builder, plan, layer, src)
     parameters = _window_parameters(plan, layer)
     parameters["SIGNED"] = int(plan.formats["input"].signed)  # type: ignore[union-attr]
     builder.netlist.add(plan.name, "pool_max", f"{plan.name}: max pool {layer.kernel[0]}x{layer.kernel[1]}", parameters,
@@ -359,6 +380,7 @@ def _average_parameters(plan: LayerPlan, count: int, reciprocal: FixedType | Non
 def _avg_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
     layer = plan.layer
     assert isinstance(layer, AvgPool)
+    src = _window_input(builder, plan, layer, src)
     parameters = _window_parameters(plan, layer)
     parameters.update(_average_parameters(plan, avg_pool_count(layer, plan.input_shape[1:]), layer.reciprocal))
     builder.netlist.add(plan.name, "pool_avg", f"{plan.name}: average pool {layer.kernel[0]}x{layer.kernel[1]}", parameters,
