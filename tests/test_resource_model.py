@@ -76,13 +76,12 @@ def test_engine_model_counts_lanes_and_rom():
         module_resources("mystery", {})
 
 
-# Yosys against the model on the small engine of tests/test_lint_synth.py. Tolerances: the
-# memories and multipliers are counted exactly; logic LUTs and FFs within 40 % (docs/build.md
-# lists the model's error on larger configurations).
+# Yosys against the model on the small engine of tests/test_lint_synth.py (about 20 s). Tolerances:
+# the memories and multipliers are counted exactly; logic LUTs and FFs within 40 % (here -23 % and
+# +15 %: fixed control logic dominates a 2-lane engine; docs/build.md lists the error on larger ones).
 LOGIC_TOLERANCE = 0.4
 
 
-@pytest.mark.slow
 def test_model_against_yosys_on_a_small_engine(tmp_path: Path):
     params = engine_params() | {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
     rng = random.Random(0)
