@@ -65,8 +65,8 @@ def _resources(resources: dict[str, Any], board_name: str) -> list[str]:
     if not resources:
         return []
     model, synth, available = resources["model"], resources.get("synth"), resources["available"]
-    lines = ["", "## Resources", "", f"Model: {model['method']}."]
-    lines.append(f"Yosys: {synth['method']}." if synth else "Yosys: not run (fpgaflow build --synth adds a synth_xilinx count).")
+    lines = ["", "## Resources", "", f"- {model['method']}"]
+    lines.append(f"- {synth['method']}" if synth else "- yosys: not run (fpgaflow build --synth adds a synth_xilinx count)")
     if model["overflow"]:
         at_one = " even with P = 1 on every layer" if model["overflow_at_p1"] else " with the chosen P"
         lines += ["", f"**Does not fit {board_name}{at_one}**: the model's {', '.join(model['overflow'])} exceed the board."]
