@@ -22,6 +22,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
 from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
+from fpgaflow.rtlgen.layer_plan import plan_graph
 from fpgaflow.rtlgen.parallelism import check_parallelism, load_parallelism_config
 
 RANDOM_CALIBRATION = 64
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         graph = quantize(graph, calibration, bits)
     per_layer = None
     if args.config is not None:
-        compute = [layer.name for layer in graph.hardware_layers if layer.OP in ("Conv2d", "Dense")]
+        compute = [plan.name for plan in plan_graph(graph) if plan.is_compute]
         per_layer = load_parallelism_config(args.config, compute)
     options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth)
     with step("generate RTL and report"):
