@@ -93,10 +93,9 @@ def synth_stats(tmp_path: Path, top: str, modules: list[str], params: dict[str, 
     for key, (depth, bits) in files.items():
         (tmp_path / str(params[key])).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
     settings = " ".join(f'-set {k} "{v}"' if isinstance(v, str) else f"-set {k} {v}" for k, v in params.items())
-    sources = " ".join(str(s) for s in rtl_sources(*modules))
-    script = (f"read_verilog -defer -sv {sources}\nchparam {settings} {top}\nhierarchy -top {top}\n"
+    script = (f"chparam {settings} {top}\nhierarchy -top {top}\n"
               f"synth_xilinx -top {top} -family xc7\ntee -o stat.txt stat\n")
-    run_yosys(script, tmp_path)
+    run_yosys(script, tmp_path, rtl_sources(*modules))
     text = (tmp_path / "stat.txt").read_text()
     return {name: int(count) for count, name in re.findall(r"^\s+(\d+)\s+(\$?\w+)\s*$", text, re.MULTILINE)}
 

@@ -89,9 +89,9 @@ def test_model_against_yosys_on_a_small_engine(tmp_path: Path):
     for name, (depth, bits) in shapes.items():
         (tmp_path / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
     settings = " ".join(f'-set {k} "{v}"' if isinstance(v, str) else f"-set {k} {v}" for k, v in params.items())
-    sources = " ".join(str(s) for s in rtl_sources("sparse_conv_engine", "weight_rom", "requantize"))
-    run_yosys(f"read_verilog -defer -sv {sources}\nchparam {settings} sparse_conv_engine\n"
-              "synth_xilinx -top sparse_conv_engine -family xc7 -flatten -noiopad\ntee -q -o stat.json stat -json\n", tmp_path)
+    run_yosys(f"chparam {settings} sparse_conv_engine\n"
+              "synth_xilinx -top sparse_conv_engine -family xc7 -flatten -noiopad\ntee -q -o stat.json stat -json\n",
+              tmp_path, rtl_sources("sparse_conv_engine", "weight_rom", "requantize"))
     cells = json.loads((tmp_path / "stat.json").read_text())["design"]["num_cells_by_type"]
     synth = count_resources({k: int(v) for k, v in cells.items()})
     model = sparse_conv_engine(params).as_dict()

