@@ -201,7 +201,7 @@ def test_dump_trace(tmp_path) -> None:
     graph = small_cnn(RNG)
     x = RNG.normal(size=(2, 3, 8, 8))
     q = quantize(graph, x)
-    tensors = run_fixed(q, quantize_input(q, x), trace=True)
+    tensors = run_fixed(q, quantize_input(q, x))
     formats = json.loads(dump_trace(q, tensors, tmp_path / "trace").read_text())
     assert set(formats) == set(tensors)
     entry = formats["t1"]

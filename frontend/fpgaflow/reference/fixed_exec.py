@@ -213,14 +213,13 @@ class FixedExecutor:
         return pad_spatial(xs[0], layer.padding, 0)
 
 
-def run_fixed(graph: Graph, codes: np.ndarray, trace: bool = False, *, exact_float: bool = True) -> dict[str, np.ndarray]:
+def run_fixed(graph: Graph, codes: np.ndarray, *, exact_float: bool = True) -> dict[str, np.ndarray]:
     """Run a quantized graph on a batch of input codes (N, *input shape); int64 codes of every hardware tensor.
 
-    The dict always holds every intermediate tensor, so `trace` changes nothing here; pass
-    the result to fpgaflow.reference.trace.dump_trace to write it with its formats.
-    exact_float=False disables the exact float64 GEMM (for testing it against int64).
+    The dict holds every intermediate tensor; pass it to fpgaflow.reference.trace.dump_trace
+    to write them with their formats. exact_float=False disables the exact float64 GEMM
+    (for testing it against int64).
     """
-    del trace
     return FixedExecutor(graph, exact_float).run(np.asarray(codes))
 
 
