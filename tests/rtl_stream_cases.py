@@ -18,7 +18,6 @@ from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import Graph, Layer, Tensor
 from fpgaflow.quant.formats import reciprocal_format
 from fpgaflow.reference.fixed_exec import run_fixed
-from fpgaflow.rtlgen.division import division_parameters
 
 BUILD_ROOT = Path(__file__).resolve().parents[1] / "sim_build"
 

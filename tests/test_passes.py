@@ -3,12 +3,18 @@ and leaves layers alone where folding would change results."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+from pathlib import Path
 
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+from onnx import numpy_helper
+
+from fpgaflow.api import load_model
 from fpgaflow.importers.onnx_import import import_onnx
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import Activation, AvgPool, Conv2d, MaxPool, Pad, Relu, ScaleShift
+from fpgaflow.ir.layers import Activation, AvgPool, Conv2d, Dense, MaxPool, Pad, Relu, ScaleShift
 from fpgaflow.passes.base import Flow, GraphPass
 from fpgaflow.passes.flows import import_flow
 from fpgaflow.passes.fold_batchnorm import FoldBatchNorm
@@ -16,6 +22,8 @@ from fpgaflow.passes.fold_pad import FoldPad
 from fpgaflow.passes.fuse_activation import FuseActivation
 from fpgaflow.reference.float_exec import run_float
 from models import OnnxBuilder, digits_cnn, random_input
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits_cnn.onnx"
 
 
 def outputs_before_and_after(graph: Graph, passes: list[GraphPass], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,4 +121,29 @@ def test_standalone_relu_stays_when_nothing_precedes_it() -> None:
 def test_flow_rejects_passes_out_of_order() -> None:
     with pytest.raises(ValueError, match="fold_batchnorm"):
         Flow("wrong", [FuseActivation(), FoldBatchNorm()])
-    assert [p.name for p in import_flow().passes] == ["fold_batchnorm", "fuse_activation", "fold_pad", "infer_shapes"]
+    assert [p.name for p in import_flow().passes] == [
+        "fold_batchnorm", "fuse_activation", "fold_pad", "infer_shapes", "remove_pruned_channels", "classify_sparsity"
+    ]
+
+
+
+def test_loading_a_channel_pruned_model_removes_the_channel_and_records_sparsity(tmp_path: Path) -> None:
+    """The import flow takes out an all-zero filter (weights and bias) and its neighbour's input channel, exactly."""
+    model = onnx.load(EXAMPLE)
+    first_conv = next(node for node in model.graph.node if node.op_type == "Conv")
+    initializers = {init.name: init for init in model.graph.initializer}
+    for name in first_conv.input[1:]:
+        values = numpy_helper.to_array(initializers[name]).copy()
+        values[3] = 0
+        initializers[name].CopyFrom(numpy_helper.from_array(values, name))
+    pruned = tmp_path / "pruned.onnx"
+    onnx.save(model, pruned)
+
+    graph = load_model(pruned)
+    conv0, conv1 = [layer for layer in graph.layers if isinstance(layer, Conv2d)][:2]
+    assert conv0.weight.values.shape[0] == 15 and conv1.weight.values.shape[1] == 15
+    assert all(layer.weight.sparsity is not None for layer in graph.layers if isinstance(layer, (Conv2d, Dense)))
+    x = np.random.default_rng(0).random((4, 1, 8, 8)).astype(np.float32)
+    session = onnxruntime.InferenceSession(str(pruned), providers=["CPUExecutionProvider"])
+    expected = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(run_float(graph, x)[graph.outputs[0]], expected, rtol=1e-5, atol=1e-6)

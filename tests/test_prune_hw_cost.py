@@ -10,7 +10,6 @@ from fpgaflow.hw.cycles import engine_cycles_per_frame
 from fpgaflow.hw.weight_rom import pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import Conv2d, Dense
-from fpgaflow.passes.remove_pruned_channels import RemovePrunedChannels
 from fpgaflow.prune.cost import EngineCost, engine_cost, relaxed_engine_cost
 from fpgaflow.prune.load import load_graph, load_model
 from fpgaflow.prune.masks import MaskSet
@@ -28,7 +27,6 @@ WEIGHT_BITS = 16
 
 def _hw_costs(graph: Graph, calibration: np.ndarray) -> tuple[int, int]:
     """(cycles per frame, weight-ROM bits) summed over the engines, as fpgaflow.hw computes them."""
-    RemovePrunedChannels().run(graph)
     quantized = quantize(graph, calibration, bits=WEIGHT_BITS)
     cycles = bits = 0
     for layer in quantized.layers:

@@ -17,6 +17,7 @@ class ClassifySparsity(GraphPass):
     """Set weight.sparsity on every Conv2d/Dense from its codes, or its floats before quantization."""
 
     name = "classify_sparsity"
+    requires = ("remove_pruned_channels",)
 
     def run(self, graph: Graph) -> None:
         for layer in graph.layers:

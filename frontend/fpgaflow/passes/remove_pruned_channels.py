@@ -232,6 +232,7 @@ class RemovePrunedChannels(GraphPass):
     """Remove zero and unread channels from every layer and tensor, exactly, and note the counts."""
 
     name = "remove_pruned_channels"
+    requires = ("fold_batchnorm", "infer_shapes")
 
     def run(self, graph: Graph) -> None:
         removable = removable_channels(graph)
