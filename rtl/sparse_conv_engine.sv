@@ -1,54 +1,80 @@
 // sparse_conv_engine: one output pixel per input window, computing only the nonzero weights.
 //
 // Parameters
-//   WIN_N       elements in a window beat (KH*KW*C_IN for a conv, the vector length for dense)
+//   BEAT_N      window elements per input beat; BEATS input beats per window. A conv takes
+//               one beat per window (KH*KW*C_IN elements, from window_gen); a dense layer
+//               takes the pixels of its input map, one beat of C elements each
 //   IN_W, IN_SIGNED    bits and signedness of a window element
+//   WR_N        window elements written into the lanes' memories per cycle (a power of two);
+//               a beat is written in CPB = ceil(BEAT_N / WR_N) cycles, a window in
+//               WORDS = BEATS * CPB
+//   WIN_RAM_STYLE  "distributed" or "block": the lanes' window memories (rtl/window_ram.sv)
 //   C_OUT       output channels; OUT_W, OUT_SIGNED their code width and signedness
 //   WW          weight code bits (two's complement)
-//   IDX_W       bits of a window index in a ROM entry
+//   IDX_W       bits of a window address in a ROM entry: element j of beat t sits at
+//               address t * CPB * WR_N + j (for one beat per window, the element index)
 //   P           lanes: ROM entries (multiplies) per cycle
+//   K_FIN       finish units: at most K_FIN output channels end in one ROM word
 //   ACC_W       accumulator bits (the accumulator type of the layer)
 //   SHIFT       ACC_FRAC - OUT_FRAC: requantize shift (> 0 rounds half up, <= 0 shifts left)
 //   ACT         0 none, 1 ReLU, 2 ReLU6 (clamp at RELU6_MAX, the code of 6.0)
 //   DEPTH       ROM words; NZ_OC nonempty output channels (>= 1; a layer with none gets a dummy)
 //   OC_W        bits of an output channel number
-//   INDEX_MODE  how a ROM word names the window elements of its weights:
-//               0 per-element index: WEIGHT_FILE holds P entries per word, entry l at bits
-//                 [l*E +: E], E = WW+IDX_W+1, entry = {end_of_channel, index, weight}
+//   INDEX_MODE  how a ROM word names the window elements of its weights
+//               (SEG_W = $clog2(K_FIN + 1); n_ends, the channels the word closes, sits
+//               above the lanes; a lane's segment s < n_ends belongs to the s-th channel
+//               closed in the word, s = n_ends to the channel that goes on in the next word):
+//               0 per-element index: P entries per word, entry l at bits [l*E +: E],
+//                 E = WW+IDX_W+SEG_W, entry = {segment, address, weight}
 //               1 pattern id: every nonzero kernel has K_NZ nonzeros; a word holds P/K_NZ
 //                 kernel slots, slot s at bits [s*SLOT_W +: SLOT_W],
-//                 SLOT_W = K_NZ*WW + IC_W + PID_W + 1,
-//                 slot = {end_of_channel, pattern id, input channel ic, K_NZ weights (j*WW)};
+//                 SLOT_W = K_NZ*WW + IC_W + PID_W + SEG_W,
+//                 slot = {segment, pattern id, input channel ic, K_NZ weights (j*WW)};
 //                 PATTERN_FILE (NP lines) holds per pattern K_NZ window offsets
 //                 pos*C_IN (IDX_W bits each, offset j at [j*IDX_W +: IDX_W]); weight j of a
-//                 slot multiplies window element offset(pid, j) + ic, and the end flag
-//                 belongs to the slot's last lane. P must be a multiple of K_NZ.
+//                 slot multiplies window address offset(pid, j) + ic. P must be a multiple
+//                 of K_NZ.
 //   K_NZ, NP, IC_W, PID_W, PATTERN_FILE   pattern mode only (ignored when INDEX_MODE = 0)
 //   WEIGHT_FILE ROM words in the format INDEX_MODE says
 //   CHAN_FILE   per nonempty channel in ROM order: {oc (OC_W), bias (ACC_W)}
 //   CONST_FILE  per output channel: the output code of an empty channel (requant(bias))
 //   ROM_STYLE   "block" or "distributed": the weight ROM's RAM_STYLE (rtl/weight_rom.sv)
-// Ports: clk, rst_n; s_axis_* window beats (WIN_N*IN_W bits, element e at [e*IN_W +: IN_W]);
-//   m_axis_* output pixels (C_OUT*OUT_W bits, channel 0 low), TLAST copied from the window.
+// Ports: clk, rst_n; s_axis_* window beats (BEAT_N*IN_W bits, element j at [j*IN_W +: IN_W]);
+//   m_axis_* output pixels (C_OUT*OUT_W bits, channel 0 low), TLAST from the window's last beat.
 //
-// Schedule: the ROM lists the nonzero weights of all output channels back to back, packed P
-// per word across channel boundaries; an entry's end_of_channel flag closes a channel. Each
-// cycle one word is read, the P lanes pick their window elements and multiply, and a
-// segmented sum over the lanes (carrying the open channel into the next word) closes up to
-// P channels, which get bias, requantization, activation and are stored. A window costs
-// max(1, DEPTH) cycles; the next window waits in a second buffer, so windows follow each
-// other without gaps. Channels without nonzero weights are never computed: their constant
-// code is preloaded from CONST_FILE.
+// How (docs/hardware.md, "Sparse convolution engine"):
+//   Writer: the beats of a window are cut into WR_N-element words and written, one word per
+//   cycle, into every lane's window memory (two banks: the next window is written while the
+//   current one is read). A lane reads its element by address, so the lanes cost a small RAM
+//   each instead of a WIN_N:1 multiplexer.
+//   Reader: the ROM lists the nonzero weights of all output channels back to back, P entries
+//   per word, packed across channel boundaries with at most K_FIN channel ends per word. Each
+//   cycle one word is read; the lanes look up their addresses, read their elements and
+//   multiply (operands and products registered, for the DSP's own registers); K_FIN + 1
+//   adder trees pipelined over log2(P) stages sum the lanes of each segment of the word; the
+//   open channel's partial sum is carried into the next word; K_FIN finish units add the
+//   bias, requantize, apply the activation and store the codes by output channel. After a
+//   window's last word the finished pixel goes into an output FIFO.
+//   Nothing stalls inside: a window starts only when the output FIFO is sure to have room
+//   (a credit counter), so back-pressure reaches only the reader's start and the writer.
+//   A window costs max(DEPTH, WORDS, (WORDS + DEPTH + 1) / 2) cycles in steady state
+//   (fpgaflow.hw.cycles.window_cycles).
+//   Channels without nonzero weights are never computed: their constant code is preloaded
+//   from CONST_FILE.
 module sparse_conv_engine #(
-    parameter int WIN_N = 9,
+    parameter int BEAT_N = 9,
+    parameter int BEATS = 1,
     parameter int IN_W = 8,
     parameter bit IN_SIGNED = 1'b0,
+    parameter int WR_N = 1,
+    parameter WIN_RAM_STYLE = "distributed",
     parameter int C_OUT = 4,
     parameter int OUT_W = 8,
     parameter bit OUT_SIGNED = 1'b0,
     parameter int WW = 8,
     parameter int IDX_W = 4,
     parameter int P = 2,
+    parameter int K_FIN = 1,
     parameter int ACC_W = 24,
     parameter int SHIFT = 4,
     parameter int ACT = 0,
@@ -69,7 +95,7 @@ module sparse_conv_engine #(
 ) (
     input  logic                   clk,
     input  logic                   rst_n,
-    input  logic [WIN_N*IN_W-1:0]  s_axis_tdata,
+    input  logic [BEAT_N*IN_W-1:0] s_axis_tdata,
     input  logic                   s_axis_tvalid,
     output logic                   s_axis_tready,
     input  logic                   s_axis_tlast,
@@ -78,68 +104,141 @@ module sparse_conv_engine #(
     input  logic                   m_axis_tready,
     output logic                   m_axis_tlast
 );
-    localparam int E = WW + IDX_W + 1;
+    // ---- geometry
+    localparam int LWR = $clog2(WR_N);
+    localparam int CPB = (BEAT_N + WR_N - 1) / WR_N;
+    localparam int WORDS = BEATS * CPB;
+    localparam int MEM_DEPTH = 2 * WORDS;
+    localparam int MA_W = (MEM_DEPTH > 1) ? $clog2(MEM_DEPTH) : 1;
+    localparam int WRD_W = (WORDS > 1) ? $clog2(WORDS) : 1;
+    localparam int CPB_W = (CPB > 1) ? $clog2(CPB) : 1;
+    localparam int SUB_W = (LWR > 0) ? LWR : 1;
+    localparam int SEG_W = $clog2(K_FIN + 1);
+    localparam int E = WW + IDX_W + SEG_W;
     localparam int SLOTS = P / K_NZ;
-    localparam int SLOT_W = K_NZ * WW + IC_W + PID_W + 1;
-    localparam int ROM_W = (INDEX_MODE == 1) ? SLOTS * SLOT_W : P * E;
+    localparam int SLOT_W = K_NZ * WW + IC_W + PID_W + SEG_W;
+    localparam int LANES_W = (INDEX_MODE == 1) ? SLOTS * SLOT_W : P * E;
+    localparam int ROM_W = LANES_W + SEG_W;
     localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
-    localparam int RK_W = (NZ_OC > 1) ? $clog2(NZ_OC + 1) : 1;
+    localparam int RK_W = $clog2(NZ_OC + K_FIN + 1);
     localparam int PROD_W = IN_W + 1 + WW;
+    localparam int LV = $clog2(P);  // adder-tree levels
+    localparam int PP = 1 << LV;    // lanes rounded up to a power of two
+    localparam int TREES = K_FIN + 1;
+    // Cycles from a window's first ROM word to its pixel leaving the FIFO, and the FIFO depth
+    // that keeps windows back to back while earlier pixels are still on their way.
+    localparam int LATENCY = LV + 14;
+    // A lower bound of the cycles per window (fpgaflow.hw.cycles.window_cycles), never above the real one.
+    localparam int HALF_CYCLE = (WORDS + DEPTH + 1) / 2;
+    localparam int WINDOW_CYCLES = (DEPTH > HALF_CYCLE) ? DEPTH : HALF_CYCLE;
+    localparam int OUT_DEPTH = (LATENCY + WINDOW_CYCLES - 1) / WINDOW_CYCLES + 1;
+    localparam int CR_W = $clog2(OUT_DEPTH + 1);
     localparam logic [AW-1:0] LAST_ADDR = AW'(DEPTH - 1);
 
-    logic enable;
-    logic out_valid;
-    assign enable = !out_valid || m_axis_tready;
+    initial begin
+        if ((1 << LWR) != WR_N) $error("sparse_conv_engine: WR_N = %0d must be a power of two", WR_N);
+        if (P % K_NZ != 0) $error("sparse_conv_engine: P = %0d must be a multiple of K_NZ = %0d", P, K_NZ);
+        if (K_FIN < 1 || K_FIN > P) $error("sparse_conv_engine: K_FIN = %0d must be in 1..P", K_FIN);
+        if (IDX_W <= LWR) $error("sparse_conv_engine: IDX_W = %0d must exceed the %0d sub-word address bits", IDX_W, LWR);
+    end
 
-    // ---- window double buffer: `cur` feeds the lanes, `nxt` takes the next beat meanwhile
-    logic [WIN_N*IN_W-1:0] cur, nxt;
-    logic cur_valid, nxt_valid, cur_last, nxt_last;
-    logic [AW-1:0] addr, addr_next;
-    wire consume = cur_valid && enable;
-    wire last_word = (addr == LAST_ADDR);
-    wire pop = consume && last_word;
-    wire cur_free = !cur_valid || pop;
-    wire in_fire = s_axis_tvalid && s_axis_tready;
-    assign s_axis_tready = !nxt_valid || cur_free;
-    assign addr_next = consume ? (last_word ? '0 : addr + 1'b1) : addr;
+    // ================================================================ writer
+    logic [1:0] full;        // bank holds a complete window
+    logic [1:0] bank_tlast;  // TLAST of the window in each bank
+    logic wb;                // bank being written
+    logic [WRD_W-1:0] wword; // word of the window being written
+    logic [CPB_W-1:0] wchunk;// word of the current beat
+    logic release_q, release_bank;
+
+    wire can_write = !full[wb];
+    wire chunk_last = (wchunk == CPB_W'(CPB - 1));
+    wire word_last = (wword == WRD_W'(WORDS - 1));
+    wire wr_fire = s_axis_tvalid && can_write;
+    assign s_axis_tready = can_write && chunk_last;
+
+    logic [CPB*WR_N*IN_W-1:0] beat_padded;
+    assign beat_padded = (CPB * WR_N * IN_W)'(s_axis_tdata);
+
+    logic w_en;
+    logic [MA_W-1:0] w_addr;
+    logic [WR_N*IN_W-1:0] w_data;
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
-            cur_valid <= 1'b0;
-            nxt_valid <= 1'b0;
-            addr <= '0;
+            wb <= 1'b0;
+            wword <= '0;
+            wchunk <= '0;
+            w_en <= 1'b0;
         end else begin
-            addr <= addr_next;
-            if (cur_free) begin
-                cur_valid <= nxt_valid || in_fire;
-                nxt_valid <= nxt_valid && in_fire;
-            end else if (in_fire) begin
-                nxt_valid <= 1'b1;
+            w_en <= wr_fire;
+            if (wr_fire) begin
+                wchunk <= chunk_last ? '0 : wchunk + 1'b1;
+                wword <= word_last ? '0 : wword + 1'b1;
+                if (word_last) wb <= !wb;
             end
         end
     end
 
     always_ff @(posedge clk) begin
-        if (cur_free) begin
-            cur <= nxt_valid ? nxt : s_axis_tdata;
-            cur_last <= nxt_valid ? nxt_last : s_axis_tlast;
-        end
-        if (in_fire && (!cur_free || nxt_valid)) begin
-            nxt <= s_axis_tdata;
-            nxt_last <= s_axis_tlast;
+        w_addr <= MA_W'(wword) + (wb ? MA_W'(WORDS) : '0);
+        w_data <= beat_padded[wchunk*WR_N*IN_W +: WR_N*IN_W];
+        if (wr_fire && word_last) bank_tlast[wb] <= s_axis_tlast;
+    end
+
+    // A bank is full from the write of its last word until one cycle after its last ROM word
+    // was issued (its last element reads happen before the writer's first write lands).
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            full <= '0;
+        end else begin
+            for (int b = 0; b < 2; b++) begin
+                if (wr_fire && word_last && wb == b[0]) full[b] <= 1'b1;
+                else if (release_q && release_bank == b[0]) full[b] <= 1'b0;
+            end
         end
     end
 
-    // ---- weight ROM: the word at `addr` is on rom_q (read address is addr_next)
+    // ================================================================ reader
+    logic rb;                    // bank being read
+    logic [AW-1:0] raddr;        // ROM word being issued
+    logic [CR_W-1:0] outstanding;  // windows started and not yet sent out
+    logic out_fire;
+
+    wire first_word = (raddr == '0);
+    wire last_word = (raddr == LAST_ADDR);
+    wire issue = full[rb] && (!first_word || outstanding < CR_W'(OUT_DEPTH));
+    wire [AW-1:0] raddr_next = issue ? (last_word ? '0 : raddr + 1'b1) : raddr;
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            rb <= 1'b0;
+            raddr <= '0;
+            outstanding <= '0;
+            release_q <= 1'b0;
+        end else begin
+            raddr <= raddr_next;
+            if (issue && last_word) rb <= !rb;
+            release_q <= issue && last_word;
+            case ({issue && first_word, out_fire})
+                2'b10: outstanding <= outstanding + 1'b1;
+                2'b01: outstanding <= outstanding - 1'b1;
+                default: outstanding <= outstanding;
+            endcase
+        end
+    end
+
+    always_ff @(posedge clk) release_bank <= rb;
+
+    // weight ROM: the word at raddr is on rom_q (its read address is raddr_next)
     logic [ROM_W-1:0] rom_q;
     weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE), .RAM_STYLE(ROM_STYLE)) rom (
-        .clk(clk), .en(1'b1), .addr(addr_next), .data(rom_q)
+        .clk(clk), .en(1'b1), .addr(raddr_next), .data(rom_q)
     );
 
-    // ---- index expansion: per lane a window index, a weight and an end-of-channel flag
+    // ---- S1: decode the word into per-lane addresses, weights and segments
     logic [P*IDX_W-1:0] lane_index;
     logic [P*WW-1:0] lane_weight;
-    logic [P-1:0] eocs;
+    logic [P*SEG_W-1:0] lane_seg;
 
     generate
         if (INDEX_MODE == 1) begin : g_pattern
@@ -154,7 +253,7 @@ module sparse_conv_engine #(
                             pattern_table[int'(rom_q[s*SLOT_W+K_NZ*WW+IC_W +: PID_W])][j*IDX_W +: IDX_W]
                             + IDX_W'(rom_q[s*SLOT_W+K_NZ*WW +: IC_W]);
                         lane_weight[(s*K_NZ+j)*WW +: WW] = rom_q[s*SLOT_W+j*WW +: WW];
-                        eocs[s*K_NZ+j] = (j == K_NZ - 1) && rom_q[s*SLOT_W+SLOT_W-1];
+                        lane_seg[(s*K_NZ+j)*SEG_W +: SEG_W] = rom_q[s*SLOT_W+K_NZ*WW+IC_W+PID_W +: SEG_W];
                     end
                 end
             end
@@ -163,22 +262,64 @@ module sparse_conv_engine #(
                 for (int l = 0; l < P; l++) begin
                     lane_index[l*IDX_W +: IDX_W] = rom_q[l*E+WW +: IDX_W];
                     lane_weight[l*WW +: WW] = rom_q[l*E +: WW];
-                    eocs[l] = rom_q[l*E+WW+IDX_W];
+                    lane_seg[l*SEG_W +: SEG_W] = rom_q[l*E+WW+IDX_W +: SEG_W];
                 end
             end
         end
     endgenerate
 
-    // ---- stage M: lanes select and multiply
-    logic [P*PROD_W-1:0] products, m_prod;
-    logic [P-1:0] m_eoc;
-    logic m_valid, m_last, m_tlast;
+    // Per-word control travels with the lanes: valid, last word of the window, channels the
+    // word closes, and the window's TLAST.
+    localparam int CTL_W = 3 + SEG_W;
+    wire [CTL_W-1:0] ctl1 = {issue, issue && last_word, rom_q[LANES_W +: SEG_W], bank_tlast[rb]};
 
-    always_comb begin
+    // ---- S2: decoded lanes
+    logic [P*IDX_W-1:0] idx2;
+    logic [P*WW-1:0] w2;
+    logic [P*SEG_W-1:0] seg2;
+    logic [CTL_W-1:0] ctl2;
+    logic bank2;
+
+    // ---- S3: memory addresses (word + bank base) and sub-word positions
+    logic [P*MA_W-1:0] maddr3;
+    logic [P*SUB_W-1:0] sub3, sub4;
+    logic [P*WW-1:0] w3, w4;
+    logic [P*SEG_W-1:0] seg3, seg4, seg5, seg6;
+    logic [CTL_W-1:0] ctl3, ctl4, ctl5, ctl6;
+
+    always_ff @(posedge clk) begin
+        idx2 <= lane_index;
+        w2 <= lane_weight;
+        seg2 <= lane_seg;
+        bank2 <= rb;
         for (int l = 0; l < P; l++) begin
-            products[l*PROD_W +: PROD_W] = PROD_W'(lane_operand(cur[int'(lane_index[l*IDX_W +: IDX_W])*IN_W +: IN_W]) * $signed(lane_weight[l*WW +: WW]));
+            maddr3[l*MA_W +: MA_W] <= MA_W'(idx2[l*IDX_W+LWR +: IDX_W-LWR]) + (bank2 ? MA_W'(WORDS) : '0);
+            sub3[l*SUB_W +: SUB_W] <= (LWR > 0) ? SUB_W'(idx2[l*IDX_W +: SUB_W]) : '0;
         end
+        {w3, seg3} <= {w2, seg2};
+        {sub4, w4, seg4} <= {sub3, w3, seg3};
+        seg5 <= seg4;
+        seg6 <= seg5;
     end
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) {ctl2, ctl3, ctl4, ctl5, ctl6} <= '0;
+        else {ctl2, ctl3, ctl4, ctl5, ctl6} <= {ctl1, ctl2, ctl3, ctl4, ctl5};
+    end
+
+    // ---- S4: every lane reads its word from its own copy of the window
+    logic [P*WR_N*IN_W-1:0] word4;
+    for (genvar l = 0; l < P; l++) begin : g_lane
+        window_ram #(.WIDTH(WR_N * IN_W), .DEPTH(MEM_DEPTH), .RAM_STYLE(WIN_RAM_STYLE)) u_window (
+            .clk(clk), .we(w_en), .waddr(w_addr), .wdata(w_data),
+            .raddr(maddr3[l*MA_W +: MA_W]), .rdata(word4[l*WR_N*IN_W +: WR_N*IN_W])
+        );
+    end
+
+    // ---- S5: operands (the element picked from the word, the weight); S6: products
+    logic signed [IN_W:0] a5 [P];
+    logic signed [WW-1:0] b5 [P];
+    logic signed [PROD_W-1:0] prod6 [P];
 
     // A window element as a signed operand one bit wider (zero-extended when unsigned).
     function automatic signed [IN_W:0] lane_operand(input [IN_W-1:0] element);
@@ -186,115 +327,176 @@ module sparse_conv_engine #(
     endfunction
 
     always_ff @(posedge clk) begin
-        if (!rst_n) m_valid <= 1'b0;
-        else if (enable) m_valid <= consume;
-    end
-
-    always_ff @(posedge clk) begin
-        if (enable) begin
-            m_prod <= products;
-            m_eoc <= eocs;
-            m_last <= last_word;
-            m_tlast <= cur_last;
+        for (int l = 0; l < P; l++) begin
+            a5[l] <= lane_operand(word4[(l*WR_N+int'(sub4[l*SUB_W +: SUB_W]))*IN_W +: IN_W]);
+            b5[l] <= $signed(w4[l*WW +: WW]);
+            prod6[l] <= PROD_W'(a5[l] * b5[l]);
         end
     end
 
-    // ---- stage S: segmented sum over the lanes, carrying the open channel
-    logic signed [ACC_W-1:0] carry, carry_next;
-    logic [RK_W-1:0] rank_base, rank_next;
-    logic [P*ACC_W-1:0] sums, s_sum;
-    logic [P*RK_W-1:0] ranks, s_rank;
-    logic [P-1:0] s_eoc;
-    logic s_valid, s_last, s_tlast;
+    // ---- T1..T_LV: one adder tree per segment, lane l counted in tree seg[l]
+    localparam int NODES = TREES * PP;  // nodes of one level, all trees side by side
+    logic [NODES*ACC_W-1:0] leaves;
+    logic [CTL_W-1:0] ctl_t;
 
     always_comb begin
-        carry_next = carry;
-        rank_next = rank_base;
-        for (int l = 0; l < P; l++) begin
-            carry_next = carry_next + ACC_W'($signed(m_prod[l*PROD_W +: PROD_W]));
-            sums[l*ACC_W +: ACC_W] = carry_next;
-            ranks[l*RK_W +: RK_W] = rank_next;
-            if (m_eoc[l]) begin
-                carry_next = '0;
-                rank_next = rank_next + 1'b1;
+        for (int t = 0; t < TREES; t++) begin
+            for (int l = 0; l < PP; l++) begin
+                // segment t starts at lane t or later: each earlier segment holds a lane
+                if (l < P && l >= t && int'(seg6[(l < P ? l : 0)*SEG_W +: SEG_W]) == t)
+                    leaves[(t*PP+l)*ACC_W +: ACC_W] = ACC_W'(prod6[l < P ? l : 0]);
+                else
+                    leaves[(t*PP+l)*ACC_W +: ACC_W] = '0;
             end
+        end
+    end
+
+    logic [TREES*ACC_W-1:0] sums;  // the sum of segment t at [t*ACC_W]
+    generate
+        if (LV == 0) begin : g_no_tree
+            assign sums = leaves;
+            assign ctl_t = ctl6;
+        end else begin : g_tree
+            // Level d (1..LV) holds PP >> d nodes per tree, tree t's node n at node
+            // LEVEL_BASE(d) + t * (PP >> d) + n: TREES * (PP - 1) nodes in all.
+            localparam int ALL_NODES = TREES * (PP - 1);
+            logic [ALL_NODES*ACC_W-1:0] level, level_next;
+            logic [LV*CTL_W-1:0] ctl_level;
+            // Each level adds pairs of the registered level below; the sums are registered.
+            always_comb begin
+                for (int d = 1; d <= LV; d++) begin
+                    for (int t = 0; t < TREES; t++) begin
+                        for (int n = 0; n < (PP >> d); n++) begin
+                            if (d == 1)
+                                level_next[(t*(PP>>1)+n)*ACC_W +: ACC_W] =
+                                    leaves[(t*PP+2*n)*ACC_W +: ACC_W] + leaves[(t*PP+2*n+1)*ACC_W +: ACC_W];
+                            else
+                                level_next[(TREES*(PP-(PP>>(d-1)))+t*(PP>>d)+n)*ACC_W +: ACC_W] =
+                                    level[(TREES*(PP-(PP>>(d-2)))+t*(PP>>(d-1))+2*n)*ACC_W +: ACC_W]
+                                    + level[(TREES*(PP-(PP>>(d-2)))+t*(PP>>(d-1))+2*n+1)*ACC_W +: ACC_W];
+                        end
+                    end
+                end
+            end
+            always_ff @(posedge clk) level <= level_next;
+            always_ff @(posedge clk) begin
+                if (!rst_n) ctl_level <= '0;
+                else ctl_level <= (LV * CTL_W)'({ctl_level, ctl6});  // shift in at level 1
+            end
+            assign sums = level[TREES*(PP-2)*ACC_W +: TREES*ACC_W];  // the last level: one node per tree
+            assign ctl_t = ctl_level[(LV-1)*CTL_W +: CTL_W];
+        end
+    endgenerate
+
+    // ---- F0: close segments: the first adds the channel carried from earlier words
+    wire t_valid = ctl_t[CTL_W-1];
+    wire t_last = ctl_t[CTL_W-2];
+    wire [SEG_W-1:0] t_ends = ctl_t[1 +: SEG_W];
+    wire t_tlast = ctl_t[0];
+
+    logic signed [ACC_W-1:0] carry;
+    logic [RK_W-1:0] rank;
+    logic signed [ACC_W-1:0] head;  // carry + segment 0
+    assign head = carry + $signed(sums[0 +: ACC_W]);
+
+    logic signed [ACC_W-1:0] val0 [K_FIN];
+    logic [RK_W-1:0] rank0 [K_FIN];
+    logic [K_FIN-1:0] valid0, valid1, valid2, valid3;
+    logic last0, last1, last2, last3, last4;
+    logic tlast0, tlast1, tlast2, tlast3, tlast4;
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            carry <= '0;
+            rank <= '0;
+        end else if (t_valid) begin
+            if (t_last) begin
+                carry <= '0;
+                rank <= '0;
+            end else begin
+                carry <= (t_ends == '0) ? head : $signed(sums[int'(t_ends)*ACC_W +: ACC_W]);
+                rank <= rank + RK_W'(t_ends);
+            end
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        for (int j = 0; j < K_FIN; j++) begin
+            val0[j] <= (j == 0) ? head : $signed(sums[j*ACC_W +: ACC_W]);
+            rank0[j] <= rank + RK_W'(j);
         end
     end
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
-            s_valid <= 1'b0;
-            carry <= '0;
-            rank_base <= '0;
-        end else if (enable) begin
-            s_valid <= m_valid;
-            if (m_valid) begin
-                carry <= m_last ? '0 : carry_next;
-                rank_base <= m_last ? '0 : rank_next;
-            end
+            {valid0, valid1, valid2, valid3} <= '0;
+            {last0, last1, last2, last3, last4} <= '0;
+        end else begin
+            for (int j = 0; j < K_FIN; j++) valid0[j] <= t_valid && (j < int'(t_ends));
+            {valid1, valid2, valid3} <= {valid0, valid1, valid2};
+            last0 <= t_valid && t_last;
+            {last1, last2, last3, last4} <= {last0, last1, last2, last3};
         end
     end
+
+    always_ff @(posedge clk) {tlast0, tlast1, tlast2, tlast3, tlast4} <= {t_tlast, tlast0, tlast1, tlast2, tlast3};
+
+    // ---- F1: channel table (output channel and bias of each closed channel)
+    logic [OC_W+ACC_W-1:0] chan [NZ_OC];
+    initial $readmemh(CHAN_FILE, chan);
+
+    logic signed [ACC_W-1:0] val1 [K_FIN];
+    logic [ACC_W-1:0] bias1 [K_FIN];
+    logic [OC_W-1:0] oc1 [K_FIN], oc2 [K_FIN], oc3 [K_FIN];
+    logic signed [ACC_W:0] biased2 [K_FIN];
+    logic [OUT_W-1:0] code [K_FIN];
+    logic [OUT_W-1:0] code3 [K_FIN];
 
     always_ff @(posedge clk) begin
-        if (enable) begin
-            s_sum <= sums;
-            s_rank <= ranks;
-            s_eoc <= m_valid ? m_eoc : '0;
-            s_last <= m_valid && m_last;
-            s_tlast <= m_tlast;
+        for (int j = 0; j < K_FIN; j++) begin
+            // rank0 stays below NZ_OC whenever valid0 is set; the clamp keeps the index in range
+            bias1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W-1:0];
+            oc1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W +: OC_W];
+            val1[j] <= val0[j];
+            // ---- F2: bias
+            biased2[j] <= (ACC_W + 1)'(val1[j]) + (ACC_W + 1)'($signed(bias1[j]));
+            oc2[j] <= oc1[j];
+            // ---- F3: requantize, saturate, activation
+            code3[j] <= code[j];
+            oc3[j] <= oc2[j];
         end
     end
 
-    // ---- stage R: bias, requantize, saturate, activation; store by output channel
-    logic [OC_W+ACC_W-1:0] chan [NZ_OC];
-    logic [OUT_W-1:0] result [C_OUT];
-    initial $readmemh(CHAN_FILE, chan);
-    initial $readmemh(CONST_FILE, result);
-
-    logic r_capture, r_tlast;
-
-    // Accumulator plus bias to an output code, one shared requantize per lane: round half
-    // up, saturate, activation (fpgaflow.fixed.requantize, then relu / relu6_ceiling).
-    logic [OUT_W-1:0] lane_code [P];
-    for (genvar l = 0; l < P; l++) begin : g_finish
-        logic [ACC_W-1:0] bias;
-        logic signed [ACC_W:0] biased;
-        assign bias = chan[int'(s_rank[l*RK_W +: RK_W])][ACC_W-1:0];
-        assign biased = (ACC_W + 1)'($signed(s_sum[l*ACC_W +: ACC_W])) + (ACC_W + 1)'($signed(bias));
+    for (genvar j = 0; j < K_FIN; j++) begin : g_finish
         requantize #(
             .IN_W(ACC_W + 1), .SHIFT(SHIFT), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX)
-        ) u_requantize (.value(biased), .code(lane_code[l]));
+        ) u_requantize (.value(biased2[j]), .code(code[j]));
     end
 
+    // ---- F4: store by output channel
+    logic [OUT_W-1:0] result [C_OUT];
+    initial $readmemh(CONST_FILE, result);
+
     always_ff @(posedge clk) begin
-        for (int l = 0; l < P; l++) begin
-            if (enable && s_eoc[l]) begin
-                result[int'(chan[int'(s_rank[l*RK_W +: RK_W])][ACC_W +: OC_W])] <= lane_code[l];
-            end
+        for (int j = 0; j < K_FIN; j++) begin
+            if (valid3[j]) result[int'(oc3[j])] <= code3[j];
         end
     end
 
-    always_ff @(posedge clk) begin
-        if (!rst_n) r_capture <= 1'b0;
-        else if (enable) r_capture <= s_valid && s_last;
+    // ---- the finished pixel goes into the output FIFO one cycle after its last store
+    logic [C_OUT*OUT_W-1:0] pixel;
+    always_comb begin
+        for (int oc = 0; oc < C_OUT; oc++) pixel[oc*OUT_W +: OUT_W] = result[oc];
     end
 
-    always_ff @(posedge clk) begin
-        if (enable) r_tlast <= s_tlast;
-    end
+    /* verilator lint_off PINCONNECTEMPTY */
+    axis_fifo #(.DW(C_OUT * OUT_W), .DEPTH(OUT_DEPTH)) u_out (
+        .clk(clk), .rst_n(rst_n),
+        .s_axis_tdata(pixel), .s_axis_tvalid(last4), .s_axis_tready(), .s_axis_tlast(tlast4),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+        .m_axis_tlast(m_axis_tlast)
+    );
+    /* verilator lint_on PINCONNECTEMPTY */
 
-    // ---- output register: the finished pixel, one cycle after its last channel was stored
-    always_ff @(posedge clk) begin
-        if (!rst_n) out_valid <= 1'b0;
-        else if (enable) out_valid <= r_capture;
-    end
-
-    always_ff @(posedge clk) begin
-        if (enable && r_capture) begin
-            for (int oc = 0; oc < C_OUT; oc++) m_axis_tdata[oc*OUT_W +: OUT_W] <= result[oc];
-            m_axis_tlast <= r_tlast;
-        end
-    end
-
-    assign m_axis_tvalid = out_valid;
+    assign out_fire = m_axis_tvalid && m_axis_tready;
 endmodule

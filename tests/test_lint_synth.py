@@ -47,7 +47,7 @@ LINT = [
 
 # (top, modules, parameters, memory files {parameter: (words, bits)}, expect block RAM)
 WG_BIG = {"IN_H": 32, "IN_W": 32, "C": 16, "DW": 8, "KH": 3, "KW": 3, "PAD_T": 1, "PAD_L": 1, "PAD_B": 1, "PAD_R": 1}
-ENGINE = {"WIN_N": 72, "IN_W": 8, "C_OUT": 16, "P": 4, "WW": 8, "IDX_W": 7, "DEPTH": 600, "NZ_OC": 16, "OC_W": 4, "ACC_W": 24}
+ENGINE = {"BEAT_N": 72, "IN_W": 8, "C_OUT": 16, "P": 4, "WW": 8, "IDX_W": 7, "DEPTH": 600, "NZ_OC": 16, "OC_W": 4, "ACC_W": 24}
 SYNTH = [
     ("axis_fifo", ["axis_fifo"], {"DW": 36, "DEPTH": 512}, {}, True),
     ("window_gen", ["window_gen"], WG_BIG, {}, True),
@@ -65,7 +65,7 @@ SYNTH = [
     # A small engine (9-element window, 4 channels, 2 lanes) so every run synthesizes it; the
     # realistic one below is slow (about 100 s).
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"],
-     {"WIN_N": 9, "IN_W": 8, "C_OUT": 4, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4, "OC_W": 2,
+     {"BEAT_N": 9, "IN_W": 8, "C_OUT": 4, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4, "OC_W": 2,
       "ACC_W": 20, **ENGINE_FILES},
      {"WEIGHT_FILE": (16, 26), "CHAN_FILE": (4, 22), "CONST_FILE": (4, 8)}, False),
 ]

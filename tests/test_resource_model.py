@@ -60,17 +60,17 @@ def test_lutram_and_memory_style_by_shape():
 
 
 def engine_params(**changes):
-    params = {"WIN_N": 9, "IN_W": 8, "C_OUT": 4, "OUT_W": 8, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4,
-              "OC_W": 2, "ACC_W": 20, "INDEX_MODE": 0}
+    params = {"BEAT_N": 9, "BEATS": 1, "WR_N": 1, "IN_W": 8, "C_OUT": 4, "OUT_W": 8, "P": 2, "WW": 8, "IDX_W": 4,
+              "DEPTH": 16, "NZ_OC": 4, "OC_W": 2, "ACC_W": 20, "INDEX_MODE": 0, "K_FIN": 1}
     return params | changes
 
 
 def test_engine_model_counts_lanes_and_rom():
     small = sparse_conv_engine(engine_params())
-    assert small.dsp == 2 and small.bram18 == 1  # 16 x 26 ROM in one BRAM18
+    assert small.dsp == 2 and small.bram18 == 1  # 16 x 27 ROM in one BRAM18
     wide = sparse_conv_engine(engine_params(P=8, DEPTH=31, ROM_STYLE="distributed"))
     assert wide.dsp == 8 and wide.bram18 == 0 and wide.lut > sparse_conv_engine(engine_params(P=8, DEPTH=31)).lut
-    assert weight_rom_word_bits(engine_params(P=8)) == 8 * 13
+    assert weight_rom_word_bits(engine_params(P=8)) == 8 * 13 + 1  # entries {segment, index, weight}, closed count
     assert overflow(Resources(lut=10, dsp=300), BOARD.resources) == ["dsp"]
     with pytest.raises(ValueError, match="no resource model"):
         module_resources("mystery", {})

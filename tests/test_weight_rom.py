@@ -8,7 +8,16 @@ import pytest
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.cycles import engine_bound, engine_cycles_per_position
-from fpgaflow.hw.weight_rom import conv_window_index, dense_window_index, mem_text, pack_engine, uniform_kernel_nonzeros
+from fpgaflow.hw.weight_rom import (
+    WindowLayout,
+    conv_window_index,
+    dense_window_index,
+    mem_text,
+    pack_engine,
+    segment_bits,
+    uniform_kernel_nonzeros,
+    word_slots,
+)
 from fpgaflow.ir.layers import Activation, Conv2d, Dense, Weight
 
 W_TYPE = FixedType(True, 8, 6)
@@ -23,16 +32,27 @@ def conv(codes: np.ndarray, groups: int = 1) -> Conv2d:
 
 
 def unpack_entries(image) -> list[tuple[int, int, int]]:
-    """(end flag, index, signed weight) of every ROM entry, in order."""
+    """(end flag, index, signed weight) of every ROM entry in order, padding left out.
+
+    An entry ends its channel when it is the last lane of a segment the word closes
+    (segment < the word's closed count) before the next segment begins.
+    """
     p = image.parameters
-    ebits = p["WW"] + p["IDX_W"] + 1
+    seg_bits = segment_bits(p["K_FIN"])
+    ebits = p["WW"] + p["IDX_W"] + seg_bits
     out = []
     for word in image.weight_words:
+        closed = word >> (p["P"] * ebits)
+        lanes = []
         for lane in range(p["P"]):
             e = (word >> (lane * ebits)) & ((1 << ebits) - 1)
             w = e & ((1 << p["WW"]) - 1)
             w -= (1 << p["WW"]) if w >> (p["WW"] - 1) else 0
-            out.append((e >> (p["WW"] + p["IDX_W"]), (e >> p["WW"]) & ((1 << p["IDX_W"]) - 1), w))
+            lanes.append((e >> (p["WW"] + p["IDX_W"]), (e >> p["WW"]) & ((1 << p["IDX_W"]) - 1), w))
+        for lane, (seg, index, w) in enumerate(lanes):
+            last_of_segment = lane == p["P"] - 1 or lanes[lane + 1][0] != seg
+            if w or (seg < closed and last_of_segment):
+                out.append((int(seg < closed and last_of_segment), index, w))
     return out
 
 
@@ -68,9 +88,28 @@ def test_grouped_conv_indexes_its_own_input_channels() -> None:
 
 
 def test_dense_index_maps_c_major_flatten_to_pixel_major_stream() -> None:
-    index = dense_window_index((2, 1, 3), 1)
+    index = dense_window_index((2, 1, 3), 1, WindowLayout(2, 3))
     # flatten order c*3 + p -> stream order p*2 + c
     assert index[0].tolist() == [0, 2, 4, 1, 3, 5]
+    # three channels written two per cycle: a pixel takes two words, four addresses
+    index = dense_window_index((3, 1, 2), 1, WindowLayout(3, 2, write_n=2))
+    assert index[0].tolist() == [0, 4, 1, 5, 2, 6]
+
+
+def test_word_slots_keep_at_most_k_channel_ends_per_word() -> None:
+    # four one-entry channels then a three-entry one, two ends allowed in a word of four
+    ends = [True, True, True, True, False, False, True]
+    words = word_slots(ends, per_word=4, finish_units=2)
+    assert words == [[0, 1, -1, -1], [2, 3, 4, 5], [6, -1, -1, -1]]
+    assert all(sum(ends[n] for n in word if n >= 0) <= 2 for word in words)
+    assert word_slots(ends, per_word=4, finish_units=4) == [[0, 1, 2, 3], [4, 5, 6, -1]]
+
+
+def test_window_layout_writes_just_fast_enough() -> None:
+    layout = WindowLayout(144, 1).fitted(depth=20)
+    assert layout.write_n == 8 and layout.words == 18  # 18 + 1 <= 20; four per cycle would take 36
+    assert WindowLayout(144, 1).fitted(depth=1000).write_n == 1
+    assert WindowLayout(16, 49).fitted(depth=10).words == 49  # a dense layer's pixels come one per beat
 
 
 def test_dense_layer_packs_and_empty_layer_gets_one_word() -> None:
@@ -124,13 +163,17 @@ def kep_codes(rng: np.random.Generator, shape: tuple[int, int, int, int], k: int
 
 
 def unpack_slots(image) -> list[tuple[int, list[int], list[int]]]:
-    """(end flag, window indices, signed weights) of every pattern-mode slot, in order, expanded by the pattern table."""
+    """(end flag, window indices, signed weights) of every pattern-mode slot in order, expanded by the pattern
+    table, padding left out (the end flag as in unpack_entries)."""
     p = image.parameters
-    k, ww = p["K_NZ"], p["WW"]
-    slot_bits = k * ww + p["IC_W"] + p["PID_W"] + 1
+    k, ww, seg_bits = p["K_NZ"], p["WW"], segment_bits(p["K_FIN"])
+    per_word = p["P"] // k
+    slot_bits = k * ww + p["IC_W"] + p["PID_W"] + seg_bits
     out = []
     for word in image.weight_words:
-        for s in range(p["P"] // k):
+        closed = word >> (per_word * slot_bits)
+        slots = []
+        for s in range(per_word):
             slot = (word >> (s * slot_bits)) & ((1 << slot_bits) - 1)
             weights = [(slot >> (j * ww)) & ((1 << ww) - 1) for j in range(k)]
             weights = [w - (1 << ww) if w >> (ww - 1) else w for w in weights]
@@ -138,7 +181,11 @@ def unpack_slots(image) -> list[tuple[int, list[int], list[int]]]:
             pid = (slot >> (k * ww + p["IC_W"])) & ((1 << p["PID_W"]) - 1)
             row = image.pattern_words[pid]
             index = [((row >> (j * p["IDX_W"])) & ((1 << p["IDX_W"]) - 1)) + ic for j in range(k)]
-            out.append((slot >> (slot_bits - 1), index, weights))
+            slots.append((slot >> (slot_bits - seg_bits), index, weights))
+        for s, (seg, index, weights) in enumerate(slots):
+            end = int(seg < closed and (s == per_word - 1 or slots[s + 1][0] != seg))
+            if any(weights) or end:
+                out.append((end, index, weights))
     return out
 
 

@@ -8,6 +8,7 @@ upstream that always has data and a downstream that is always ready.
 
 from __future__ import annotations
 
+from math import ceil
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,26 +23,39 @@ def window_gen_cycles(in_h: int, in_w: int, padding: Padding) -> int:
     return (in_h + top + bottom) * (in_w + left + right)
 
 
-def engine_cycles_per_position(image: EngineImage) -> int:
-    """sparse_conv_engine reads one ROM word per cycle and needs one cycle at least per window.
+def window_cycles(depth: int, words: int) -> float:
+    """Steady-state cycles per window of sparse_conv_engine with a `depth`-word ROM and `words` write cycles.
 
-    The windows are double-buffered and the pipeline (multiply, segmented sum, requantize,
-    output register) overlaps the next window, so in steady state a position costs exactly
-    the ROM depth, at least 1: ceil(entries / P) words with per-element indices,
-    ceil(nonzero kernels / (P / k)) with pattern ids (k nonzeros per kernel), which is the
-    same ceil(nnz / P) since every kernel fills k lanes.
+    The reader issues one ROM word per cycle (depth cycles a window, at least 1); the writer
+    puts one word of the window into the lanes' memories per cycle (words cycles). The two
+    window banks alternate: a bank is written, read, and free again one cycle after its last
+    ROM word (a margin so that no read and write of a block RAM collide), so one bank serves
+    a window every words + depth + 1 cycles and the two together one every half of that.
+    The pipeline behind the reader never stalls (its output FIFO is sized by credits), so
+    nothing else adds cycles.
     """
-    return cycles_per_position(image.depth)
+    depth = max(1, depth)
+    return max(float(depth), float(words), (words + depth + 1) / 2)
+
+
+def engine_cycles_per_position(image: EngineImage) -> float:
+    """Cycles per output position (window) of an engine: its ROM depth when the writer keeps up.
+
+    The ROM holds ceil(entries / P) words (ceil(kernels / (P / k)) with pattern ids), plus the
+    padding words that keep at most K_FIN channel ends in a word; the packer writes windows
+    wide enough (WR_N) that the writer keeps up with the ROM where the window allows.
+    """
+    return window_cycles(image.depth, image.window_words)
 
 
 def cycles_per_position(depth: int) -> int:
-    """Cycles per output position of an engine whose weight ROM is `depth` words deep."""
+    """Cycles per output position of an engine whose weight ROM is `depth` words deep and whose writer keeps up."""
     return max(1, depth)
 
 
 def engine_cycles_per_frame(image: EngineImage, positions: int) -> int:
     """Steady-state cycles of one frame of `positions` output positions."""
-    return positions * engine_cycles_per_position(image)
+    return ceil(positions * engine_cycles_per_position(image))
 
 
 def engine_bound(entries: int, lanes: int) -> float:

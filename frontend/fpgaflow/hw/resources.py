@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Literal
 
+from fpgaflow.hw.weight_rom import rom_word_bits
+
 MemoryStyle = Literal["block", "distributed"]
 
 BRAM18_MODES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
@@ -37,9 +39,8 @@ DSP_A_BITS, DSP_B_BITS = 25, 18
 """Signed operand widths of one DSP48E1 multiplier."""
 LUTRAM_DEPTH = 64
 """Bits of one LUT6 used as a 64 x 1 ROM or RAM."""
-ENGINE_LUT_SCALE, ENGINE_FF_SCALE = 1.08, 0.92
-"""sparse_conv_engine's counted logic against Yosys synth_xilinx: on 72- and 144-element windows
-with 8 and 16 lanes the count was 7-9 % under in LUTs and 9 % over in FFs (docs/build.md)."""
+ENGINE_LUT_SCALE, ENGINE_FF_SCALE = 1.0, 1.0
+"""sparse_conv_engine's counted logic against Yosys synth_xilinx (1.0 until refitted to the v2 engine)."""
 
 Params = Mapping[str, int | str]
 
@@ -153,30 +154,71 @@ def _int(params: Params, name: str) -> int:
 
 
 def weight_rom_word_bits(params: Params) -> int:
-    """ROM_W of a sparse_conv_engine: P entries, or P / K_NZ pattern slots, per word."""
-    if _int(params, "INDEX_MODE") == 1:
-        slot = _int(params, "K_NZ") * _int(params, "WW") + _int(params, "IC_W") + _int(params, "PID_W") + 1
-        return _int(params, "P") // _int(params, "K_NZ") * slot
-    return _int(params, "P") * (_int(params, "WW") + _int(params, "IDX_W") + 1)
+    """ROM_W of a sparse_conv_engine (the layout lives in fpgaflow.hw.weight_rom)."""
+    return rom_word_bits(params)
+
+
+ENGINE_LATENCY_BASE = 14
+"""sparse_conv_engine's LATENCY without its adder-tree levels (the RTL's localparam; its output FIFO depth follows)."""
+
+
+def engine_output_depth(params: Params) -> int:
+    """OUT_DEPTH of sparse_conv_engine: the pixels in flight while windows follow back to back (mirrors the RTL)."""
+    depth, words = _int(params, "DEPTH"), _window_words(params)
+    latency = ENGINE_LATENCY_BASE + max(0, (_int(params, "P") - 1).bit_length())
+    window = max(depth, (words + depth + 1) // 2)
+    return -(-latency // window) + 1
+
+
+def _window_words(params: Params) -> int:
+    write_n = _int(params, "WR_N")
+    return _int(params, "BEATS") * -(-_int(params, "BEAT_N") // write_n)
+
+
+def engine_styles(params: Params, capacity: Mapping[str, int]) -> dict[str, str]:
+    """The memory-style parameters of a sparse_conv_engine on a board: ROM_STYLE and WIN_RAM_STYLE."""
+    return {"ROM_STYLE": engine_rom_style(params, capacity), "WIN_RAM_STYLE": engine_window_style(params, capacity)}
+
+
+def engine_window_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
+    """WIN_RAM_STYLE: each lane's window memory (two windows of WR_N-element words) by its shape."""
+    return memory_style(2 * _window_words(params), _int(params, "WR_N") * _int(params, "IN_W"), luts_per_bram18(capacity),
+                        writable=True)
 
 
 def sparse_conv_engine(params: Params) -> Resources:
-    """Lanes (window mux, multiplier), segmented sum, per-lane bias and requantize, result registers, ROM.
+    """Lanes (window memory, element pick, multiplier), K_FIN + 1 segment adder trees, K_FIN finish units,
+    result registers, output FIFO and ROM.
 
-    LUTs per lane: a WIN_N : 1 mux of IN_W bits, an ACC_W adder of the segmented sum, the
-    bias lookup (NZ_OC : 1 of ACC_W + OC_W bits), the bias add and requantize (ACC_W + 2 OUT_W);
-    every result register picks one of P lanes (C_OUT * OUT_W * mux(P)). FFs: the two window
-    buffers, the product and sum pipeline registers and the result and output registers.
+    Per lane: its copy of the window memory (2 * WORDS x WR_N * IN_W, the style of
+    WIN_RAM_STYLE), a WR_N : 1 pick of IN_W bits, the address adder, the delay registers of
+    weight and segment, operand and product registers and one multiplier. Trees: segment t
+    counts lanes t..P-1, an ACC_W adder and register per node. Finish units: the channel
+    table lookup (NZ_OC : 1 of ACC_W + OC_W bits), the bias add and requantize. Every result
+    register picks one of K_FIN codes.
     """
-    p, in_w, ww, acc_w = (_int(params, k) for k in ("P", "IN_W", "WW", "ACC_W"))
-    win_n, c_out, out_w, nz_oc, oc_w = (_int(params, k) for k in ("WIN_N", "C_OUT", "OUT_W", "NZ_OC", "OC_W"))
+    p, in_w, ww, acc_w, k = (_int(params, n) for n in ("P", "IN_W", "WW", "ACC_W", "K_FIN"))
+    c_out, out_w, nz_oc, oc_w, idx_w = (_int(params, n) for n in ("C_OUT", "OUT_W", "NZ_OC", "OC_W", "IDX_W"))
+    write_n = _int(params, "WR_N")
+    words = _window_words(params)
+    mem_addr = max(1, (2 * words - 1).bit_length())
+    seg_w = max(1, k.bit_length())
     prod_w = in_w + 1 + ww
-    rank_w = max(1, nz_oc.bit_length())
-    lane_luts = in_w * mux_luts(win_n) + acc_w + (acc_w + oc_w) * mux_luts(nz_oc) + acc_w + 2 * out_w
-    luts = p * lane_luts + c_out * out_w * mux_luts(p)
-    ffs = 2 * win_n * in_w + p * (prod_w + acc_w + rank_w + 1) + 2 * c_out * out_w + acc_w + 32
+    style = str(params.get("WIN_RAM_STYLE", "distributed"))
+    lane_memory = memory(2 * words, write_n * in_w, style, writable=True)  # type: ignore[arg-type]
+    # the weight and segment delay lines map to shift-register LUTs (SRL16) with an output register
+    lane_luts = in_w * mux_luts(write_n) + mem_addr + prod_w + ww + seg_w
+    lane_ffs = idx_w + mem_addr + 2 * write_n.bit_length() + ww + seg_w + in_w + 1 + ww + prod_w
+    tree_nodes = sum(max(0, p - t - 1) for t in range(k + 1))
+    finish_luts = k * ((acc_w + oc_w) * mux_luts(nz_oc) + 2 * acc_w + 2 * out_w)
+    finish_ffs = k * (3 * acc_w + 3 * oc_w + out_w + 8)
+    luts = p * lane_luts + tree_nodes * acc_w + finish_luts + c_out * out_w * mux_luts(k + 1) + acc_w + 24
+    ffs = p * lane_ffs + tree_nodes * acc_w + finish_ffs + c_out * out_w + 2 * acc_w + 64
     rom = memory(_int(params, "DEPTH"), weight_rom_word_bits(params), str(params.get("ROM_STYLE", "block")))  # type: ignore[arg-type]
-    return _logic(luts * ENGINE_LUT_SCALE, ffs * ENGINE_FF_SCALE) + rom + Resources(dsp=p * multiplier_dsps(in_w + 1, ww))
+    fifo = axis_fifo({"DW": c_out * out_w, "DEPTH": engine_output_depth(params)})
+    lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
+    return (_logic(luts * ENGINE_LUT_SCALE, ffs * ENGINE_FF_SCALE) + lanes + rom + fifo
+            + Resources(dsp=p * multiplier_dsps(in_w + 1, ww)))
 
 
 def window_gen(params: Params) -> Resources:

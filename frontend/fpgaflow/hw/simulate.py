@@ -50,9 +50,10 @@ def _tool_environment() -> Iterator[None]:
 
 
 def rtl_sources(*modules: str) -> list[Path]:
-    """Paths of shipped RTL modules by name (without .sv)."""
-    rtl = share_dir("rtl")
-    return [rtl / f"{name}.sv" for name in modules]
+    """Source files of shipped RTL modules by name, with every library module they instantiate."""
+    from fpgaflow.rtlgen.library import required_files
+
+    return required_files(list(modules))
 
 
 def build_key(top: str, parameters: Mapping[str, int | str]) -> str:

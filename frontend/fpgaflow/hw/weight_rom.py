@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -40,19 +41,75 @@ def _bits(count: int) -> int:
     return max(1, (max(count, 1) - 1).bit_length())
 
 
-def window_index_bits(window: int) -> int:
-    """IDX_W: bits of a window index into a window of `window` elements (C_in * KH * KW, or a dense layer's inputs)."""
-    return _bits(window)
+def segment_bits(finish_units: int) -> int:
+    """SEG_W: bits of a lane's segment number 0..K_FIN (and of a word's count of closed channels)."""
+    return max(1, finish_units.bit_length())
 
 
-def element_entry_bits(weight_bits: int, index_bits: int) -> int:
-    """E: bits of one per-element ROM entry {end_of_channel, window index, weight code}."""
-    return weight_bits + index_bits + 1
+def element_entry_bits(weight_bits: int, index_bits: int, seg_bits: int = 1) -> int:
+    """E: bits of one per-element ROM entry {segment, window address, weight code}."""
+    return weight_bits + index_bits + seg_bits
 
 
 def rom_depth(items: int, per_word: int) -> int:
     """ROM words holding `items` entries or slots, `per_word` to a word; an empty ROM keeps one word of padding."""
     return max(1, -(-items // per_word))
+
+
+@dataclass(frozen=True)
+class WindowLayout:
+    """How a window reaches the engine and where each element sits in the lanes' window memories.
+
+    A conv gets one beat per window (beat_n = KH*KW*C_in elements, from window_gen); a dense
+    layer gets its input map pixel by pixel (beats = H*W beats of C elements) or its input
+    vector as one beat. The engine writes write_n elements per cycle (a power of two), so a
+    beat takes ceil(beat_n / write_n) words and element j of beat t sits at address
+    t * words_per_beat * write_n + j.
+    """
+
+    beat_n: int
+    beats: int
+    write_n: int = 1
+
+    @property
+    def words_per_beat(self) -> int:
+        return -(-self.beat_n // self.write_n)
+
+    @property
+    def words(self) -> int:
+        """Words (write cycles) of one window: WORDS of rtl/sparse_conv_engine.sv."""
+        return self.beats * self.words_per_beat
+
+    @property
+    def index_bits(self) -> int:
+        """IDX_W: bits of a window address, more than the sub-word bits (the engine slices them off)."""
+        return max(_bits(self.words * self.write_n), self.write_n.bit_length())
+
+    def address(self, beat: np.ndarray, element: np.ndarray) -> np.ndarray:
+        return beat * (self.words_per_beat * self.write_n) + element
+
+    def fitted(self, depth: int) -> WindowLayout:
+        """The narrowest write (fewest LUTs per lane) that writes a window within `depth` cycles
+        (the ROM depth, so the lanes never wait for the writer), else one beat per word."""
+        write_n = 1
+        while -(-self.beat_n // write_n) * self.beats + 1 > depth and write_n < self.beat_n:
+            write_n *= 2
+        return WindowLayout(self.beat_n, self.beats, write_n)
+
+
+def window_layout(layer: Conv2d | Dense, in_shape: tuple[int, ...]) -> WindowLayout:
+    """The beats of one window of a conv (one beat) or a dense layer (its input pixels, or one vector beat)."""
+    if isinstance(layer, Conv2d):
+        kh, kw = layer.weight.codes.shape[2:]  # type: ignore[union-attr]
+        return WindowLayout(in_shape[0] * kh * kw, 1)
+    if len(in_shape) == 3:
+        return WindowLayout(in_shape[0], in_shape[1] * in_shape[2])
+    return WindowLayout(int(np.prod(in_shape)), 1)
+
+
+def window_index_bits(window: int) -> int:
+    """IDX_W of a window of `window` elements written one element per cycle (the cost model's estimate)."""
+    return WindowLayout(window, 1).index_bits
 
 
 @dataclass(frozen=True)
@@ -77,15 +134,18 @@ class EngineImage:
 
     @property
     def word_bits(self) -> int:
-        p = self.parameters
-        if self.is_pattern_mode:
-            return p["P"] // p["K_NZ"] * (p["K_NZ"] * p["WW"] + p["IC_W"] + p["PID_W"] + 1)
-        return p["P"] * (p["WW"] + p["IDX_W"] + 1)
+        return rom_word_bits(self.parameters)
 
     @property
     def pattern_word_bits(self) -> int:
         p = self.parameters
         return p["K_NZ"] * p["IDX_W"] if self.is_pattern_mode else 0
+
+    @property
+    def window_words(self) -> int:
+        """Cycles the engine takes to write one window into its lanes' memories."""
+        p = self.parameters
+        return WindowLayout(p["BEAT_N"], p["BEATS"], p["WR_N"]).words
 
     @property
     def weight_memory_bits(self) -> int:
@@ -114,6 +174,19 @@ class EngineImage:
         return names
 
 
+def rom_word_bits(params: Mapping[str, int | str]) -> int:
+    """ROM_W of a sparse_conv_engine: P entries or P / K_NZ pattern slots, and the word's count of closed channels.
+
+    The one place the word layout's size is computed (the packer, the report and the resource model read it).
+    """
+    p = {k: int(v) for k, v in params.items() if k in ("P", "K_NZ", "WW", "IC_W", "PID_W", "IDX_W", "K_FIN", "INDEX_MODE")}
+    seg = segment_bits(p["K_FIN"])
+    if p["INDEX_MODE"] == 1:
+        slot = p["K_NZ"] * p["WW"] + p["IC_W"] + p["PID_W"] + seg
+        return p["P"] // p["K_NZ"] * slot + seg
+    return p["P"] * element_entry_bits(p["WW"], p["IDX_W"], seg) + seg
+
+
 def _worst_case_bits(codes: np.ndarray, bias: np.ndarray, in_type: FixedType) -> int:
     """Signed bits that hold any channel's sum of products plus bias for any input.
 
@@ -140,17 +213,16 @@ def conv_window_index(layer: Conv2d, in_channels: int) -> np.ndarray:
     return position[None, None, :, :] * in_channels + channel[:, :, None, None]
 
 
-def dense_window_index(in_shape: tuple[int, ...], out_channels: int) -> np.ndarray:
-    """Index into the collected vector beat of each weight (O, I).
+def dense_window_index(in_shape: tuple[int, ...], out_channels: int, layout: WindowLayout) -> np.ndarray:
+    """Window address of each weight (O, I) of a dense layer.
 
-    ONNX flattens (C, H, W) C-major (i = c*H*W + p) while pixels stream pixel-major
-    (element p*C + c), so the index maps one order onto the other.
+    ONNX flattens (C, H, W) C-major (i = c*H*W + p) while pixels stream pixel-major (pixel p
+    is beat p, channel c its element c), so the address maps one order onto the other.
     """
     if len(in_shape) == 3:
         channels, height, width = in_shape
         flat = np.arange(channels * height * width)
-        c, pixel = flat // (height * width), flat % (height * width)
-        order = pixel * channels + c
+        order = layout.address(flat % (height * width), flat // (height * width))
     else:
         order = np.arange(int(np.prod(in_shape)))
     return np.broadcast_to(order, (out_channels, order.size))
@@ -171,26 +243,76 @@ class _Rom:
         return len(self.words) * self.word_bits + len(self.pattern_words) * self.table_bits
 
 
-def _pack_words(items: list[int], item_bits: int, per_word: int) -> list[int]:
-    """Items side by side, `per_word` to a word, item n at bits [(n % per_word) * item_bits]; at least one word."""
-    words = [0] * rom_depth(len(items), per_word)
-    for n, item in enumerate(items):
-        words[n // per_word] |= item << ((n % per_word) * item_bits)
+def word_slots(ends: list[bool], per_word: int, finish_units: int) -> list[list[int]]:
+    """Which item fills each slot of each ROM word (-1: padding), at most `finish_units` channel ends per word.
+
+    Items go in order, `per_word` to a word across channel boundaries; an item that would end
+    one channel more than the word's finish units can close starts a new word, and the rest
+    of the full word is padding (zero weights, counted in the open channel). The cycle model
+    counts these words: DEPTH is the ROM's length.
+    """
+    words: list[list[int]] = []
+    current: list[int] = []
+    closed = 0
+    for n, end in enumerate(ends):
+        if len(current) == per_word or (end and closed == finish_units):
+            words.append(current + [-1] * (per_word - len(current)))
+            current, closed = [], 0
+        current.append(n)
+        closed += int(end)
+    if current or not words:
+        words.append(current + [-1] * (per_word - len(current)))
+    return words
+
+
+def choose_finish_units(ends: list[bool], per_word: int, lanes: int) -> int:
+    """K_FIN: the fewest finish units whose padding keeps the ROM within 2 % of the unlimited packing.
+
+    Finish units and their adder trees cost logic, padding costs cycles; the candidates are
+    powers of two up to P, and P itself.
+    """
+    best = len(word_slots(ends, per_word, lanes))
+    candidates = sorted({1 << i for i in range(lanes.bit_length()) if 1 << i <= lanes} | {lanes})
+    for k in candidates:
+        if len(word_slots(ends, per_word, k)) <= best * 1.02:
+            return k
+    return lanes
+
+
+def _encode_words(items: list[int], ends: list[bool], item_bits: int, per_word: int, finish_units: int) -> list[int]:
+    """Words of `per_word` slots {segment, item} (slot n at n * (item_bits + SEG_W)) and the word's closed-channel count on top.
+
+    A slot's segment is the number of channel ends before it in its word: s < count belongs
+    to the s-th channel the word closes, s = count to the channel that goes on.
+    """
+    seg_bits = segment_bits(finish_units)
+    slot_bits = item_bits + seg_bits
+    words: list[int] = []
+    for slots in word_slots(ends, per_word, finish_units):
+        word, closed = 0, 0
+        for position, n in enumerate(slots):
+            item = items[n] if n >= 0 else 0
+            word |= ((closed << item_bits) | item) << (position * slot_bits)
+            closed += int(n >= 0 and ends[n])
+        words.append(word | (closed << (per_word * slot_bits)))
     return words
 
 
 def _element_rom(codes2: np.ndarray, index2: np.ndarray, keep_zeros: bool, weight_bits: int, index_bits: int,
                  lanes: int) -> _Rom:
-    """Per-element encoding: every entry {end_of_channel, window index, weight}, P per word."""
-    entries: list[int] = []
+    """Per-element encoding: every entry {segment, window address, weight}, P per word."""
+    items: list[int] = []
+    ends: list[bool] = []
     for oc in range(codes2.shape[0]):
         keep = np.ones(codes2.shape[1], bool) if keep_zeros else codes2[oc] != 0
         run = list(zip(index2[oc][keep].tolist(), codes2[oc][keep].tolist()))
         for position, (i, w) in enumerate(run):
-            end = 1 if position == len(run) - 1 else 0
-            entries.append((end << (weight_bits + index_bits)) | (i << weight_bits) | (w & ((1 << weight_bits) - 1)))
-    entry_bits = element_entry_bits(weight_bits, index_bits)
-    return _Rom(_pack_words(entries, entry_bits, lanes), {"INDEX_MODE": 0}, [], lanes * entry_bits, 0)
+            items.append((i << weight_bits) | (w & ((1 << weight_bits) - 1)))
+            ends.append(position == len(run) - 1)
+    finish_units = choose_finish_units(ends, lanes, lanes)
+    words = _encode_words(items, ends, weight_bits + index_bits, lanes, finish_units)
+    word_bits = lanes * element_entry_bits(weight_bits, index_bits, segment_bits(finish_units)) + segment_bits(finish_units)
+    return _Rom(words, {"INDEX_MODE": 0, "K_FIN": finish_units}, [], word_bits, 0)
 
 
 def uniform_kernel_nonzeros(codes: np.ndarray) -> int | None:
@@ -201,11 +323,11 @@ def uniform_kernel_nonzeros(codes: np.ndarray) -> int | None:
 
 
 def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits: int, index_bits: int, lanes: int) -> _Rom:
-    """Pattern-id encoding: P/k kernel slots {end_of_channel, pattern id, input channel, k weights} per word.
+    """Pattern-id encoding: P/k kernel slots {segment, pattern id, input channel, k weights} per word.
 
     Only for layers pattern_mode_blocker lets through (every pattern has the same k nonzeros).
     The pattern table row of a pattern lists its k window offsets pos * C_in (pos = kh * KW + kw
-    ascending), so a lane's window index is offset + input channel, the per-element order.
+    ascending), so a lane's window address is offset + input channel, the per-element order.
     """
     record = classify_sparsity(codes, layer.groups)
     k = int(record.patterns[0].sum())
@@ -215,6 +337,7 @@ def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits
     ic_bits, pid_bits = _bits(in_channels), _bits(record.num_patterns)
     weight_mask = (1 << weight_bits) - 1
     slots: list[int] = []
+    ends: list[bool] = []
     for oc in range(codes.shape[0]):
         kernels = np.flatnonzero(record.pattern_ids[oc] >= 0)
         for n, kernel in enumerate(kernels.tolist()):
@@ -223,12 +346,16 @@ def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits
             slot = sum((w & weight_mask) << (j * weight_bits) for j, w in enumerate(weights))
             slot |= int(channel_of[oc, kernel]) << (k * weight_bits)
             slot |= pid << (k * weight_bits + ic_bits)
-            slot |= int(n == len(kernels) - 1) << (k * weight_bits + ic_bits + pid_bits)
             slots.append(slot)
-    slot_bits = k * weight_bits + ic_bits + pid_bits + 1
-    parameters = {"INDEX_MODE": 1, "K_NZ": k, "NP": record.num_patterns, "IC_W": ic_bits, "PID_W": pid_bits}
+            ends.append(n == len(kernels) - 1)
     per_word = lanes // k
-    return _Rom(_pack_words(slots, slot_bits, per_word), parameters, table, per_word * slot_bits, k * index_bits)
+    finish_units = choose_finish_units(ends, per_word, lanes)
+    item_bits = k * weight_bits + ic_bits + pid_bits
+    words = _encode_words(slots, ends, item_bits, per_word, finish_units)
+    parameters = {"INDEX_MODE": 1, "K_NZ": k, "NP": record.num_patterns, "IC_W": ic_bits, "PID_W": pid_bits,
+                  "K_FIN": finish_units}
+    word_bits = per_word * (item_bits + segment_bits(finish_units)) + segment_bits(finish_units)
+    return _Rom(words, parameters, table, word_bits, k * index_bits)
 
 
 def pattern_mode_blocker(layer: Conv2d | Dense, lanes: int, keep_zeros: bool) -> str | None:
@@ -271,43 +398,50 @@ def pack_engine(
         raise UserError(f"P (lanes) must be at least 1, got {lanes}")
     codes = np.asarray(weight.codes, dtype=np.int64)
     out_channels = codes.shape[0]
-    if isinstance(layer, Conv2d):
-        index = conv_window_index(layer, in_shape[0])
-        window = in_shape[0] * codes.shape[2] * codes.shape[3]
-    else:
-        index = dense_window_index(in_shape, out_channels)
-        window = int(np.prod(in_shape))
     codes2 = codes.reshape(out_channels, -1)
-    index2 = np.asarray(index).reshape(out_channels, -1)
     bias = np.zeros(out_channels, dtype=np.int64) if layer.bias is None else np.asarray(layer.bias.codes, dtype=np.int64)
-
     weight_bits = weight.ftype.width + (0 if weight.ftype.signed else 1)
-    index_bits = window_index_bits(window)
     oc_bits = _bits(out_channels)
     acc_bits = max(layer.acc.width, _worst_case_bits(codes2, bias, in_type))
 
-    rom = _element_rom(codes2, index2, keep_zeros, weight_bits, index_bits, lanes)
-    if index_mode != "element":
-        blocker = pattern_mode_blocker(layer, lanes, keep_zeros)
-        if blocker is not None and index_mode == "pattern":
-            raise UserError(f"layer {layer.name!r} cannot use the pattern-id encoding: {blocker}; use index_mode 'element'")
-        if blocker is None and isinstance(layer, Conv2d):
-            pattern = _pattern_rom(layer, codes, in_shape[0], weight_bits, index_bits, lanes)
-            if index_mode == "pattern" or pattern.bits < rom.bits:
-                rom = pattern
+    def encode(layout: WindowLayout) -> _Rom:
+        if isinstance(layer, Conv2d):
+            index2 = conv_window_index(layer, in_shape[0]).reshape(out_channels, -1)
+        else:
+            index2 = np.asarray(dense_window_index(in_shape, out_channels, layout)).reshape(out_channels, -1)
+        rom = _element_rom(codes2, index2, keep_zeros, weight_bits, layout.index_bits, lanes)
+        if index_mode != "element":
+            blocker = pattern_mode_blocker(layer, lanes, keep_zeros)
+            if blocker is not None and index_mode == "pattern":
+                raise UserError(f"layer {layer.name!r} cannot use the pattern-id encoding: {blocker}; use index_mode 'element'")
+            if blocker is None and isinstance(layer, Conv2d):
+                pattern = _pattern_rom(layer, codes, in_shape[0], weight_bits, layout.index_bits, lanes)
+                if index_mode == "pattern" or pattern.bits < rom.bits:
+                    rom = pattern
+        return rom
+
+    # The ROM's depth does not depend on the window addresses, so a first packing fixes it and
+    # with it how many window elements the engine must write per cycle to keep its lanes busy.
+    base = window_layout(layer, in_shape)
+    rom = encode(base)
+    layout = base.fitted(len(rom.words))
+    if layout != base:
+        rom = encode(layout)
 
     counts = [len(codes2[oc]) if keep_zeros else int(np.count_nonzero(codes2[oc])) for oc in range(out_channels)]
     channels = [(oc << acc_bits) | (int(bias[oc]) & ((1 << acc_bits) - 1)) for oc in range(out_channels) if counts[oc]]
     const = finish(bias, layer.acc.frac, out_type, layer.activation)
     parameters = {
-        "WIN_N": window,
+        "BEAT_N": layout.beat_n,
+        "BEATS": layout.beats,
+        "WR_N": layout.write_n,
         "IN_W": in_type.width,
         "IN_SIGNED": int(in_type.signed),
         "C_OUT": out_channels,
         "OUT_W": out_type.width,
         "OUT_SIGNED": int(out_type.signed),
         "WW": weight_bits,
-        "IDX_W": index_bits,
+        "IDX_W": layout.index_bits,
         "P": lanes,
         "ACC_W": acc_bits,
         "SHIFT": layer.acc.frac - out_type.frac,

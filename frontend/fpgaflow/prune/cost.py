@@ -20,7 +20,7 @@ from torch import nn
 
 from fpgaflow.errors import UserError
 from fpgaflow.hw.cycles import cycles_per_position
-from fpgaflow.hw.weight_rom import element_entry_bits, rom_depth, window_index_bits
+from fpgaflow.hw.weight_rom import rom_depth, rom_word_bits, window_index_bits
 from fpgaflow.ir.sparsity import input_channel_index
 from fpgaflow.prune.masks import MaskSet
 
@@ -116,12 +116,15 @@ def engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window:
     """One engine's cost as fpgaflow.hw computes it for per-element ROM entries.
 
     cycles: positions * max(1, ROM depth), depth = ceil(nonzeros / P) (hw.cycles);
-    weight-bits: depth * P * (weight bits + window index bits + 1) (hw.weight_rom).
+    weight-bits: depth words of hw.weight_rom's layout with one finish unit (P entries of weight,
+    window index and segment bits, and the word's closed-channel count). pack_engine may take
+    more finish units, or a wider window write, where that saves cycles; the cost then
+    differs by those few bits per word.
     """
     depth = rom_depth(nonzeros, lanes)
     if kind == "cycles":
         return positions * cycles_per_position(depth)
-    return depth * lanes * element_entry_bits(weight_bits, window_index_bits(window))
+    return depth * rom_word_bits({"P": lanes, "WW": weight_bits, "IDX_W": window_index_bits(window), "K_FIN": 1, "INDEX_MODE": 0})
 
 
 def relaxed_engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: float, nonzeros: torch.Tensor) -> torch.Tensor:
@@ -132,7 +135,8 @@ def relaxed_engine_cost(kind: str, positions: int, lanes: int, weight_bits: int,
     """
     if kind == "cycles":
         return nonzeros * (positions / lanes)
-    return nonzeros * float(element_entry_bits(weight_bits, window_index_bits(max(1, round(window)))))
+    word = rom_word_bits({"P": lanes, "WW": weight_bits, "IDX_W": window_index_bits(max(1, round(window))), "K_FIN": 1, "INDEX_MODE": 0})
+    return nonzeros * (word / lanes)
 
 
 class EngineCost:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fpgaflow.boards import Board
-from fpgaflow.hw.resources import Resources, engine_rom_style, module_resources
+from fpgaflow.hw.resources import Resources, engine_styles, module_resources
 from fpgaflow.ir.graph import Graph
 from fpgaflow.names import sanitize_identifier
 from fpgaflow.rtlgen import stages
@@ -97,7 +97,7 @@ def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: 
 
     def engine(name: str, p: int) -> Resources:
         params: dict[str, int | str] = dict(stages.engine_parameters(compute[name], p, store_zeros))
-        params["ROM_STYLE"] = engine_rom_style(params, board.resources)
+        params.update(engine_styles(params, board.resources))
         return module_resources(ENGINE_MODULE, params)
 
     return fit_check(stages_at_one, board.resources, engine)

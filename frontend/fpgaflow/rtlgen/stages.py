@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fpgaflow.errors import UserError
 from fpgaflow.hw import cycles
-from fpgaflow.hw.resources import engine_rom_style, line_buffer_style
+from fpgaflow.hw.resources import engine_styles, line_buffer_style
 from fpgaflow.hw.weight_rom import ACTIVATION_CODES, EngineImage, pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType, relu6_ceiling
@@ -48,7 +48,7 @@ class EngineKind:
 ENGINES: dict[str, EngineKind] = {}
 """Op name -> EngineKind, filled at the end of this module for every op the library implements."""
 
-ENGINE_WORK_SIGNAL = "consume"
+ENGINE_WORK_SIGNAL = "issue"
 """sparse_conv_engine's wire that is high in every cycle it reads a ROM word into its lanes."""
 
 PASS_THROUGH_OPS = ("Flatten",)
@@ -164,7 +164,7 @@ class StageBuilder:
                 self.memory_files[name] = (Path(scratch) / name).read_bytes()
         parameters: dict[str, int | str] = dict(sorted(image.parameters.items()))
         parameters.update(sorted(names.items()))
-        parameters["ROM_STYLE"] = engine_rom_style(image.parameters, self.design.board.resources)
+        parameters.update(engine_styles(image.parameters, self.design.board.resources))
         comment = f"{plan.name}: {plan.nonzero_weights} of {plan.dense_weights} weights, P = {image.parameters['P']}"
         self.netlist.add(f"{plan.name}_engine", "sparse_conv_engine", comment, parameters, [("s_axis", src), ("m_axis", dst)])
         return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"
@@ -314,24 +314,13 @@ ENGINES.update(
 )
 
 
-def _collected_pixels(plan: LayerPlan) -> int:
-    """Pixel beats a dense layer's collector gathers into one vector beat (1: the input is already a vector)."""
-    return int(plan.stream_shape[1] * plan.stream_shape[2]) if len(plan.stream_shape) == 3 else 1
-
-
 def _dense_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """The slower of the collector (one pixel per cycle) and the engine (one position)."""
-    return max(_collected_pixels(plan), cycles.engine_cycles_per_frame(_engine_image(plan, lanes, store_zeros), 1))
+    """The engine's one position: it writes the input pixels into its lanes' memories as they come."""
+    return cycles.engine_cycles_per_frame(_engine_image(plan, lanes, store_zeros), 1)
 
 
 def _dense_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
-    pixels = _collected_pixels(plan)
-    if pixels > 1:
-        pixel_width = builder.netlist.streams[src].width
-        vector = builder.netlist.stream(f"{plan.name}_vector", pixels * pixel_width)
-        builder.netlist.add(f"{plan.name}_collect", "axis_width_converter", f"{plan.name}: {pixels} pixels into one vector",
-                            {"IN_DW": pixel_width, "OUT_DW": pixels * pixel_width}, [("s_axis", src), ("m_axis", vector)])
-        src = vector
+    """The engine reads the input map pixel by pixel (or the vector as one beat) into its window memories."""
     return builder.engine(plan, src, dst)
 
 
