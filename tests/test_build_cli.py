@@ -45,3 +45,11 @@ def test_config_with_unknown_layer(capsys, tmp_path):
 def test_verify_needs_a_build_folder(capsys, tmp_path):
     code, err = run_cli(capsys, "verify", str(tmp_path))
     assert code == 2 and "not an fpgaflow build folder" in err
+
+
+def test_out_into_a_foreign_folder_is_refused_before_any_work(capsys, tmp_path):
+    (tmp_path / "rtl").mkdir()
+    (tmp_path / "rtl" / "pool_max.sv").write_text("hand-written")
+    code, err = run_cli(capsys, "build", MODEL, "--board", "pynq", "--out", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "--force" in err
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["rtl", "rtl/pool_max.sv"]

@@ -52,16 +52,15 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     generated = generate_rtl(design)
     for relpath, content in sorted(generated.files.items()):
         out.write_bytes(relpath, content)
-    out.file(f"{IR_DIR}/{GRAPH_FILE}")
     out.file(f"{IR_DIR}/{WEIGHTS_FILE}")
-    save_graph(graph, out.root / IR_DIR)
+    save_graph(graph, out.file(f"{IR_DIR}/{GRAPH_FILE}").parent)
     model = model_summary(options.board, generated.layer_resources, design.overflow_at_one)
     warning = overflow_message(options.board, model)
     if warning is not None:
         print(f"warning: {warning}", file=sys.stderr)
     with step("estimate resources (yosys synth_xilinx)") if options.synthesize else contextlib.nullcontext():
         design.resources = estimate_resources(
-            options.board, model, out.root / "rtl", generated.top, generated.sources, run=options.synthesize
+            options.board, model, out.path("rtl"), generated.top, generated.sources, run=options.synthesize
         )
     setup = {
         "board": options.board.name,
@@ -95,21 +94,21 @@ def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) ->
 
 def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, calib_path: Path | None = None) -> VerifyResult:
     """Simulate the build in `out` on `frames` frames, write verify/*.npy and the `verify` report entry."""
-    setup = json.loads((out.root / DESIGN_FILE).read_text())
-    graph = load_graph(out.root / IR_DIR)
+    setup = json.loads(out.path(DESIGN_FILE).read_text())
+    graph = load_graph(out.path(IR_DIR))
     if calib_path is not None:
         calibration = load_batch(calib_path, graph, "calibration")
     codes = _verify_inputs(graph, frames, calibration)
     taps = [Tap(t["layer"], t["tensor"], t["out"], t["work"]) for t in setup["taps"]]
     board = load_board(setup["board"])
-    sources = [out.root / relpath for relpath in setup["sources"]]
+    sources = [out.path(relpath) for relpath in setup["sources"]]
     work = out.work_dir("verify/sim")
     with step(f"simulate {len(codes)} frames in Verilator"):
         result = run_verification(graph, setup["top"], sources, taps, board.dma_data_width, codes, work)
     np.save(out.file("verify/inputs.npy"), codes)
     np.save(out.file("verify/expected.npy"), result.expected_codes)
     np.save(out.file("verify/rtl.npy"), result.rtl_codes)
-    report = json.loads((out.root / REPORT_FILE).read_text())
+    report = json.loads(out.path(REPORT_FILE).read_text())
     report["verify"] = result.report()
     write_reports(out, report)
     status = "bit-exact" if result.mismatches == 0 else f"{result.mismatches} mismatching frames; {result.first_mismatch}"
