@@ -17,6 +17,8 @@ def run_cli(capsys, *argv):
     [
         (["build", MODEL, "--board", "nonesuch"], "known boards: pynq-z2"),
         (["build", MODEL, "--board", "pynq", "--bits", "1"], "--bits 1"),
+        (["build", MODEL, "--board", "pynq", "--bits", "31"], "--bits 31 is outside 2..30"),
+        (["build", MODEL, "--board", "pynq", "--bits", "32"], "--bits 32 is outside 2..30"),
         (["build", MODEL, "--board", "pynq", "--parallelism", "0"], "--parallelism"),
         (["build", MODEL, "--board", "pynq", "--verify", "-3"], "--verify"),
         (["build", "missing.onnx", "--board", "pynq"], "missing.onnx"),

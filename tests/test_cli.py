@@ -80,7 +80,7 @@ def test_run_fixed_writes_codes_reals_and_a_trace(images: Path, tmp_path: Path) 
         (["run", str(MODEL), "--input", str(MODEL), "--out", "y.npy"], "not a numpy array file"),
         (["run", str(MODEL), "--input", "{images}", "--out", "y.txt"], "must end in .npy"),
         (["run", str(MODEL), "--input", "{images}", "--out", "y.npy", "--codes"], "--codes needs --fixed"),
-        (["run", str(MODEL), "--input", "{images}", "--out", "y.npy", "--fixed", "--bits", "1"], "outside 2..32"),
+        (["run", str(MODEL), "--input", "{images}", "--out", "y.npy", "--fixed", "--bits", "1"], "outside 2..30"),
         (["run", str(MODEL), "--input", "{wrong}", "--out", "y.npy"], "but the model takes"),
         (["bogus"], "invalid choice"),
     ],
