@@ -55,3 +55,34 @@ def test_out_into_a_foreign_folder_is_refused_before_any_work(capsys, tmp_path):
     code, err = run_cli(capsys, "build", MODEL, "--board", "pynq", "--out", str(tmp_path))
     assert code == 2 and err.count("\n") == 1 and "--force" in err
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["rtl", "rtl/pool_max.sv"]
+
+
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("layers: [oops", "not valid YAML"),
+        ("layers:\n  any_layer: {parallelism: 0}\n", ">= 1"),
+        ("- a list\n", "must hold a mapping"),
+    ],
+)
+def test_config_is_checked_before_import(capsys, tmp_path, monkeypatch, text, fragment):
+    def slow(*_args, **_kwargs):
+        raise AssertionError("slow work started before the config was checked")
+
+    monkeypatch.setattr("fpgaflow.cli.build_cmd.load_model", slow)
+    config = tmp_path / "p.yaml"
+    config.write_text(text)
+    code, err = run_cli(capsys, "build", MODEL, "--board", "pynq", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert code == 2 and fragment in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_config_layer_names_are_checked_before_quantization(capsys, tmp_path, monkeypatch):
+    def slow(*_args, **_kwargs):
+        raise AssertionError("quantization started before the config's layer names were checked")
+
+    monkeypatch.setattr("fpgaflow.cli.build_cmd.quantize", slow)
+    config = tmp_path / "p.yaml"
+    config.write_text("layers:\n  not_a_layer: {parallelism: 2}\n")
+    code, err = run_cli(capsys, "build", MODEL, "--board", "pynq", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert code == 2 and "not_a_layer" in err and err.count("\n") == 1

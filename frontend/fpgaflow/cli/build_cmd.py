@@ -22,8 +22,8 @@ from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
 from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
-from fpgaflow.rtlgen.layer_plan import plan_graph
-from fpgaflow.rtlgen.parallelism import check_parallelism, load_parallelism_config
+from fpgaflow.rtlgen.layer_plan import compute_layer_names
+from fpgaflow.rtlgen.parallelism import check_config_layers, check_parallelism, read_parallelism_config
 
 RANDOM_CALIBRATION = 64
 """Seeded random samples that stand in for calibration data when none is given."""
@@ -65,16 +65,15 @@ def run(args: argparse.Namespace) -> int:
     if args.verify < 0:
         raise UserError(f"--verify {args.verify} must be 0 (no simulation) or a number of frames")
     everywhere = check_parallelism(args.parallelism, "--parallelism") if args.parallelism is not None else None
+    per_layer = read_parallelism_config(args.config) if args.config is not None else None
     board = load_board(args.board)
     with OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"), force=args.force) as out:
         with step("import and quantize"):
             graph = load_model(args.model)
+            if per_layer is not None:
+                check_config_layers(per_layer, args.config, compute_layer_names(graph))
             calibration = calibration_batch(graph, args.calib)
             graph = quantize(graph, calibration, bits)
-        per_layer = None
-        if args.config is not None:
-            compute = [plan.name for plan in plan_graph(graph) if plan.is_compute]
-            per_layer = load_parallelism_config(args.config, compute)
         options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth)
         with step("generate RTL and report"):
             build_design(graph, options, out)
