@@ -86,3 +86,13 @@ def test_config_layer_names_are_checked_before_quantization(capsys, tmp_path, mo
     config.write_text("layers:\n  not_a_layer: {parallelism: 2}\n")
     code, err = run_cli(capsys, "build", MODEL, "--board", "pynq", "--config", str(config), "--out", str(tmp_path / "o"))
     assert code == 2 and "not_a_layer" in err and err.count("\n") == 1
+
+
+def test_build_says_it_leaves_out_a_final_softmax(capsys, tmp_path):
+    import onnx
+
+    from models import ONNX_BUILDERS
+
+    onnx.save(ONNX_BUILDERS["softmax_mlp"][0](13), tmp_path / "m.onnx")
+    code, err = run_cli(capsys, "build", str(tmp_path / "m.onnx"), "--board", "pynq", "--out", str(tmp_path / "o"))
+    assert code == 0 and "leaves out softmax (Softmax)" in err

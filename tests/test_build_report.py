@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fpgaflow.boards import load_board
-from fpgaflow.ir import Conv2d, Dense, Flatten, MaxPool, Weight
+from fpgaflow.ir import Conv2d, Dense, Flatten, MaxPool, Softmax, Weight
 from fpgaflow.ir.layers import Activation
 from fpgaflow.quant import quantize
 from fpgaflow.report.build_report import build_report, report_json
@@ -17,8 +17,7 @@ from fpgaflow.rtlgen.layer_plan import plan_graph
 from reference_graphs import chain, random_weight
 
 
-@pytest.fixture(scope="module")
-def quantized():
+def toy_graph(softmax: bool = False):
     rng = np.random.default_rng(3)
     conv = Conv2d(name="conv", inputs=["x"], output="c", weight=Weight(values=random_weight(rng, (4, 2, 3, 3), 0.5)),
                   bias=Weight(values=rng.normal(size=4)), padding=(1, 1, 1, 1), activation=Activation.RELU)
@@ -26,8 +25,16 @@ def quantized():
     flat = Flatten(name="flat", inputs=["p"], output="f")
     dense = Dense(name="fc", inputs=["f"], output="y", weight=Weight(values=random_weight(rng, (3, 16), 0.25)),
                   bias=Weight(values=rng.normal(size=3)))
-    graph = chain("toy", (2, 4, 4), [(conv, (4, 4, 4)), (pool, (4, 2, 2)), (flat, (16,)), (dense, (3,))])
+    steps = [(conv, (4, 4, 4)), (pool, (4, 2, 2)), (flat, (16,)), (dense, (3,))]
+    if softmax:
+        steps.append((Softmax(name="probs", inputs=["y"], output="s"), (3,)))
+    graph = chain("toy", (2, 4, 4), steps)
     return quantize(graph, rng.normal(size=(16, 2, 4, 4)), 8)
+
+
+@pytest.fixture(scope="module")
+def quantized():
+    return toy_graph()
 
 
 def make_design(graph):
@@ -59,6 +66,14 @@ def test_report_fields(quantized):
     assert totals["latency_cycles"] == 1000
     assert totals["frames_per_second"] == pytest.approx(100e6 / 400)
     assert json.loads(report_json(report)) == json.loads(json.dumps(report))
+
+
+def test_the_report_says_what_the_hardware_leaves_out(quantized):
+    assert build_report(make_design(quantized), bits=8)["left_out_of_hardware"] == []
+    report = build_report(make_design(toy_graph(softmax=True)), bits=8)
+    assert [layer["name"] for layer in report["layers"]] == ["conv", "pool", "flat", "fc"]
+    assert report["left_out_of_hardware"] == [{"layer": "probs", "op": "Softmax", "hardware_output": "y"}]
+    assert "leaves out probs (Softmax)" in render_markdown(report)
 
 
 def test_markdown_and_plots(quantized):

@@ -92,6 +92,17 @@ def test_fixed_batch_and_final_softmax() -> None:
     assert graph.hardware_outputs == [graph.layers[-1].inputs[0]]
 
 
+def test_softmax_over_the_channels_of_a_pooled_map() -> None:
+    """SqueezeNet ends in Softmax over axis 1 of an (N, C, 1, 1) map: the same final Softmax."""
+    graph = import_flow().run(import_onnx(ONNX_BUILDERS["squeeze_softmax_net"][0](13)))
+    softmax = graph.layers[-1]
+    assert softmax.OP == "Softmax" and graph.tensors[softmax.inputs[0]].shape == (6, 1, 1)
+    assert graph.hardware_outputs == [softmax.inputs[0]]
+    over_width = OnnxBuilder("softmax_width", 13)
+    out = over_width.node("Softmax", [over_width.node("GlobalAveragePool", ["input"], "pool")], "softmax", axis=-1)
+    assert_one_line_error(lambda: import_onnx(over_width.model(["N", 4, 5, 5], out)), "class axis")
+
+
 def test_path_like_and_keyword_names_are_sanitized() -> None:
     model = mlp(13)
     model.graph.node[0].name = "../../evil/fc1"

@@ -22,7 +22,7 @@ from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_graph
 from fpgaflow.outdir import OutputDir
 from fpgaflow.reference.fixed_exec import quantize_input
-from fpgaflow.report.build_report import build_report, report_json
+from fpgaflow.report.build_report import build_report, left_out_line, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
 from fpgaflow.report.text import render_markdown
@@ -70,7 +70,10 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
         "taps": [tap.to_dict() for tap in generated.taps],
     }
     out.write_text(DESIGN_FILE, json.dumps(setup, indent=1, sort_keys=True) + "\n")
-    write_reports(out, build_report(design, options.bits))
+    report = build_report(design, options.bits)
+    for entry in report["left_out_of_hardware"]:
+        print(f"note: {left_out_line(entry)}", file=sys.stderr)
+    write_reports(out, report)
     return design
 
 
