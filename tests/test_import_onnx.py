@@ -246,3 +246,22 @@ def test_exporter_idioms_import_and_match_onnxruntime() -> None:
 
 def ops_of(graph) -> list[str]:
     return [layer.OP for layer in graph.layers]
+
+
+def test_graph_output_declared_without_a_shape_imports() -> None:
+    """onnxruntime runs a model whose graph output has no shape (the checker wants one): so must import."""
+    b = OnnxBuilder("shapeless_output", 13)
+    y = b.node("Relu", [b.conv("input", "conv", 2, 3, pads=[1, 1, 1, 1])], "relu")
+    graph = onnx.helper.make_graph(
+        b.nodes, "shapeless_output",
+        [onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["N", 2, 5, 5])],
+        [onnx.helper.make_tensor_value_info(y, onnx.TensorProto.FLOAT, None)],
+        initializer=b.initializers,
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    assert not model.graph.output[0].type.tensor_type.HasField("shape")
+    x = np.random.default_rng(0).normal(size=(2, 2, 5, 5)).astype(np.float32)
+    imported = import_onnx(model)
+    np.testing.assert_allclose(run_float(imported, x)[imported.outputs[0]], onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
+    assert not model.graph.output[0].type.tensor_type.HasField("shape")  # the caller's model is not changed
