@@ -9,11 +9,13 @@ from fpgaflow.boards import load_board
 from fpgaflow.ir import Conv2d, Dense, Flatten, MaxPool, Softmax, Weight
 from fpgaflow.ir.layers import Activation
 from fpgaflow.quant import quantize
+from fpgaflow.reference.fixed_exec import Saturation
 from fpgaflow.report.build_report import build_report, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.text import render_markdown
 from fpgaflow.rtlgen.design import Design, EngineChoice
 from fpgaflow.rtlgen.layer_plan import plan_graph
+from fpgaflow.rtlgen.verify import VerifyResult
 from reference_graphs import chain, random_weight
 
 
@@ -91,3 +93,14 @@ def test_yosys_cells_become_board_resources():
 
     cells = {"LUT2": 3, "LUT6": 2, "RAM32M": 2, "SRLC32E": 1, "FDRE": 7, "FDSE": 1, "RAMB18E1": 1, "RAMB36E1": 2, "DSP48E1": 4, "CARRY4": 9}
     assert count_resources(cells) == {"lut": 3 + 2 + 8 + 1, "ff": 8, "bram18": 5, "dsp": 4}
+
+
+def test_verify_reports_saturated_values():
+    result = VerifyResult(frames=2, mismatches=0, rtl_codes=np.zeros(1), expected_codes=np.zeros(1), cycles_per_frame={},
+                          blocked_per_frame={}, frame_interval=0.0, simulated_cycles=0, simulation_seconds=0.0,
+                          saturation=Saturation(3, {"conv": 0, "fc": 5}))
+    assert result.report()["saturated"] == {"input": 3, "layers": {"fc": 5}}
+    assert result.saturation.warning().startswith("values beyond the calibrated range saturated (input 3, fc 5)")
+    assert Saturation(0, {"conv": 0}).warning() is None
+    report = {**build_report(make_design(toy_graph()), bits=8), "verify": result.report()}
+    assert "- saturated values (beyond the calibrated range): input 3, fc 5" in render_markdown(report)

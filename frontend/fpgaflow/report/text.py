@@ -97,6 +97,12 @@ def _verify(verify: dict[str, Any]) -> list[str]:
     lines = ["", "## Verification (Verilator)", "", f"- frames: {verify['frames']}, mismatches: {verify['mismatches']}"]
     if verify.get("first_mismatch"):
         lines.append(f"- first mismatch: {verify['first_mismatch']}")
+    saturated = verify.get("saturated")  # absent from reports of older builds
+    if saturated and (saturated["input"] or saturated["layers"]):
+        where = ([f"input {saturated['input']}"] if saturated["input"] else []) + [
+            f"{name} {count}" for name, count in saturated["layers"].items()
+        ]
+        lines.append(f"- saturated values (beyond the calibrated range): {', '.join(where)}")
     measured = verify.get("cycles_per_frame", {})
     if measured:
         lines += ["", _row(["layer", "cycles per frame (measured)"]), _row(["---"] * 2)]

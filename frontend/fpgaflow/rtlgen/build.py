@@ -21,7 +21,7 @@ from fpgaflow.progress import step
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_graph
 from fpgaflow.outdir import OutputDir
-from fpgaflow.reference.fixed_exec import quantize_input
+from fpgaflow.reference.fixed_exec import quantize_input_counted
 from fpgaflow.report.build_report import build_report, left_out_line, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
@@ -84,15 +84,15 @@ def write_reports(out: OutputDir, report: dict) -> None:
         out.write_bytes(name, data)
 
 
-def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) -> np.ndarray:
-    """Input codes: the first frames of the calibration data, else seeded random codes of the input format."""
+def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """Input codes and how many saturated: the first frames of the calibration data, else seeded random codes."""
     if calibration is not None:
-        return quantize_input(graph, calibration[:frames])
+        return quantize_input_counted(graph, calibration[:frames])
     ftype = graph.tensors[graph.inputs[0]].ftype
     assert ftype is not None
     shape = graph.tensors[graph.inputs[0]].shape
     rng = np.random.default_rng(VERIFY_SEED)
-    return rng.integers(ftype.min_code, ftype.max_code + 1, size=(frames, *shape), dtype=np.int64)
+    return rng.integers(ftype.min_code, ftype.max_code + 1, size=(frames, *shape), dtype=np.int64), 0
 
 
 def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, calib_path: Path | None = None) -> VerifyResult:
@@ -101,13 +101,18 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     graph = load_graph(out.path(IR_DIR))
     if calib_path is not None:
         calibration = load_batch(calib_path, graph, "calibration")
-    codes = _verify_inputs(graph, frames, calibration)
+    codes, input_saturated = _verify_inputs(graph, frames, calibration)
     taps = [Tap(t["layer"], t["tensor"], t["out"], t["work"]) for t in setup["taps"]]
     board = load_board(setup["board"])
     sources = [out.path(relpath) for relpath in setup["sources"]]
     work = out.work_dir("verify/sim")
     with step(f"simulate {len(codes)} frames in Verilator"):
-        result = run_verification(graph, setup["top"], sources, taps, board.dma_data_width, codes, work)
+        result = run_verification(
+            graph, setup["top"], sources, taps, board.dma_data_width, codes, work, input_saturated=input_saturated
+        )
+    warning = result.saturation.warning()
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
     np.save(out.file("verify/inputs.npy"), codes)
     np.save(out.file("verify/expected.npy"), result.expected_codes)
     np.save(out.file("verify/rtl.npy"), result.rtl_codes)
