@@ -147,3 +147,17 @@ def test_links_are_never_followed_out_of_the_folder(tmp_path):
     third.commit()  # deletes stale rtl/top.sv and report.json, but never through a link
     assert (outside / "top.sv").read_text() == "precious"
     assert (build / "report.json").is_symlink()
+
+
+def test_a_work_folder_is_reused_and_returned_when_a_run_fails(tmp_path):
+    first = OutputDir(tmp_path)
+    (first.work_dir("verify/sim") / "obj.o").write_text("compiled")
+    first.commit()
+    failed = OutputDir(tmp_path)
+    assert (failed.work_dir("verify/sim") / "obj.o").read_text() == "compiled"
+    failed.discard()
+    assert (tmp_path / "verify" / "sim" / "obj.o").read_text() == "compiled"
+    again = OutputDir(tmp_path)
+    assert (again.work_dir("verify/sim") / "obj.o").read_text() == "compiled"
+    again.commit()
+    assert (tmp_path / "verify" / "sim" / "obj.o").read_text() == "compiled"

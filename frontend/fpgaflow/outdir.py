@@ -68,6 +68,7 @@ class OutputDir:
         self._dirs: set[str] = set()
         self._kept_files: set[str] = set()
         self._kept_dirs: set[str] = set()
+        self._borrowed: set[str] = set()
         self._clear_stage()
 
     @staticmethod
@@ -153,10 +154,18 @@ class OutputDir:
         return path
 
     def work_dir(self, relpath: str) -> Path:
-        """A folder that a tool fills with files fpgaflow does not list one by one; it is owned whole."""
-        self._target(relpath, is_dir=True)
+        """A folder that a tool fills with files fpgaflow does not list one by one; it is owned whole.
+
+        The previous run's folder (a cache: the Verilator build) moves into the staging
+        folder to be reused, and back again if this run is discarded.
+        """
+        target = self._target(relpath, is_dir=True)
         path = self._staged(relpath)
-        path.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and not path.exists():
+            os.replace(target, path)
+            self._borrowed.add(str(PurePosixPath(relpath)))
+        path.mkdir(exist_ok=True)
         self._dirs.add(str(PurePosixPath(relpath)))
         return path
 
@@ -208,6 +217,10 @@ class OutputDir:
 
     def discard(self) -> None:
         """Drop this run's staged files (a failed run); the folder keeps what it held before."""
+        for relpath in sorted(self._borrowed):
+            target = self.root.joinpath(*PurePosixPath(relpath).parts)
+            if not target.exists() and not target.is_symlink():
+                os.replace(self._staged(relpath), target)
         if self.stage.exists():
             shutil.rmtree(self.stage)
         if self._created and self.root.is_dir() and not any(self.root.iterdir()):
