@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         tensors = counted.tensors
         warning = Saturation(input_saturated, counted.saturated).warning()
         if warning is not None:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {warning}; calibrate with --calib on data that covers these inputs", file=sys.stderr)
         output = graph.hardware_outputs[0]
         result = tensors[output]
         if not args.codes:

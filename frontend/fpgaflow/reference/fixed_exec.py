@@ -97,12 +97,11 @@ class Saturation:
         return {"input": self.input, "layers": {name: count for name, count in self.layers.items() if count}}
 
     def warning(self) -> str | None:
-        """One line naming where values saturated, or None when nothing did."""
+        """Where values saturated, with counts (the caller adds what to do), or None when nothing did."""
         parts = ([f"input {self.input}"] if self.input else []) + [f"{name} {n}" for name, n in self.layers.items() if n]
         if not parts:
             return None
-        return (f"values beyond the calibrated range saturated ({', '.join(parts)}); "
-                "calibrate with --calib on data that covers these inputs")
+        return f"values beyond the calibrated range saturated ({', '.join(parts)})"
 
 
 def _codes(weight: Weight) -> np.ndarray:

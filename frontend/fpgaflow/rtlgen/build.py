@@ -112,7 +112,12 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
         )
     warning = result.saturation.warning()
     if warning is not None:
-        print(f"warning: {warning}", file=sys.stderr)
+        advice = (
+            "the verify inputs are seeded random codes over the whole input format; pass --calib to verify on your data"
+            if calibration is None
+            else "quantize on calibration data that covers these inputs"
+        )
+        print(f"warning: {warning}; {advice}", file=sys.stderr)
     np.save(out.file("verify/inputs.npy"), codes)
     np.save(out.file("verify/expected.npy"), result.expected_codes)
     np.save(out.file("verify/rtl.npy"), result.rtl_codes)
