@@ -156,6 +156,14 @@ def softmax_mlp(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 16], b.node("Softmax", [x], "softmax", **axis))
 
 
+def squeeze_softmax_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """SqueezeNet's ending: 1x1 conv, ReLU, global average pool to (N, C, 1, 1), Softmax over axis 1."""
+    b = OnnxBuilder("squeeze_softmax_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "classifier", 4, 6, k=1)], "relu")
+    x = b.node("GlobalAveragePool", [x], "pool")
+    return b.model(["N", 4, 5, 5], b.node("Softmax", [x], "softmax", axis=1))
+
+
 def concat_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """Two branches (3x3 and 1x1 conv) concatenated on channels, then a 1x1 conv."""
     b = OnnxBuilder("concat_net", opset, seed)
@@ -215,6 +223,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "grouped_conv_net": (grouped_conv_net, 6),
     "mlp": (mlp, 6),
     "softmax_mlp": (softmax_mlp, 6),
+    "squeeze_softmax_net": (squeeze_softmax_net, 6),
     "concat_net": (concat_net, 6),
     "avgpool_net": (avgpool_net, 6),
     "pad_net": (pad_net, 6),

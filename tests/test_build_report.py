@@ -6,19 +6,20 @@ import numpy as np
 import pytest
 
 from fpgaflow.boards import load_board
-from fpgaflow.ir import Conv2d, Dense, Flatten, MaxPool, Weight
+from fpgaflow.ir import Conv2d, Dense, Flatten, MaxPool, Softmax, Weight
 from fpgaflow.ir.layers import Activation
 from fpgaflow.quant import quantize
+from fpgaflow.reference.fixed_exec import Saturation
 from fpgaflow.report.build_report import build_report, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.text import render_markdown
 from fpgaflow.rtlgen.design import Design, EngineChoice
 from fpgaflow.rtlgen.layer_plan import plan_graph
+from fpgaflow.rtlgen.verify import VerifyResult
 from reference_graphs import chain, random_weight
 
 
-@pytest.fixture(scope="module")
-def quantized():
+def toy_graph(softmax: bool = False):
     rng = np.random.default_rng(3)
     conv = Conv2d(name="conv", inputs=["x"], output="c", weight=Weight(values=random_weight(rng, (4, 2, 3, 3), 0.5)),
                   bias=Weight(values=rng.normal(size=4)), padding=(1, 1, 1, 1), activation=Activation.RELU)
@@ -26,8 +27,16 @@ def quantized():
     flat = Flatten(name="flat", inputs=["p"], output="f")
     dense = Dense(name="fc", inputs=["f"], output="y", weight=Weight(values=random_weight(rng, (3, 16), 0.25)),
                   bias=Weight(values=rng.normal(size=3)))
-    graph = chain("toy", (2, 4, 4), [(conv, (4, 4, 4)), (pool, (4, 2, 2)), (flat, (16,)), (dense, (3,))])
+    steps = [(conv, (4, 4, 4)), (pool, (4, 2, 2)), (flat, (16,)), (dense, (3,))]
+    if softmax:
+        steps.append((Softmax(name="probs", inputs=["y"], output="s"), (3,)))
+    graph = chain("toy", (2, 4, 4), steps)
     return quantize(graph, rng.normal(size=(16, 2, 4, 4)), 8)
+
+
+@pytest.fixture(scope="module")
+def quantized():
+    return toy_graph()
 
 
 def make_design(graph):
@@ -61,6 +70,14 @@ def test_report_fields(quantized):
     assert json.loads(report_json(report)) == json.loads(json.dumps(report))
 
 
+def test_the_report_says_what_the_hardware_leaves_out(quantized):
+    assert build_report(make_design(quantized), bits=8)["left_out_of_hardware"] == []
+    report = build_report(make_design(toy_graph(softmax=True)), bits=8)
+    assert [layer["name"] for layer in report["layers"]] == ["conv", "pool", "flat", "fc"]
+    assert report["left_out_of_hardware"] == [{"layer": "probs", "op": "Softmax", "hardware_output": "y"}]
+    assert "leaves out probs (Softmax)" in render_markdown(report)
+
+
 def test_markdown_and_plots(quantized):
     report = build_report(make_design(quantized), bits=8)
     report["verify"] = {"frames": 2, "mismatches": 0, "first_mismatch": "", "cycles_per_frame": {"conv": 99.0}}
@@ -76,3 +93,14 @@ def test_yosys_cells_become_board_resources():
 
     cells = {"LUT2": 3, "LUT6": 2, "RAM32M": 2, "SRLC32E": 1, "FDRE": 7, "FDSE": 1, "RAMB18E1": 1, "RAMB36E1": 2, "DSP48E1": 4, "CARRY4": 9}
     assert count_resources(cells) == {"lut": 3 + 2 + 8 + 1, "ff": 8, "bram18": 5, "dsp": 4}
+
+
+def test_verify_reports_saturated_values():
+    result = VerifyResult(frames=2, mismatches=0, rtl_codes=np.zeros(1), expected_codes=np.zeros(1), cycles_per_frame={},
+                          blocked_per_frame={}, frame_interval=0.0, simulated_cycles=0, simulation_seconds=0.0,
+                          saturation=Saturation(3, {"conv": 0, "fc": 5}))
+    assert result.report()["saturated"] == {"input": 3, "layers": {"fc": 5}}
+    assert result.saturation.warning().startswith("values beyond the calibrated range saturated (input 3, fc 5)")
+    assert Saturation(0, {"conv": 0}).warning() is None
+    report = {**build_report(make_design(toy_graph()), bits=8), "verify": result.report()}
+    assert "- saturated values (beyond the calibrated range): input 3, fc 5" in render_markdown(report)

@@ -80,7 +80,7 @@ def test_run_fixed_writes_codes_reals_and_a_trace(images: Path, tmp_path: Path) 
         (["run", str(MODEL), "--input", str(MODEL), "--out", "y.npy"], "not a numpy array file"),
         (["run", str(MODEL), "--input", "{images}", "--out", "y.txt"], "must end in .npy"),
         (["run", str(MODEL), "--input", "{images}", "--out", "y.npy", "--codes"], "--codes needs --fixed"),
-        (["run", str(MODEL), "--input", "{images}", "--out", "y.npy", "--fixed", "--bits", "1"], "outside 2..32"),
+        (["run", str(MODEL), "--input", "{images}", "--out", "y.npy", "--fixed", "--bits", "1"], "outside 2..30"),
         (["run", str(MODEL), "--input", "{wrong}", "--out", "y.npy"], "but the model takes"),
         (["bogus"], "invalid choice"),
     ],
@@ -100,3 +100,14 @@ def test_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
     assert not (tmp_path / "y.npy").exists()
+
+
+def test_run_fixed_warns_when_inputs_saturate(images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["run", str(MODEL), "--fixed", "--calib", str(TRAIN), "--out", str(tmp_path / "y.npy")]
+    assert main([*common, "--input", str(images)]) == 0
+    assert "saturated" not in capsys.readouterr().err
+    beyond = tmp_path / "beyond.npy"
+    np.save(beyond, np.load(images) * 1.5 + 0.5)
+    assert main([*common, "--input", str(beyond)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: values beyond the calibrated range saturated (input " in err and err.count("\n") == 1

@@ -3,7 +3,12 @@
 import pytest
 
 from fpgaflow.errors import UserError
-from fpgaflow.rtlgen.parallelism import balance_parallelism, load_parallelism_config, resolve_parallelism
+from fpgaflow.rtlgen.parallelism import (
+    balance_parallelism,
+    check_config_layers,
+    read_parallelism_config,
+    resolve_parallelism,
+)
 
 # Work per output position and positions per frame of a three-layer toy pipeline.
 RUNS = {"a": ([9] * 16, 64), "b": ([144] * 32, 64), "c": ([128] * 10, 1)}
@@ -51,10 +56,10 @@ def test_everywhere_and_per_layer_overrides():
 def test_config_file(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("layers:\n  b: {parallelism: 8}\n")
-    assert load_parallelism_config(path, list(RUNS)) == {"b": 8}
-    path.write_text("layers:\n  nope: {parallelism: 8}\n")
+    assert read_parallelism_config(path) == {"b": 8}
+    check_config_layers({"b": 8}, path, list(RUNS))
     with pytest.raises(UserError, match="unknown layers nope"):
-        load_parallelism_config(path, list(RUNS))
+        check_config_layers({"nope": 8}, path, list(RUNS))
     path.write_text("layers:\n  b: {parallelism: 0}\n")
     with pytest.raises(UserError, match=">= 1"):
-        load_parallelism_config(path, list(RUNS))
+        read_parallelism_config(path)

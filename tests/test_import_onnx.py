@@ -92,6 +92,17 @@ def test_fixed_batch_and_final_softmax() -> None:
     assert graph.hardware_outputs == [graph.layers[-1].inputs[0]]
 
 
+def test_softmax_over_the_channels_of_a_pooled_map() -> None:
+    """SqueezeNet ends in Softmax over axis 1 of an (N, C, 1, 1) map: the same final Softmax."""
+    graph = import_flow().run(import_onnx(ONNX_BUILDERS["squeeze_softmax_net"][0](13)))
+    softmax = graph.layers[-1]
+    assert softmax.OP == "Softmax" and graph.tensors[softmax.inputs[0]].shape == (6, 1, 1)
+    assert graph.hardware_outputs == [softmax.inputs[0]]
+    over_width = OnnxBuilder("softmax_width", 13)
+    out = over_width.node("Softmax", [over_width.node("GlobalAveragePool", ["input"], "pool")], "softmax", axis=-1)
+    assert_one_line_error(lambda: import_onnx(over_width.model(["N", 4, 5, 5], out)), "class axis")
+
+
 def test_path_like_and_keyword_names_are_sanitized() -> None:
     model = mlp(13)
     model.graph.node[0].name = "../../evil/fc1"
@@ -235,3 +246,22 @@ def test_exporter_idioms_import_and_match_onnxruntime() -> None:
 
 def ops_of(graph) -> list[str]:
     return [layer.OP for layer in graph.layers]
+
+
+def test_graph_output_declared_without_a_shape_imports() -> None:
+    """onnxruntime runs a model whose graph output has no shape (the checker wants one): so must import."""
+    b = OnnxBuilder("shapeless_output", 13)
+    y = b.node("Relu", [b.conv("input", "conv", 2, 3, pads=[1, 1, 1, 1])], "relu")
+    graph = onnx.helper.make_graph(
+        b.nodes, "shapeless_output",
+        [onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["N", 2, 5, 5])],
+        [onnx.helper.make_tensor_value_info(y, onnx.TensorProto.FLOAT, None)],
+        initializer=b.initializers,
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    assert not model.graph.output[0].type.tensor_type.HasField("shape")
+    x = np.random.default_rng(0).normal(size=(2, 2, 5, 5)).astype(np.float32)
+    imported = import_onnx(model)
+    np.testing.assert_allclose(run_float(imported, x)[imported.outputs[0]], onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
+    assert not model.graph.output[0].type.tensor_type.HasField("shape")  # the caller's model is not changed

@@ -57,6 +57,28 @@ def test_batchnorm_elsewhere_becomes_scaleshift() -> None:
     np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-6)
 
 
+def test_scaleshift_with_dead_channels_matches_float64() -> None:
+    """A standalone BatchNorm whose running variance is ~0 has scales near 1/sqrt(eps): its
+    scale and shift must keep float64, or the float reference drifts from the exact result."""
+    b = OnnxBuilder("bn_after_relu6", 13, seed=6)
+    x = b.clip("input", "relu6", 0.0, 6.0)
+    gamma, beta = np.array([1.3, 0.9, 1.1], np.float32), np.array([0.1, -0.3, 0.7], np.float32)
+    mean, var = np.array([3.1, 0.2, 2.9], np.float32), np.array([1e-9, 1.0, 3e-9], np.float32)
+    names = [b.constant(f"bn.{k}", v) for k, v in (("scale", gamma), ("bias", beta), ("mean", mean), ("var", var))]
+    model = b.model(["N", 3, 4, 4], b.node("BatchNormalization", ["relu6_out", *names], "bn", epsilon=1e-5))
+    graph = import_onnx(model)
+    FoldBatchNorm().run(graph)
+    assert ops(graph) == ["Relu", "ScaleShift"]
+    inputs = np.random.default_rng(6).uniform(-1.0, 7.0, size=(8, 3, 4, 4)).astype(np.float32)
+    relu6 = np.clip(inputs.astype(np.float64), 0.0, 6.0)
+    channel = (1, 3, 1, 1)
+    exact = (relu6 - mean.astype(np.float64).reshape(channel)) * (
+        gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + np.float64(np.float32(1e-5)))
+    ).reshape(channel) + beta.astype(np.float64).reshape(channel)
+    got = run_float(graph, inputs)[graph.outputs[0]]
+    np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12)
+
+
 def test_relu_is_not_fused_when_the_conv_output_has_another_reader() -> None:
     b = OnnxBuilder("shared", 13, seed=4)
     conv = b.conv("input", "conv", 3, 3, pads=[1, 1, 1, 1])

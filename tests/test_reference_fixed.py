@@ -12,7 +12,14 @@ from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir import Activation, Add, AvgPool, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, MaxPool, Softmax, Weight
 from fpgaflow.quant import quantize
-from fpgaflow.reference.fixed_exec import exact_float_type, quantize_input, run_fixed
+from fpgaflow.reference.fixed_exec import (
+    exact_float_type,
+    quantize_input,
+    quantize_input_counted,
+    run_fixed,
+    run_fixed_counted,
+    saturated_count,
+)
 from fpgaflow.reference.float_exec import run_float
 from fpgaflow.reference.kernels import conv2d
 from fpgaflow.reference.trace import dump_trace
@@ -207,3 +214,36 @@ def test_dump_trace(tmp_path) -> None:
     entry = formats["t1"]
     assert (entry["signed"], entry["width"], entry["frac"]) == (False, 8, q.tensors["t1"].ftype.frac)
     assert np.array_equal(np.load(tmp_path / "trace" / entry["file"]), tensors["t1"])
+
+
+def test_saturation_is_counted_at_the_input_and_per_layer():
+    """Inputs beyond the calibration range saturate at the input and in the layers; both are counted."""
+    rng = np.random.default_rng(11)
+    dense = Dense(name="fc", inputs=["x"], output="y", weight=Weight(values=rng.normal(size=(6, 10))),
+                  bias=Weight(values=rng.normal(size=6)))
+    graph = quantize(single(dense, (10,), (6,)), rng.uniform(0.0, 1.0, size=(64, 10)), 8)
+    inside = rng.uniform(0.0, 1.0, size=(32, 10))
+    codes, count = quantize_input_counted(graph, inside)
+    assert count == 0 and not any(run_fixed_counted(graph, codes).saturated.values())
+    beyond = rng.uniform(-2.5, 2.5, size=inside.shape)  # the input format holds about [-2, 2)
+    codes, count = quantize_input_counted(graph, beyond)
+    in_type, out_type, layer = graph.tensors["x"].ftype, graph.tensors["y"].ftype, graph.layer("fc")
+    exact_in = [int(np.floor(v * 2.0**in_type.frac + 0.5)) for v in beyond.ravel()]
+    assert count == sum(not in_type.min_code <= q <= in_type.max_code for q in exact_in) > 0
+    assert np.array_equal(codes, quantize_input(graph, beyond))
+    shift = layer.acc.frac - out_type.frac
+    acc = [[sum(int(a) * int(w) for a, w in zip(row, ws)) + int(b) for ws, b in zip(layer.weight.codes, layer.bias.codes)]
+           for row in codes]
+    exact_out = [(v + (1 << (shift - 1))) >> shift for row in acc for v in row]
+    expected = sum(not out_type.min_code <= q <= out_type.max_code for q in exact_out)
+    assert run_fixed_counted(graph, codes).saturated == {"fc": expected}
+    assert expected > 0
+
+
+def test_relu_clamps_are_not_counted_as_saturation():
+    """A negative value that a fused ReLU zeroes, or one above 6.0 under ReLU6, is what the layer means, not a clip."""
+    out = FixedType(False, 8, 4)  # 0 .. 15.9375, code of 6.0 is 96
+    acc = np.array([-5000, -1, 0, 255, 256, 4000])
+    assert saturated_count(acc, 4, out, Activation.NONE) == 4  # -5000, -1, 256, 4000
+    assert saturated_count(acc, 4, out, Activation.RELU) == 2  # 256, 4000
+    assert saturated_count(acc, 4, out, Activation.RELU6) == 0

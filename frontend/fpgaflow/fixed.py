@@ -62,12 +62,20 @@ class FixedType:
         Scaling by a power of two and adding 1/2 are exact in float64 for the ranges
         used here, so the only rounding is the one the contract asks for.
         """
+        return self.saturate(self.round(values))
+
+    def round(self, values: np.ndarray) -> np.ndarray:
+        """floor(x * 2**F + 1/2) before saturation (held within +-2**MAX_WIDTH): `quantize` without the clamp."""
         scaled = np.asarray(values, dtype=np.float64) * np.float64(2.0) ** self.frac
         if not np.all(np.isfinite(scaled)):
             raise ValueError("cannot quantize NaN or infinite values")
         limit = float(1 << MAX_WIDTH)
-        rounded = np.floor(np.clip(scaled, -limit, limit) + 0.5)
-        return self.saturate(rounded.astype(np.int64))
+        return np.floor(np.clip(scaled, -limit, limit) + 0.5).astype(np.int64)
+
+    def count_outside(self, codes: np.ndarray) -> int:
+        """How many codes lie outside this type's range (saturation would clip them)."""
+        codes = np.asarray(codes)
+        return int(np.count_nonzero((codes < self.min_code) | (codes > self.max_code)))
 
     def to_real(self, codes: np.ndarray) -> np.ndarray:
         """Code to real value, q * 2**-F, as float64 (exact for widths up to 53 bits)."""

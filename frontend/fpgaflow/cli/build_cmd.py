@@ -22,8 +22,8 @@ from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
 from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
-from fpgaflow.rtlgen.layer_plan import plan_graph
-from fpgaflow.rtlgen.parallelism import check_parallelism, load_parallelism_config
+from fpgaflow.rtlgen.layer_plan import compute_layer_names
+from fpgaflow.rtlgen.parallelism import check_config_layers, check_parallelism, read_parallelism_config
 
 RANDOM_CALIBRATION = 64
 """Seeded random samples that stand in for calibration data when none is given."""
@@ -34,6 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("model", type=Path, help="ONNX model or saved IR directory")
     parser.add_argument("--board", required=True, help="board name or alias (e.g. pynq)")
     parser.add_argument("--out", type=Path, help="output folder (default: MODEL-STEM_build)")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="write into a non-empty folder that is not an fpgaflow build (no file already there is overwritten)",
+    )
     parser.add_argument("--calib", type=Path, help="calibration inputs, float32 NCHW (.npz with x, or .npy)")
     parser.add_argument("--bits", type=int, default=8, help="fixed-point width of weights and activations")
     parser.add_argument("--parallelism", type=int, help="MAC lanes P for every compute layer (default: balanced)")
@@ -61,22 +65,21 @@ def run(args: argparse.Namespace) -> int:
     if args.verify < 0:
         raise UserError(f"--verify {args.verify} must be 0 (no simulation) or a number of frames")
     everywhere = check_parallelism(args.parallelism, "--parallelism") if args.parallelism is not None else None
+    per_layer = read_parallelism_config(args.config) if args.config is not None else None
     board = load_board(args.board)
-    out = OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"))
-    with step("import and quantize"):
-        graph = load_model(args.model)
-        calibration = calibration_batch(graph, args.calib)
-        graph = quantize(graph, calibration, bits)
-    per_layer = None
-    if args.config is not None:
-        compute = [plan.name for plan in plan_graph(graph) if plan.is_compute]
-        per_layer = load_parallelism_config(args.config, compute)
-    options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth)
-    with step("generate RTL and report"):
-        build_design(graph, options, out)
-    mismatches = 0
-    if args.verify:
-        mismatches = verify_build(out, args.verify, calibration if args.calib is not None else None).mismatches
-    out.commit()
+    with OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"), force=args.force) as out:
+        with step("import and quantize"):
+            graph = load_model(args.model)
+            if per_layer is not None:
+                check_config_layers(per_layer, args.config, compute_layer_names(graph))
+            calibration = calibration_batch(graph, args.calib)
+            graph = quantize(graph, calibration, bits)
+        options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth)
+        with step("generate RTL and report"):
+            build_design(graph, options, out)
+        mismatches = 0
+        if args.verify:
+            mismatches = verify_build(out, args.verify, calibration if args.calib is not None else None).mismatches
+        out.commit()
     print(f"wrote {out.root}")
     return 0 if mismatches == 0 else 1

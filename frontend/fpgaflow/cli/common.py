@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from fpgaflow.errors import UserError
+from fpgaflow.quant.quantize import MAX_BITS, MIN_BITS
 
 
 def check_bits(bits: int) -> int:
-    if not 2 <= bits <= 32:
-        raise UserError(f"--bits {bits} is outside 2..32; 8 is the usual width for small FPGAs")
+    """A --bits value quantize can use; the upper limit is where accumulators outgrow the reference."""
+    if not MIN_BITS <= bits <= MAX_BITS:
+        raise UserError(
+            f"--bits {bits} is outside {MIN_BITS}..{MAX_BITS} (wider codes overflow the accumulator); "
+            "8 is the usual width for small FPGAs"
+        )
     return bits

@@ -7,6 +7,7 @@ vectors a hardware engineer feeds a test bench.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from fpgaflow.cli.common import check_bits
 from fpgaflow.inputs import load_batch
 from fpgaflow.errors import UserError
 from fpgaflow.quant import quantize
-from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
+from fpgaflow.reference.fixed_exec import Saturation, quantize_input_counted, run_fixed_counted
 from fpgaflow.reference.float_exec import run_float
 from fpgaflow.reference.trace import dump_trace
 
@@ -44,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
     if args.fixed:
         calibration = load_batch(args.calib, graph, "calibration") if args.calib else x
         graph = quantize(graph, calibration, check_bits(args.bits))
-        tensors = run_fixed(graph, quantize_input(graph, x))
+        codes, input_saturated = quantize_input_counted(graph, x)
+        counted = run_fixed_counted(graph, codes)
+        tensors = counted.tensors
+        warning = Saturation(input_saturated, counted.saturated).warning()
+        if warning is not None:
+            print(f"warning: {warning}; calibrate with --calib on data that covers these inputs", file=sys.stderr)
         output = graph.hardware_outputs[0]
         result = tensors[output]
         if not args.codes:

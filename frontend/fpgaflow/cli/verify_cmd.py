@@ -23,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.dir} is not an fpgaflow build folder (no {DESIGN_FILE}); run `fpgaflow build` first")
     if args.frames < 1:
         raise UserError(f"--frames {args.frames} must be at least 1")
-    out = OutputDir(args.dir)
-    out.keep_previous()
-    result = verify_build(out, args.frames, None, calib_path=args.calib)
-    out.commit()
+    with OutputDir(args.dir, existing_build=True) as out:
+        out.keep_previous()
+        result = verify_build(out, args.frames, None, calib_path=args.calib)
+        out.commit()
     return 0 if result.mismatches == 0 else 1

@@ -41,6 +41,29 @@ def default_opset(model: onnx.ModelProto) -> int:
     raise UserError("the ONNX model declares no default-domain opset; re-export it with a standard exporter")
 
 
+def _fill_output_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with graph outputs that declare no shape given the shape ONNX's inference finds.
+
+    onnxruntime runs such a model and the importer computes every shape itself, but the
+    checker requires a shape on each output. The caller's model is not changed: a filled
+    copy is returned (the model itself when nothing is missing or inference cannot help).
+    """
+    if all(output.type.tensor_type.HasField("shape") for output in model.graph.output):
+        return model
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except (onnx.shape_inference.InferenceError, ValueError, RuntimeError):
+        return model  # the checker below names what is wrong
+    types = {output.name: output.type for output in inferred.graph.output}
+    filled = onnx.ModelProto()
+    filled.CopyFrom(model)
+    for output in filled.graph.output:
+        found = types.get(output.name)
+        if not output.type.tensor_type.HasField("shape") and found is not None and found.tensor_type.HasField("shape"):
+            output.type.CopyFrom(found)
+    return filled
+
+
 def load_onnx_model(source: ModelSource) -> tuple[onnx.ModelProto, int]:
     """A checked ModelProto and its opset, or a UserError saying what is wrong with the input."""
     model = source if isinstance(source, onnx.ModelProto) else _parse(source)
@@ -50,6 +73,7 @@ def load_onnx_model(source: ModelSource) -> tuple[onnx.ModelProto, int]:
     newest = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= opset <= newest:
         raise UserError(f"ONNX opset {opset} is not supported (supported: {MIN_OPSET} to {newest}); re-export the model")
+    model = _fill_output_shapes(model)
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as error:

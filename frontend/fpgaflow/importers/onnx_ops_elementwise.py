@@ -74,11 +74,18 @@ def handle_concat(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContex
 
 
 def handle_softmax(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
-    """A final Softmax over the class vector: kept for the float reference, not for hardware."""
+    """A final Softmax over the class vector: kept for the float reference, not for hardware.
+
+    The classes are axis 1 of an (N, C) output, or of an (N, C, 1, 1) one (SqueezeNet
+    ends in a global average pool): both are the same softmax over C.
+    """
     x = ctx.activation(node)
+    shape = ctx.shape(x)
     default_axis = 1 if ctx.opset < 13 else -1
-    if len(ctx.shape(x)) != 1 or int(attrs.get("axis", default_axis)) % 2 != 1:
-        raise UserError(f"{node_label(node)}: Softmax is only supported over the class axis of an (N, classes) output")
+    if any(extent != 1 for extent in shape[1:]) or int(attrs.get("axis", default_axis)) % (len(shape) + 1) != 1:
+        raise UserError(
+            f"{node_label(node)}: Softmax is only supported over the class axis of an (N, classes) or (N, classes, 1, 1) output"
+        )
     if ctx.consumers[node.output[0]] != 1 or node.output[0] not in ctx.graph_outputs:
         raise UserError(f"{node_label(node)}: Softmax is only supported as the model's final operation")
     layer = ctx.emit(node, Softmax, [x])

@@ -183,7 +183,7 @@ def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
     if isinstance(layer, Flatten):
         return nn.Flatten(1)
     if isinstance(layer, Softmax):
-        return nn.Softmax(dim=-1)
+        return nn.Softmax(dim=1)
     if isinstance(layer, Relu):
         return _activation(layer.activation)
     if isinstance(layer, Pad):

@@ -66,6 +66,24 @@ def accumulator_format(lo: int, hi: int, acc_frac: int) -> FixedType:
     return FixedType(True, width, acc_frac)
 
 
+def widest_bits(narrowest: int) -> int:
+    """The widest weight and activation width whose smallest dot product still has an accumulator.
+
+    The smallest accumulator of a Conv2d or Dense layer sums two products of the most
+    negative codes; a width whose accumulator for that already exceeds MAX_WIDTH cannot
+    quantize any real layer, so the option check refuses it before any work.
+    """
+    bits = narrowest
+    while True:
+        wider = FixedType(True, bits + 1, 0)
+        lo, hi = dot_product_range(np.full((1, 2), wider.min_code), wider, None)
+        try:
+            accumulator_format(int(lo[0]), int(hi[0]), 0)
+        except ValueError:
+            return bits
+        bits += 1
+
+
 def dot_product_range(
     weight_codes: np.ndarray, input_type: FixedType, bias: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:

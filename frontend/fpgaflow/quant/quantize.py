@@ -39,12 +39,15 @@ from fpgaflow.quant.formats import (
     fit_format,
     reciprocal_format,
     weight_format,
+    widest_bits,
 )
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.inputs import check_batch
 from fpgaflow.reference.float_exec import run_float
 
-MIN_BITS, MAX_BITS = 2, 32
+MIN_BITS = 2
+MAX_BITS = widest_bits(MIN_BITS)
+"""30: two products of 31-bit codes already need a 63-bit accumulator (fpgaflow.fixed.MAX_WIDTH is 62)."""
 
 SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu)
 """Layers whose output codes are in the input's format (they move or clamp codes, never rescale)."""

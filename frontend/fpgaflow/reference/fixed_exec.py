@@ -16,6 +16,7 @@ from its codes; otherwise the same kernels run on int64 arrays.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,6 +62,48 @@ def finish(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activatio
     return activate(fixed.requantize(acc, acc_frac, out), activation, out)
 
 
+def saturated_count(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation) -> int:
+    """How many results of `finish` the output format clipped.
+
+    A value counts when its exact result (the activation applied to the rescaled value
+    before saturation, ReLU6 at the unsaturated code of 6.0) lies outside `out`: a
+    negative value that ReLU zeroes anyway does not count, nor does one above 6.0 under ReLU6.
+    """
+    exact = fixed.shift_round(acc, acc_frac - out.frac)
+    if activation is not Activation.NONE:
+        exact = np.maximum(exact, 0)
+    if activation is Activation.RELU6:
+        exact = np.minimum(exact, int(out.round(np.array(6.0))))
+    return out.count_outside(exact)
+
+
+@dataclass
+class FixedRun:
+    """run_fixed's result with, per layer that requantizes, how many of its output values saturated."""
+
+    tensors: dict[str, np.ndarray]
+    saturated: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """Values beyond the calibrated ranges in one run: at the input's quantization and per layer."""
+
+    input: int
+    layers: dict[str, int]
+
+    def to_dict(self) -> dict[str, object]:
+        """The `saturated` object of report.json's `verify`: the input's count and the layers' nonzero counts."""
+        return {"input": self.input, "layers": {name: count for name, count in self.layers.items() if count}}
+
+    def warning(self) -> str | None:
+        """Where values saturated, with counts (the caller adds what to do), or None when nothing did."""
+        parts = ([f"input {self.input}"] if self.input else []) + [f"{name} {n}" for name, n in self.layers.items() if n]
+        if not parts:
+            return None
+        return f"values beyond the calibrated range saturated ({', '.join(parts)})"
+
+
 def _codes(weight: Weight) -> np.ndarray:
     if weight.codes is None or weight.ftype is None:
         raise UserError("the graph is not quantized (a weight has no codes); run quantize first")
@@ -104,6 +147,7 @@ class FixedExecutor:
             raise UserError(f"graph {graph.name!r} is not quantized; run quantize (fpgaflow.quant.quantize) first")
         self.graph = graph
         self.exact_float = exact_float
+        self.saturated: dict[str, int] = {}
         self.kernels: dict[type[Layer], Callable[..., np.ndarray]] = {
             Conv2d: self._conv,
             Dense: self._dense,
@@ -123,12 +167,19 @@ class FixedExecutor:
         assert fmt is not None
         return fmt
 
+    def _finish(self, layer: Layer, acc: np.ndarray, acc_frac: int, activation: Activation = Activation.NONE) -> np.ndarray:
+        """`finish` to the layer's output format, counting what saturates in self.saturated."""
+        out = self.ftype(layer.output)
+        self.saturated[layer.name] = self.saturated.get(layer.name, 0) + saturated_count(acc, acc_frac, out, activation)
+        return finish(acc, acc_frac, out, activation)
+
     def run(self, codes: np.ndarray) -> dict[str, np.ndarray]:
         check_batch(self.graph, codes, "the input codes")
         name = self.graph.inputs[0]
         if not np.issubdtype(codes.dtype, np.integer) or not self.ftype(name).contains(codes):
             raise UserError(f"input codes must be integers inside {self.ftype(name)}; use quantize_input to convert floats")
         tensors: dict[str, np.ndarray] = {name: codes.astype(np.int64)}
+        self.saturated = {}
         for layer in self.graph.hardware_layers:
             kernel = self.kernels.get(type(layer))
             if kernel is None:
@@ -152,56 +203,54 @@ class FixedExecutor:
         assert layer.acc is not None
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]),
                         lambda x, w: conv2d(x, w, layer.stride, layer.padding, layer.dilation, layer.groups), xs[0])
-        return finish(self._bias(acc, layer.bias), layer.acc.frac, self.ftype(layer.output), layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac, layer.activation)
 
     def _dense(self, layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0].reshape(xs[0].shape[0], -1)
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]), lambda a, w: a @ w.T, x)
-        return finish(self._bias(acc, layer.bias), layer.acc.frac, self.ftype(layer.output), layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac, layer.activation)
 
     def _scale_shift(self, layer: ScaleShift, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0]
         acc = x * channel_vector(_codes(layer.scale), x.ndim) + channel_vector(_codes(layer.shift), x.ndim)
-        return finish(acc, layer.acc.frac, self.ftype(layer.output), layer.activation)
+        return self._finish(layer, acc, layer.acc.frac, layer.activation)
 
     def _max_pool(self, layer: MaxPool, xs: list[np.ndarray]) -> np.ndarray:
         lowest = np.iinfo(np.int64).min
         windows = sliding_windows(xs[0], layer.kernel, layer.stride, layer.padding, layer.dilation, layer.ceil_mode, lowest)
         return windows.max(axis=(-2, -1))
 
-    def _average(self, sums: np.ndarray, count: int, reciprocal: FixedType | None, in_type: FixedType,
-                 out: FixedType) -> np.ndarray:
+    def _average(self, layer: AvgPool | GlobalAvgPool, sums: np.ndarray, count: int) -> np.ndarray:
         """Window sums to mean codes: shift by log2(count) for a power of two, else times the reciprocal."""
+        in_frac = self.ftype(layer.inputs[0]).frac
         if count & (count - 1) == 0:
-            return fixed.requantize(sums, in_type.frac + count.bit_length() - 1, out)
-        if reciprocal is None:
+            return self._finish(layer, sums, in_frac + count.bit_length() - 1)
+        if layer.reciprocal is None:
             raise UserError("an average pool over a count that is not a power of two has no reciprocal; run quantize first")
-        code = int(reciprocal.quantize(np.array(1.0 / count)))
-        return fixed.requantize(sums * np.int64(code), reciprocal.frac + in_type.frac, out)
+        code = int(layer.reciprocal.quantize(np.array(1.0 / count)))
+        return self._finish(layer, sums * np.int64(code), layer.reciprocal.frac + in_frac)
 
     def _avg_pool(self, layer: AvgPool, xs: list[np.ndarray]) -> np.ndarray:
         x = xs[0]
         count = avg_pool_count(layer, x.shape[2:])
         sums = sliding_windows(x, layer.kernel, layer.stride, layer.padding, ceil_mode=layer.ceil_mode, fill=0).sum(axis=(-2, -1))
-        return self._average(sums, count, layer.reciprocal, self.ftype(layer.inputs[0]), self.ftype(layer.output))
+        return self._average(layer, sums, count)
 
     def _global_avg_pool(self, layer: GlobalAvgPool, xs: list[np.ndarray]) -> np.ndarray:
         x = xs[0]
         sums = x.sum(axis=(2, 3), keepdims=True)
-        count = global_pool_count(x.shape[2:])
-        return self._average(sums, count, layer.reciprocal, self.ftype(layer.inputs[0]), self.ftype(layer.output))
+        return self._average(layer, sums, global_pool_count(x.shape[2:]))
 
     def _add(self, layer: Add, xs: list[np.ndarray]) -> np.ndarray:
         fracs = [self.ftype(name).frac for name in layer.inputs]
         common = max(fracs)
         total = sum(fixed.shift_round(x, frac - common) for x, frac in zip(xs, fracs))
-        return finish(np.asarray(total), common, self.ftype(layer.output), layer.activation)
+        return self._finish(layer, np.asarray(total), common, layer.activation)
 
     def _concat(self, layer: Concat, xs: list[np.ndarray]) -> np.ndarray:
-        out = self.ftype(layer.output)
-        return np.concatenate([fixed.requantize(x, self.ftype(name).frac, out) for x, name in zip(xs, layer.inputs)], axis=1)
+        return np.concatenate([self._finish(layer, x, self.ftype(name).frac) for x, name in zip(xs, layer.inputs)], axis=1)
 
     def _flatten(self, layer: Flatten, xs: list[np.ndarray]) -> np.ndarray:
         return xs[0].reshape(xs[0].shape[0], -1)
@@ -220,14 +269,27 @@ def run_fixed(graph: Graph, codes: np.ndarray, *, exact_float: bool = True) -> d
     to write them with their formats. exact_float=False disables the exact float64 GEMM
     (for testing it against int64).
     """
-    return FixedExecutor(graph, exact_float).run(np.asarray(codes))
+    return run_fixed_counted(graph, codes, exact_float=exact_float).tensors
+
+
+def run_fixed_counted(graph: Graph, codes: np.ndarray, *, exact_float: bool = True) -> FixedRun:
+    """run_fixed, with the count of saturated output values of every layer that requantizes."""
+    executor = FixedExecutor(graph, exact_float)
+    tensors = executor.run(np.asarray(codes))
+    return FixedRun(tensors, executor.saturated)
 
 
 def quantize_input(graph: Graph, x: np.ndarray) -> np.ndarray:
     """Float input batch to the codes of the graph's input format (round half up, saturate)."""
+    return quantize_input_counted(graph, x)[0]
+
+
+def quantize_input_counted(graph: Graph, x: np.ndarray) -> tuple[np.ndarray, int]:
+    """quantize_input, with how many input values lay beyond the format and saturated."""
     x = np.asarray(x, dtype=np.float64)
     check_batch(graph, x, "the input batch")
     fmt = graph.tensors[graph.inputs[0]].ftype
     if fmt is None:
         raise UserError(f"graph {graph.name!r} is not quantized; run quantize (fpgaflow.quant.quantize) first")
-    return fmt.quantize(x)
+    rounded = fmt.round(x)
+    return fmt.saturate(rounded), fmt.count_outside(rounded)

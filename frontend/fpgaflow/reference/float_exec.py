@@ -96,9 +96,10 @@ def _flatten(layer: Flatten, xs: list[np.ndarray]) -> np.ndarray:
 
 
 def _softmax(layer: Softmax, xs: list[np.ndarray]) -> np.ndarray:
-    shifted = xs[0] - xs[0].max(axis=-1, keepdims=True)
+    """Over the classes, axis 1 of an (N, C) or (N, C, 1, 1) batch."""
+    shifted = xs[0] - xs[0].max(axis=1, keepdims=True)
     exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _relu(layer: Relu, xs: list[np.ndarray]) -> np.ndarray:

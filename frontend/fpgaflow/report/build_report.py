@@ -37,6 +37,27 @@ def layer_entry(design: Design, name: str) -> dict[str, Any]:
     return entry
 
 
+def left_out_of_hardware(design: Design) -> list[dict[str, str]]:
+    """The model's layers the hardware does not compute (a final Softmax) and the tensor it outputs instead.
+
+    Only a final layer is left out (the importer allows nothing else), so the hardware's
+    output is that layer's input.
+    """
+    return [
+        {"layer": layer.name, "op": layer.OP, "hardware_output": layer.inputs[0]}
+        for layer in design.graph.layers
+        if not layer.HARDWARE
+    ]
+
+
+def left_out_line(entry: dict[str, str]) -> str:
+    """One sentence for the terminal and report.md about a layer the hardware leaves out."""
+    return (
+        f"the hardware leaves out {entry['layer']} ({entry['op']}): it outputs {entry['hardware_output']}, "
+        f"the {entry['op']}'s input (the argmax is the same); apply {entry['op']} on the host if you need its values"
+    )
+
+
 def build_report(design: Design, bits: int, verify: dict[str, Any] | None = None) -> dict[str, Any]:
     """report.json as a dict."""
     clock_hz = design.board.clock_mhz * 1e6
@@ -48,6 +69,7 @@ def build_report(design: Design, bits: int, verify: dict[str, Any] | None = None
         "bits": bits,
         "board": design.board.to_dict(),
         "layers": [layer_entry(design, plan.name) for plan in design.plans],
+        "left_out_of_hardware": left_out_of_hardware(design),
         "totals": {
             "cycles_per_frame": interval,
             "bottleneck": design.bottleneck,

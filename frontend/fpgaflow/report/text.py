@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fpgaflow.report.build_report import left_out_line
+
 
 def _fmt(fmt: dict[str, Any] | None) -> str:
     if fmt is None:
@@ -54,6 +56,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- MAC lanes: {totals['lanes']}; nonzero MACs per frame {totals['nonzero_macs']} of {totals['dense_macs']} dense",
         f"- weight memory: {totals['weight_bits_stored']} bits stored, {totals['weight_bits_dense']} bits if dense",
     ]
+    left_out = report.get("left_out_of_hardware", [])  # absent from reports of older builds
+    if left_out:
+        lines += ["", "## Left out of the hardware", ""]
+        lines += [f"- {left_out_line(entry)}" for entry in left_out]
     lines += _resources(report.get("resources") or {}, board["name"])
     if "verify" in report:
         lines += _verify(report["verify"])
@@ -91,6 +97,12 @@ def _verify(verify: dict[str, Any]) -> list[str]:
     lines = ["", "## Verification (Verilator)", "", f"- frames: {verify['frames']}, mismatches: {verify['mismatches']}"]
     if verify.get("first_mismatch"):
         lines.append(f"- first mismatch: {verify['first_mismatch']}")
+    saturated = verify.get("saturated")  # absent from reports of older builds
+    if saturated and (saturated["input"] or saturated["layers"]):
+        where = ([f"input {saturated['input']}"] if saturated["input"] else []) + [
+            f"{name} {count}" for name, count in saturated["layers"].items()
+        ]
+        lines.append(f"- saturated values (beyond the calibrated range): {', '.join(where)}")
     measured = verify.get("cycles_per_frame", {})
     if measured:
         lines += ["", _row(["layer", "cycles per frame (measured)"]), _row(["---"] * 2)]

@@ -21,8 +21,8 @@ from fpgaflow.progress import step
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_graph
 from fpgaflow.outdir import OutputDir
-from fpgaflow.reference.fixed_exec import quantize_input
-from fpgaflow.report.build_report import build_report, report_json
+from fpgaflow.reference.fixed_exec import quantize_input_counted
+from fpgaflow.report.build_report import build_report, left_out_line, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
 from fpgaflow.report.text import render_markdown
@@ -52,16 +52,15 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     generated = generate_rtl(design)
     for relpath, content in sorted(generated.files.items()):
         out.write_bytes(relpath, content)
-    out.file(f"{IR_DIR}/{GRAPH_FILE}")
     out.file(f"{IR_DIR}/{WEIGHTS_FILE}")
-    save_graph(graph, out.root / IR_DIR)
+    save_graph(graph, out.file(f"{IR_DIR}/{GRAPH_FILE}").parent)
     model = model_summary(options.board, generated.layer_resources, design.overflow_at_one)
     warning = overflow_message(options.board, model)
     if warning is not None:
         print(f"warning: {warning}", file=sys.stderr)
     with step("estimate resources (yosys synth_xilinx)") if options.synthesize else contextlib.nullcontext():
         design.resources = estimate_resources(
-            options.board, model, out.root / "rtl", generated.top, generated.sources, run=options.synthesize
+            options.board, model, out.path("rtl"), generated.top, generated.sources, run=options.synthesize
         )
     setup = {
         "board": options.board.name,
@@ -71,7 +70,10 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
         "taps": [tap.to_dict() for tap in generated.taps],
     }
     out.write_text(DESIGN_FILE, json.dumps(setup, indent=1, sort_keys=True) + "\n")
-    write_reports(out, build_report(design, options.bits))
+    report = build_report(design, options.bits)
+    for entry in report["left_out_of_hardware"]:
+        print(f"note: {left_out_line(entry)}", file=sys.stderr)
+    write_reports(out, report)
     return design
 
 
@@ -82,34 +84,44 @@ def write_reports(out: OutputDir, report: dict) -> None:
         out.write_bytes(name, data)
 
 
-def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) -> np.ndarray:
-    """Input codes: the first frames of the calibration data, else seeded random codes of the input format."""
+def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """Input codes and how many saturated: the first frames of the calibration data, else seeded random codes."""
     if calibration is not None:
-        return quantize_input(graph, calibration[:frames])
+        return quantize_input_counted(graph, calibration[:frames])
     ftype = graph.tensors[graph.inputs[0]].ftype
     assert ftype is not None
     shape = graph.tensors[graph.inputs[0]].shape
     rng = np.random.default_rng(VERIFY_SEED)
-    return rng.integers(ftype.min_code, ftype.max_code + 1, size=(frames, *shape), dtype=np.int64)
+    return rng.integers(ftype.min_code, ftype.max_code + 1, size=(frames, *shape), dtype=np.int64), 0
 
 
 def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, calib_path: Path | None = None) -> VerifyResult:
     """Simulate the build in `out` on `frames` frames, write verify/*.npy and the `verify` report entry."""
-    setup = json.loads((out.root / DESIGN_FILE).read_text())
-    graph = load_graph(out.root / IR_DIR)
+    setup = json.loads(out.path(DESIGN_FILE).read_text())
+    graph = load_graph(out.path(IR_DIR))
     if calib_path is not None:
         calibration = load_batch(calib_path, graph, "calibration")
-    codes = _verify_inputs(graph, frames, calibration)
+    codes, input_saturated = _verify_inputs(graph, frames, calibration)
     taps = [Tap(t["layer"], t["tensor"], t["out"], t["work"]) for t in setup["taps"]]
     board = load_board(setup["board"])
-    sources = [out.root / relpath for relpath in setup["sources"]]
+    sources = [out.path(relpath) for relpath in setup["sources"]]
     work = out.work_dir("verify/sim")
     with step(f"simulate {len(codes)} frames in Verilator"):
-        result = run_verification(graph, setup["top"], sources, taps, board.dma_data_width, codes, work)
+        result = run_verification(
+            graph, setup["top"], sources, taps, board.dma_data_width, codes, work, input_saturated=input_saturated
+        )
+    warning = result.saturation.warning()
+    if warning is not None:
+        advice = (
+            "the verify inputs are seeded random codes over the whole input format; pass --calib to verify on your data"
+            if calibration is None
+            else "quantize on calibration data that covers these inputs"
+        )
+        print(f"warning: {warning}; {advice}", file=sys.stderr)
     np.save(out.file("verify/inputs.npy"), codes)
     np.save(out.file("verify/expected.npy"), result.expected_codes)
     np.save(out.file("verify/rtl.npy"), result.rtl_codes)
-    report = json.loads((out.root / REPORT_FILE).read_text())
+    report = json.loads(out.path(REPORT_FILE).read_text())
     report["verify"] = result.report()
     write_reports(out, report)
     status = "bit-exact" if result.mismatches == 0 else f"{result.mismatches} mismatching frames; {result.first_mismatch}"

@@ -46,7 +46,7 @@ class LayerPlan:
     @property
     def is_compute(self) -> bool:
         """Whether the layer runs on a sparse engine (and so gets lanes and a weight ROM)."""
-        return self.op in COMPUTE_OPS or self.op in DEPTHWISE_OPS
+        return is_compute_op(self.op)
 
     @property
     def nonzero_weights(self) -> int:
@@ -122,6 +122,16 @@ def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
         runs = tuple(int(n) for n in (codes.reshape(codes.shape[0], -1) != 0).sum(axis=1))
         return LayerPlan(**common, run_lengths=runs, positions=positions, dense_weights=int(codes.size))
     return LayerPlan(**common)
+
+
+def is_compute_op(op: str) -> bool:
+    """Whether a layer of this op runs on a sparse engine (and so gets lanes and a weight ROM)."""
+    return op in COMPUTE_OPS or op in DEPTHWISE_OPS
+
+
+def compute_layer_names(graph: Graph) -> list[str]:
+    """The compute layers' names, known from import on (quantization keeps them)."""
+    return [layer.name for layer in graph.hardware_layers if is_compute_op(layer.OP)]
 
 
 def plan_graph(graph: Graph) -> list[LayerPlan]:

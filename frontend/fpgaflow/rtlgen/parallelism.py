@@ -63,8 +63,12 @@ def _smallest_meeting(name: str, target: int, upper: int, cycles: CyclesAt) -> i
     return upper
 
 
-def load_parallelism_config(path: Path, layer_names: list[str]) -> dict[str, int]:
-    """Per-layer P from a YAML file `layers: {name: {parallelism: N}}`; UserError on anything else."""
+def read_parallelism_config(path: Path) -> dict[str, int]:
+    """Per-layer P from a YAML file `layers: {name: {parallelism: N}}`; UserError on anything else.
+
+    Read before any model work, so a typo costs no import or quantization; the names are
+    checked against the model with `check_config_layers` once it is imported.
+    """
     if not path.is_file():
         raise UserError(f"config file {path} does not exist")
     try:
@@ -74,16 +78,20 @@ def load_parallelism_config(path: Path, layer_names: list[str]) -> dict[str, int
     layers = data.get("layers", {}) if isinstance(data, dict) else None
     if not isinstance(layers, dict):
         raise UserError(f"config file {path} must hold a mapping 'layers: {{name: {{parallelism: N}}}}'")
-    unknown = sorted(set(map(str, layers)) - set(layer_names))
-    if unknown:
-        raise UserError(
-            f"config file {path} names unknown layers {', '.join(unknown)}; the compute layers are {', '.join(layer_names)}"
-        )
     result = {}
     for name, settings in layers.items():
         value = settings.get("parallelism") if isinstance(settings, dict) else None
         result[str(name)] = check_parallelism(value, f"parallelism of layer {name} in {path}")
     return result
+
+
+def check_config_layers(config: Mapping[str, int], path: Path, layer_names: list[str]) -> None:
+    """UserError when the config names a layer that is not one of the model's compute layers."""
+    unknown = sorted(set(config) - set(layer_names))
+    if unknown:
+        raise UserError(
+            f"config file {path} names unknown layers {', '.join(unknown)}; the compute layers are {', '.join(layer_names)}"
+        )
 
 
 def check_parallelism(value: object, what: str) -> int:

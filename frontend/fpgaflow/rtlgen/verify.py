@@ -24,7 +24,7 @@ from fpgaflow.fixed import FixedType
 from fpgaflow.hw.simulate import run_cocotb
 from fpgaflow.hw.streams import pack_beat
 from fpgaflow.ir.graph import Graph
-from fpgaflow.reference.fixed_exec import run_fixed
+from fpgaflow.reference.fixed_exec import Saturation, run_fixed_counted
 from fpgaflow.rtlgen.dma import pack_frame, unpack_frame
 
 BENCH = "tb_network"
@@ -63,6 +63,8 @@ class VerifyResult:
     simulation_seconds: float
     """Wall time the simulator spent on them (the Verilator build excluded)."""
     first_mismatch: str = ""
+    saturation: Saturation = field(default_factory=lambda: Saturation(0, {}))
+    """Values the reference saturated on these inputs (beyond the calibrated ranges)."""
     details: dict[str, Any] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
@@ -74,6 +76,7 @@ class VerifyResult:
             "cycles_per_frame": self.cycles_per_frame,
             "blocked_per_frame": self.blocked_per_frame,
             "frame_interval_measured": self.frame_interval,
+            "saturated": self.saturation.to_dict(),
         }
 
 
@@ -139,13 +142,19 @@ def run_verification(
     input_codes: np.ndarray,
     work_dir: Path,
     seed: int = 1,
+    input_saturated: int = 0,
 ) -> VerifyResult:
-    """Simulate the top on input_codes (N, *input shape) and compare with run_fixed, bit for bit."""
+    """Simulate the top on input_codes (N, *input shape) and compare with run_fixed, bit for bit.
+
+    input_saturated: how many float inputs saturated when they became input_codes (reported
+    with the layers' counts).
+    """
     if input_codes.shape[0] < 1:
         raise UserError("--verify needs at least one frame")
     in_tensor, out_tensor = graph.inputs[0], graph.hardware_outputs[0]
     in_type, out_type = _format(graph, in_tensor), _format(graph, out_tensor)
-    reference = run_fixed(graph, input_codes)
+    counted = run_fixed_counted(graph, input_codes)
+    reference = counted.tensors
     expected = reference[out_tensor]
     case = {
         "frames_in": [[format(w, "x") for w in pack_frame(frame, in_type.width, dma_width)] for frame in input_codes],
@@ -194,4 +203,5 @@ def run_verification(
         simulated_cycles=round(sim_ns / CLOCK_PERIOD_NS),
         simulation_seconds=sim_seconds,
         first_mismatch=first,
+        saturation=Saturation(input_saturated, counted.saturated),
     )
