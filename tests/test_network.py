@@ -109,6 +109,21 @@ def _unequal_branches_onnx(path, join: str, first: str) -> None:
     path.write_bytes(export_onnx_bytes(model, torch.randn(2, 3, 12, 12), dynamo=False))
 
 
+@pytest.mark.parametrize("join, first", [
+    ("concat", "1x1"),
+    ("add", "1x1"),
+    pytest.param("concat", "3x3", marks=pytest.mark.slow),
+])
+def test_fan_out_into_unequal_branches_does_not_deadlock(join, first, tmp_path):
+    """The fast (1x1) branch buffers what the 3x3 branch reads before its first output, in
+    either order of the join's inputs (the 1x1-first concat never returned before)."""
+    model = tmp_path / "branches.onnx"
+    _unequal_branches_onnx(model, join, first)
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--verify", "3", "--out", str(out)]) == 0
+    check_bit_exact(out, 3)
+
+
 def test_a_stalled_pipeline_ends_within_the_cycle_budget(tmp_path, capsys):
     """With the fan-out FIFOs cut to 2 beats the top deadlocks; `verify` stops at the cycle
     budget with one line (exit 2) that names the first stage whose output fell short."""
