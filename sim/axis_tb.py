@@ -23,6 +23,9 @@ from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStream
 
 TB_DIR_ENV = "FPGAFLOW_TB_DIR"
 
+CLOCK_PERIOD_NS = 10
+"""Every bench's clock period (fpgaflow.rtlgen.verify.CLOCK_PERIOD_NS converts simulated time to cycles)."""
+
 
 def load_case() -> dict[str, Any]:
     """The case description written by the pytest side."""
@@ -53,7 +56,7 @@ def first_difference(got: list[int], want: list[int], elem_bits: int) -> str:
 
 async def start(dut: Any) -> tuple[AxiStreamSource, AxiStreamSink]:
     """Clock, reset, and an AXI-Stream source/sink on the s_axis/m_axis ports."""
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    cocotb.start_soon(Clock(dut.clk, CLOCK_PERIOD_NS, unit="ns").start())
     source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst_n, reset_active_level=False, byte_lanes=1)
     sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst_n, reset_active_level=False, byte_lanes=1)
     dut.rst_n.value = 0

@@ -16,6 +16,12 @@ stages, the path of its work signal. Two tests:
   where a stage stands still because of the one behind it. Also records the cycles of the
   frames' last output words (writes `timing.json`).
 
+Each test gets `cycle_budget` cycles (from the cycle model, fpgaflow.rtlgen.verify) to
+deliver every output frame. When they run out the pipeline has stopped moving: the test
+writes `stall_<test>.json` (the cycle, the output frames received, every tap's output beat
+count and whether its last beat was held by the next stage) and fails, so a deadlock
+ends in seconds instead of spinning forever.
+
 It only records; the comparison with the reference happens in Python, where the codes
 and their formats are known.
 """
@@ -29,10 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import cocotb
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
+from cocotb.triggers import SimTimeoutError
 from cocotbext.axi import AxiStreamFrame
 
-from fpgaflow.share.sim.axis_tb import TB_DIR_ENV, load_case, start
+from fpgaflow.share.sim.axis_tb import CLOCK_PERIOD_NS, TB_DIR_ENV, load_case, start
 
 
 def _pauses(rng: random.Random, probability: float):
@@ -83,7 +90,18 @@ async def _count_work(dut: Any, taps: list[dict[str, Any]], work: dict[str, int]
             last_times.append(cycle)
 
 
-async def _stream(dut: Any, case: dict[str, Any], paused: bool) -> list[list[str]]:
+async def _count_beats(dut: Any, taps: list[dict[str, Any]], beats: dict[str, int], stop: list[bool]) -> None:
+    """Every tap's output handshakes, counted (what a stall report needs)."""
+    handles = [(tap["layer"], _handle(dut, tap["out"], "tvalid"), _handle(dut, tap["out"], "tready")) for tap in taps]
+    while not stop[0]:
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        for layer, valid, ready in handles:
+            if valid.value == 1 and ready.value == 1:
+                beats[layer] += 1
+
+
+async def _frames(dut: Any, case: dict[str, Any], paused: bool, outputs: list[list[str]]) -> None:
     source, sink = await start(dut)
     if paused:
         rng = random.Random(case["seed"])
@@ -91,10 +109,22 @@ async def _stream(dut: Any, case: dict[str, Any], paused: bool) -> list[list[str
         sink.set_pause_generator(_pauses(rng, case["sink_pause"]))
     for frame in case["frames_in"]:
         await source.send(AxiStreamFrame([int(word, 16) for word in frame]))
-    outputs = []
     for _ in case["frames_in"]:
         got = await sink.recv(compact=False)
         outputs.append([format(int(word), "x") for word in got.tdata])
+
+
+async def _stream(dut: Any, case: dict[str, Any], paused: bool, name: str, beats: dict[str, int]) -> list[list[str]]:
+    """Send every frame and receive every output frame within the cycle budget, else report the stall and fail."""
+    outputs: list[list[str]] = []
+    budget = int(case["cycle_budget"])
+    try:
+        await with_timeout(_frames(dut, case, paused, outputs), budget * CLOCK_PERIOD_NS, "ns")
+    except SimTimeoutError:
+        held = {tap["layer"]: bool(_handle(dut, tap["out"], "tvalid").value == 1 and _handle(dut, tap["out"], "tready").value == 0)
+                for tap in case["taps"]}
+        _write(f"stall_{name}.json", {"cycles": budget, "frames_out": len(outputs), "beats": beats, "held": held})
+        raise AssertionError(f"no progress within the cycle budget of {budget} cycles") from None
     return outputs
 
 
@@ -107,10 +137,14 @@ async def frames_with_pauses(dut) -> None:
     """Idle cycles in, back-pressure out: record output words and every layer's output beats."""
     case = load_case()
     beats: dict[str, list[str]] = {tap["layer"]: [] for tap in case["taps"]}
+    counts = {tap["layer"]: 0 for tap in case["taps"]}
     stop = [False]
     cocotb.start_soon(_record_taps(dut, case["taps"], beats, stop))
-    outputs = await _stream(dut, case, paused=True)
-    stop[0] = True
+    cocotb.start_soon(_count_beats(dut, case["taps"], counts, stop))
+    try:
+        outputs = await _stream(dut, case, True, "frames_with_pauses", counts)
+    finally:
+        stop[0] = True
     await RisingEdge(dut.clk)
     _write("run.json", {"outputs": outputs, "taps": beats})
 
@@ -122,9 +156,13 @@ async def frames_full_rate(dut) -> None:
     busy = {tap["layer"]: 0 for tap in case["taps"] if tap.get("work")}
     blocked = {tap["layer"]: 0 for tap in case["taps"]}
     last_times: list[int] = []
+    counts = {tap["layer"]: 0 for tap in case["taps"]}
     stop = [False]
     cocotb.start_soon(_count_work(dut, case["taps"], busy, blocked, last_times, stop))
-    outputs = await _stream(dut, case, paused=False)
-    stop[0] = True
+    cocotb.start_soon(_count_beats(dut, case["taps"], counts, stop))
+    try:
+        outputs = await _stream(dut, case, False, "frames_full_rate", counts)
+    finally:
+        stop[0] = True
     await RisingEdge(dut.clk)
     _write("timing.json", {"busy": busy, "blocked": blocked, "last_word_cycles": last_times, "outputs": outputs})

@@ -305,6 +305,25 @@ class TorchMLP(torch.nn.Module):
         return torch.softmax(self.fc2(torch.relu(self.bn(self.fc1(x)))), dim=1)
 
 
+class TorchUnequalBranches(torch.nn.Module):
+    """A fan-out into a 1x1 conv and a padded 3x3 conv (depthwise or full) of unequal latency,
+    joined by a channel Concat or an Add (`first` names the join's first input), then a global
+    average pool: the smallest top that deadlocked with too little buffering on the fast branch."""
+
+    def __init__(self, join: str = "concat", first: str = "1x1", depthwise: bool = True) -> None:
+        super().__init__()
+        self.join, self.first = join, first
+        self.pointwise = torch.nn.Conv2d(3, 3 if join == "add" else 9, 1)
+        self.spatial = torch.nn.Conv2d(3, 3, 3, padding=1, groups=3 if depthwise else 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.pointwise(x), self.spatial(x)
+        if self.first != "1x1":
+            a, b = b, a
+        y = a + b if self.join == "add" else torch.cat([a, b], 1)
+        return torch.nn.functional.adaptive_avg_pool2d(y, 1)
+
+
 TORCH_MODELS: dict[str, tuple[type[torch.nn.Module], tuple[int, ...]]] = {
     "digits_cnn": (TorchDigitsCNN, (1, 8, 8)),
     "residual_net": (TorchResidualNet, (3, 6, 6)),

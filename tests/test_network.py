@@ -5,11 +5,14 @@ One build per architecture, several frames per build. The digits build+verify is
 """
 
 import json
+import re
 import shutil
+import time
 
 import numpy as np
 import onnx
 import pytest
+import torch
 
 import models
 from fpgaflow.cli.main import main
@@ -95,3 +98,47 @@ def test_more_architectures_bit_exact(builder, tmp_path):
     out = tmp_path / "out"
     assert main(["build", str(model), "--board", "pynq", "--verify", "6", "--out", str(out)]) == 0
     check_bit_exact(out, 6)
+
+
+def _unequal_branches_onnx(path, join: str, first: str) -> None:
+    """models.TorchUnequalBranches on 3x12x12, exported to ONNX at `path`."""
+    from fpgaflow.importers.torch_import import export_onnx_bytes
+
+    torch.manual_seed(0)
+    model = models.TorchUnequalBranches(join, first).eval()
+    path.write_bytes(export_onnx_bytes(model, torch.randn(2, 3, 12, 12), dynamo=False))
+
+
+@pytest.mark.parametrize("join, first", [
+    ("concat", "1x1"),
+    ("add", "1x1"),
+    pytest.param("concat", "3x3", marks=pytest.mark.slow),
+])
+def test_fan_out_into_unequal_branches_does_not_deadlock(join, first, tmp_path):
+    """The fast (1x1) branch buffers what the 3x3 branch reads before its first output, in
+    either order of the join's inputs (the 1x1-first concat never returned before)."""
+    model = tmp_path / "branches.onnx"
+    _unequal_branches_onnx(model, join, first)
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--verify", "3", "--out", str(out)]) == 0
+    check_bit_exact(out, 3)
+
+
+def test_a_stalled_pipeline_ends_within_the_cycle_budget(tmp_path, capsys):
+    """With the fan-out FIFOs cut to 2 beats the top deadlocks; `verify` stops at the cycle
+    budget with one line (exit 2) that names the first stage whose output fell short."""
+    model = tmp_path / "branches.onnx"
+    _unequal_branches_onnx(model, "concat", "1x1")
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--out", str(out)]) == 0
+    top = next((out / "rtl").glob("*_top.sv"))
+    text, cut = re.subn(r"\.DEPTH\(\d+\)(\s*\) u_input__pixels_fifo)", r".DEPTH(1)\1", top.read_text())
+    assert cut >= 1
+    top.write_text(text)
+    capsys.readouterr()
+    started = time.monotonic()
+    assert main(["verify", str(out), "--frames", "2"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "stopped moving" in error and "first stage short of its output: " in error, error
+    assert re.search(r"short of its output: (pointwise|spatial)_Conv \d+ of 288 output beats", error), error
+    assert time.monotonic() - started < 120

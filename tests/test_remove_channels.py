@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 
 from fpgaflow.ir import Activation, Add, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, Graph, MaxPool, Relu, ScaleShift, Softmax, Weight
 from fpgaflow.passes.remove_pruned_channels import RemovePrunedChannels, removable_channels, zero_channels
@@ -219,3 +220,122 @@ def test_parallel_add_keeps_channel_zero_in_one_branch_only():
     pruned = _check_exact(graph)
     assert pruned.tensors["add"].shape == (3, 4, 4)
     assert pruned.tensors["a"].shape == (3, 4, 4)
+
+
+def _all_channels_kept_nonempty(graph: Graph) -> None:
+    for name, tensor in graph.tensors.items():
+        assert not tensor.shape or tensor.shape[0] >= 1, f"{name} lost every channel"
+
+
+def _quantizes_and_runs(graph: Graph) -> None:
+    """The quantizer and the bit-accurate reference accept the shrunk graph (they crashed on empty layers)."""
+    from fpgaflow.quant import quantize
+    from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
+
+    x = np.random.default_rng(RNG_SEED).normal(size=(4, *graph.tensors[graph.inputs[0]].shape))
+    quantized = quantize(graph, x, bits=16)
+    fixed = run_fixed(quantized, quantize_input(quantized, x))[quantized.outputs[0]]
+    real = quantized.tensors[quantized.outputs[0]].ftype.to_real(fixed)
+    np.testing.assert_allclose(real, run_float(graph, x)[graph.outputs[0]], atol=0.05)
+
+
+def test_all_zero_conv_keeps_one_zero_channel_and_its_reader_becomes_its_bias():
+    c1 = _conv("c1", "x", 4, 2, 1)
+    c2 = _conv("c2", "c1", 3, 4, 2, act=Activation.NONE)
+    for channel in range(4):
+        _prune_out(c1, channel)
+    graph = chain("empty", (2, 5, 5), [(c1, (4, 5, 5)), (c2, (3, 5, 5))])
+    pruned = _check_exact(graph)
+    _all_channels_kept_nonempty(pruned)
+    assert pruned.tensors["c1"].shape == (1, 5, 5)
+    assert not pruned.layer("c1").weight.values.any()
+    assert not pruned.layer("c2").weight.values.any()  # it reads only the zero channel: its output is its bias
+    _quantizes_and_runs(pruned)
+
+
+@pytest.mark.parametrize("dense_reads_nothing", [False, True])
+def test_empty_conv_through_flatten_into_dense(dense_reads_nothing):
+    c1 = _conv("c1", "x", 3, 1, 1)
+    flat = Flatten(name="flat", inputs=["c1"], output="flat")
+    fc = Dense(name="fc", inputs=["flat"], output="fc", weight=Weight(values=_w((2, 27), 2)), bias=Weight(values=_w((2,), 3)))
+    if dense_reads_nothing:
+        fc.weight.values[:] = 0  # c1 computes channels nobody reads
+    else:
+        for channel in range(3):
+            _prune_out(c1, channel)
+    pruned = _check_exact(chain("flat", (1, 3, 3), [(c1, (3, 3, 3)), (flat, (27,)), (fc, (2,))]))
+    _all_channels_kept_nonempty(pruned)
+    assert pruned.tensors["c1"].shape == (1, 3, 3)
+    assert pruned.tensors["flat"].shape == (9,)
+    assert not pruned.layer("fc").weight.values.any()
+    _quantizes_and_runs(pruned)
+
+
+def test_concat_input_and_add_that_lose_every_channel():
+    a = _conv("a", "x", 2, 2, 1)
+    b = _conv("b", "x", 3, 2, 2)
+    cat = Concat(name="cat", inputs=["a", "b"], output="cat")
+    z1 = _conv("z1", "cat", 2, 5, 3)
+    z2 = _conv("z2", "cat", 2, 5, 4)
+    add = Add(name="add", inputs=["z1", "z2"], output="add", activation=Activation.RELU)
+    h = _conv("h", "cat", 2, 5, 6)
+    cat2 = Concat(name="cat2", inputs=["add", "h"], output="cat2")
+    c = _conv("c", "cat2", 2, 4, 5, act=Activation.NONE)
+    for channel in range(2):
+        _prune_out(a, channel)  # a whole Concat input
+        _prune_out(z1, channel)  # both inputs of the Add
+        _prune_out(z2, channel)
+    steps = [(a, (2, 4, 4)), (b, (3, 4, 4)), (cat, (5, 4, 4)), (z1, (2, 4, 4)), (z2, (2, 4, 4)), (add, (2, 4, 4)),
+             (h, (2, 4, 4)), (cat2, (4, 4, 4)), (c, (2, 4, 4))]
+    pruned = _check_exact(chain("catadd", (2, 4, 4), steps))
+    _all_channels_kept_nonempty(pruned)
+    assert pruned.tensors["a"].shape == (1, 4, 4)
+    assert pruned.tensors["cat"].shape == (4, 4, 4)
+    assert pruned.tensors["add"].shape == (1, 4, 4)
+    assert pruned.tensors["z1"].shape == pruned.tensors["z2"].shape == (1, 4, 4)
+    assert not pruned.layer("h").weight.values[:, 0].any()  # the kept zero channel of a
+    assert pruned.layer("h").weight.values[:, 1:].all()
+    assert not pruned.layer("c").weight.values[:, 0].any()  # the kept zero channel of the add
+    assert pruned.layer("c").weight.values[:, 1:].all()
+    _quantizes_and_runs(pruned)
+
+
+class _ZeroBranchNet(torch.nn.Module):
+    """cat(all-zero 1x1 conv, 3x3 conv), strided conv, flatten, dense; or an all-zero conv before the dense."""
+
+    def __init__(self, concat: bool) -> None:
+        super().__init__()
+        self.concat = concat
+        self.zero = torch.nn.Conv2d(2, 3, 1 if concat else 3)
+        self.branch = torch.nn.Conv2d(2, 3, 3, padding=1)
+        self.mix = torch.nn.Conv2d(6, 2, 3, stride=2)
+        self.fc = torch.nn.Linear(8 if concat else 48, 3)
+        with torch.no_grad():
+            self.zero.weight.zero_()
+            self.zero.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.concat:
+            return self.fc(torch.flatten(torch.relu(self.zero(x)), 1))
+        y = torch.cat([torch.relu(self.branch(x)), torch.relu(self.zero(x))], 1)
+        return self.fc(torch.flatten(torch.relu(self.mix(y)), 1))
+
+
+@pytest.mark.parametrize("concat", [True, False])
+def test_cli_runs_fixed_on_models_with_an_all_zero_conv(concat, tmp_path):
+    """`fpgaflow run --fixed` on torch-exported ONNX models that lose a whole layer's channels (it crashed in quantize)."""
+    from fpgaflow.cli.main import main
+    from fpgaflow.importers.torch_import import export_onnx_bytes
+
+    torch.manual_seed(0)
+    model = _ZeroBranchNet(concat).eval()
+    x = torch.randn(4, 2, 6, 6)
+    (tmp_path / "m.onnx").write_bytes(export_onnx_bytes(model, x, dynamo=False))
+    np.save(tmp_path / "x.npy", x.numpy())
+    argv = ["run", str(tmp_path / "m.onnx"), "--input", str(tmp_path / "x.npy"), "--bits", "16"]
+    assert main([*argv, "--out", str(tmp_path / "float.npy")]) == 0
+    assert main([*argv, "--fixed", "--out", str(tmp_path / "fixed.npy")]) == 0
+    with torch.no_grad():
+        expected = model(x).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "float.npy"), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.load(tmp_path / "fixed.npy"), expected, atol=0.02)

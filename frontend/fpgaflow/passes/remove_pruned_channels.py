@@ -21,7 +21,17 @@ inputs, so this runs to a fixed point. Pairs of graph inputs and outputs, and pa
 read by a layer that mixes channels non-linearly (Softmax), are never removed.
 
 A zero-weight channel with a nonzero bias is a constant and stays: a conv with zero
-padding sees it as not constant at the borders. When the graph is quantized, zeros are
+padding sees it as not constant at the borders.
+
+No tensor loses every channel: a stream of zero channels cannot carry a frame, and the
+layers behind it still owe one output per frame. When every channel of a tensor could go
+(a layer whose weights and bias are all zero, a concat input or residual add that is zero
+throughout, a layer that nobody reads), one channel stays: the first identically zero one,
+else channel 0, with its class (so through Add, Concat, Flatten and groups as above).
+Every conv or dense weight that reads an identically zero channel is then set to zero,
+which changes no value: a layer reading only such channels has no nonzero weight left,
+and its output is its (requantized) bias, a constant frame the engine produces from an
+empty ROM. When the graph is quantized, zeros are
 read from the codes, which is what the hardware computes with. Sparsity records of
 changed weights are dropped; run classify_sparsity after this pass.
 """
@@ -177,18 +187,14 @@ def zero_channels(graph: Graph) -> dict[str, np.ndarray]:
     return zero
 
 
-def removable_channels(graph: Graph) -> dict[str, np.ndarray]:
-    """bool (C,) per tensor: channels that can go without changing any kept value (see module doc)."""
-    classes = _ChannelClasses(graph)
-    pinned = _couple(graph, classes)
-    roots = classes.roots()
-    pinned_roots = np.zeros(len(roots), dtype=bool)
-    pinned_roots[roots[pinned]] = True
-    zero = zero_channels(graph)
+def _unneeded(
+    graph: Graph, classes: _ChannelClasses, roots: np.ndarray, needed_roots: np.ndarray, zero: dict[str, np.ndarray]
+) -> np.ndarray:
+    """bool per pair: removed at the fixed point where no kept conv/dense output reads it (a nonzero one)."""
     terminals = [(layer, _reads(graph, layer)) for layer in graph.layers if _is_terminal(layer)]
     removed = np.zeros(len(roots), dtype=bool)
     while True:
-        needed = pinned_roots.copy()
+        needed = needed_roots.copy()
         for layer, reads in terminals:
             alive = ~removed[roots[classes.ids(layer.output)]]
             source = layer.inputs[0]
@@ -196,9 +202,26 @@ def removable_channels(graph: Graph) -> dict[str, np.ndarray]:
             needed[roots[classes.ids(source)[wanted]]] = True
         now = ~needed[roots]
         if np.array_equal(now, removed):
-            break
+            return removed
         removed = now
-    return {name: removed[classes.ids(name)] for name in graph.tensors}
+
+
+def removable_channels(graph: Graph) -> dict[str, np.ndarray]:
+    """bool (C,) per tensor: channels that can go without changing any kept value (see module doc)."""
+    classes = _ChannelClasses(graph)
+    pinned = _couple(graph, classes)
+    roots = classes.roots()
+    needed_roots = np.zeros(len(roots), dtype=bool)
+    needed_roots[roots[pinned]] = True
+    zero = zero_channels(graph)
+    while True:
+        removed = _unneeded(graph, classes, roots, needed_roots, zero)
+        emptied = [name for name, count in classes.counts.items() if count and removed[classes.ids(name)].all()]
+        if not emptied:
+            return {name: removed[classes.ids(name)] for name in graph.tensors}
+        for name in emptied:  # keep one channel: the first zero one (it costs nothing), else channel 0
+            keep = int(np.argmax(zero[name])) if zero[name].any() else 0
+            needed_roots[roots[classes.ids(name)[keep]]] = True
 
 
 def _take(weight: Weight | None, keep: np.ndarray, axis: int) -> Weight | None:
@@ -228,6 +251,22 @@ def _shrink_layer(graph: Graph, layer: Layer, keep: dict[str, np.ndarray]) -> No
             setattr(layer, field, _take(weight, out_keep, 0))
 
 
+def _zero_reads_of_zero_channels(graph: Graph, layer: Layer, zero_input: np.ndarray) -> None:
+    """Set the weights of a conv or dense layer that read identically zero input channels to zero (exact)."""
+    if not isinstance(layer, (Conv2d, Dense)) or not zero_input.any():
+        return
+    weight = layer.weight
+    if isinstance(layer, Dense):
+        dead = np.broadcast_to(np.repeat(zero_input, _spread(graph, layer.inputs[0]))[None, :], weight.values.shape)
+    else:
+        kernels = zero_input[input_channel_index(weight.values.shape[:2], layer.groups)]
+        dead = np.broadcast_to(kernels[:, :, None, None], weight.values.shape)
+    if not (weight.mask & dead).any():
+        return
+    codes = None if weight.codes is None else np.where(dead, 0, weight.codes)
+    layer.weight = Weight(values=np.where(dead, 0.0, weight.values), ftype=weight.ftype, codes=codes)
+
+
 class RemovePrunedChannels(GraphPass):
     """Remove zero and unread channels from every layer and tensor, exactly, and note the counts."""
 
@@ -236,13 +275,15 @@ class RemovePrunedChannels(GraphPass):
 
     def run(self, graph: Graph) -> None:
         removable = removable_channels(graph)
-        if not any(mask.any() for mask in removable.values()):
-            return
+        zero = zero_channels(graph)
         keep = {name: ~mask for name, mask in removable.items()}
         for layer in graph.layers:
             before_in = channel_count(graph.input_shape(layer)) if layer.inputs else 0
             before_out = channel_count(graph.output_shape(layer))
             _shrink_layer(graph, layer, keep)
+            if layer.inputs:
+                source = layer.inputs[0]
+                _zero_reads_of_zero_channels(graph, layer, zero[source][keep[source]])
             removed_in = int(removable[layer.inputs[0]].sum()) if layer.inputs else 0
             removed_out = int(removable[layer.output].sum())
             if isinstance(layer, (Conv2d, Dense)) and (removed_in or removed_out):

@@ -27,8 +27,9 @@ from fpgaflow.report.plots import render_plots
 from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
 from fpgaflow.report.text import render_markdown
 from fpgaflow.rtlgen.design import Design
+from fpgaflow.rtlgen.dma import words_per_pixel
 from fpgaflow.rtlgen.generate import generate_rtl, plan_design
-from fpgaflow.rtlgen.verify import Tap, VerifyResult, run_verification
+from fpgaflow.rtlgen.verify import Tap, VerifyResult, cycle_budget, run_verification
 
 DESIGN_FILE = "design.json"
 REPORT_FILE = "report.json"
@@ -95,6 +96,17 @@ def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) ->
     return rng.integers(ftype.min_code, ftype.max_code + 1, size=(frames, *shape), dtype=np.int64), 0
 
 
+def _dma_words_per_frame(graph: Graph, dma_width: int) -> int:
+    """DMA words of the larger of an input and an output frame (the bench moves one word per cycle at best)."""
+    words = []
+    for tensor in (graph.inputs[0], graph.hardware_outputs[0]):
+        shape, ftype = graph.tensors[tensor].shape, graph.tensors[tensor].ftype
+        assert ftype is not None
+        pixels = 1 if len(shape) == 1 else int(np.prod(shape[1:]))
+        words.append(pixels * words_per_pixel(shape[0], ftype.width, dma_width))
+    return max(words)
+
+
 def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, calib_path: Path | None = None) -> VerifyResult:
     """Simulate the build in `out` on `frames` frames, write verify/*.npy and the `verify` report entry."""
     setup = json.loads(out.path(DESIGN_FILE).read_text())
@@ -106,9 +118,12 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     board = load_board(setup["board"])
     sources = [out.path(relpath) for relpath in setup["sources"]]
     work = out.work_dir("verify/sim")
+    report = json.loads(out.path(REPORT_FILE).read_text())
+    budget = cycle_budget(len(codes), report["totals"]["cycles_per_frame"], report["totals"]["latency_cycles"],
+                          _dma_words_per_frame(graph, board.dma_data_width))
     with step(f"simulate {len(codes)} frames in Verilator"):
         result = run_verification(
-            graph, setup["top"], sources, taps, board.dma_data_width, codes, work, input_saturated=input_saturated
+            graph, setup["top"], sources, taps, board.dma_data_width, codes, work, budget, input_saturated=input_saturated
         )
     warning = result.saturation.warning()
     if warning is not None:
@@ -121,7 +136,6 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     np.save(out.file("verify/inputs.npy"), codes)
     np.save(out.file("verify/expected.npy"), result.expected_codes)
     np.save(out.file("verify/rtl.npy"), result.rtl_codes)
-    report = json.loads(out.path(REPORT_FILE).read_text())
     report["verify"] = result.report()
     write_reports(out, report)
     status = "bit-exact" if result.mismatches == 0 else f"{result.mismatches} mismatching frames; {result.first_mismatch}"

@@ -97,6 +97,12 @@ def _stream_shape(graph: Graph, tensor: str) -> tuple[int, ...]:
     return tuple(graph.tensors[tensor].shape)
 
 
+def stream_beats(graph: Graph, tensor: str) -> int:
+    """Beats of a tensor's stream per frame: one per pixel (a flattened map keeps its pixels), one for a vector."""
+    shape = _stream_shape(graph, tensor)
+    return int(shape[1] * shape[2]) if len(shape) == 3 else 1
+
+
 def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
     """The plan of one hardware layer of a quantized graph."""
     if not is_legal_identifier(layer.name):

@@ -4,7 +4,8 @@ The only module that knows the library's module names and parameters (docs/hardw
 Each supported op has an EngineKind: its stages in the netlist, its modelled cycles per
 frame (fpgaflow.hw.cycles), its useful lane count and its weight memory
 (fpgaflow.hw.weight_rom). StageBuilder walks the layers, gives every tensor a stream,
-splits a tensor read by several layers with a broadcast and a FIFO per branch, and
+splits a tensor read by several layers with a broadcast and a FIFO on each branch that
+must run ahead of another (fpgaflow.rtlgen.branch_buffers), and
 converts between DMA words and pixel beats at the two ends.
 """
 
@@ -23,6 +24,7 @@ from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType, relu6_ceiling
 from fpgaflow.ir.layers import Activation, Add, AvgPool, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
+from fpgaflow.rtlgen.branch_buffers import branch_fifo_depths
 from fpgaflow.rtlgen.design import Design
 from fpgaflow.rtlgen.division import division_parameters
 from fpgaflow.rtlgen.layer_plan import LayerPlan
@@ -177,24 +179,24 @@ class StageBuilder:
                          [("s_axis", src), ("m_axis", dst)])
 
     def broadcast(self, tensor: str, stream: str, readers: int) -> list[str]:
-        """Copy a tensor's stream to each reader; every reader after the first gets a FIFO holding a whole frame.
-
-        A residual block's short branch must hold every pixel it receives until the long
-        branch delivers its first (axis_join's depth rule); a whole frame is always enough,
-        because every stage finishes a frame without input from the next one.
-        """
-        shape = self.graph.tensors[tensor].shape
-        frame = 1 if len(shape) == 1 else int(shape[1] * shape[2])
+        """Copy a tensor's stream to each reader; a branch that reads less far ahead than
+        another one it meets again at a join gets a FIFO of the difference
+        (fpgaflow.rtlgen.branch_buffers), so the copy never waits for a branch that is
+        itself waiting for the other."""
         width = self.netlist.streams[stream].width
         branches = [self.netlist.stream(f"{stream}_branch{i}", width) for i in range(readers)]
         self.netlist.fanout(stream, branches)
-        result = [branches[0]]
-        for i, branch in enumerate(branches[1:], start=1):
+        result = []
+        for i, (branch, depth) in enumerate(zip(branches, branch_fifo_depths(self.graph, tensor), strict=True)):
+            if depth == 0:
+                result.append(branch)
+                continue
             buffered = self.netlist.stream(f"{stream}_buffered{i}", width)
-            self.netlist.add(f"{stream}_fifo{i}", "axis_fifo", f"{stream}: branch {i} holds a frame of {frame} pixels",
-                             {"DW": width, "DEPTH": frame + 2}, [("s_axis", branch), ("m_axis", buffered)])
+            self.netlist.add(f"{stream}_fifo{i}", "axis_fifo", f"{stream}: branch {i} reads {depth} beats ahead of its join",
+                             {"DW": width, "DEPTH": depth}, [("s_axis", branch), ("m_axis", buffered)])
             result.append(buffered)
         return result
+
 
 _IMAGES: dict[tuple[int, int, bool], tuple[Conv2d | Dense, EngineImage]] = {}
 """Packed ROMs by (id of the layer, P, store_zeros); the layer is kept so its id stays unique."""

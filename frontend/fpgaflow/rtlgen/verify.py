@@ -30,6 +30,11 @@ from fpgaflow.rtlgen.dma import pack_frame, unpack_frame
 BENCH = "tb_network"
 CLOCK_PERIOD_NS = 10
 """The bench's clock (sim/axis_tb.py starts a 10 ns clock)."""
+BUDGET_FACTOR = 4
+"""Safety factor of the cycle budget over the cycle model (the paused run idles 30 % of the
+cycles at each end; the model is within a few per cent of the measured rate)."""
+BUDGET_SLACK = 1000
+"""Cycles the budget adds for the reset and the bench's start."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,29 @@ def locate_first_difference(graph: Graph, taps: list[Tap], recorded: dict[str, l
     return "the layers' streams match the reference; the output width conversion differs"
 
 
+def cycle_budget(frames: int, frame_interval: int, latency: int, words_per_frame: int) -> int:
+    """Cycles a bench run may take before it counts as stalled: the modelled pipeline fill plus
+    `frames` modelled frame intervals (at least one cycle per DMA word), times BUDGET_FACTOR."""
+    return BUDGET_FACTOR * (latency + frames * max(frame_interval, words_per_frame)) + BUDGET_SLACK
+
+
+def describe_stall(graph: Graph, taps: list[Tap], stall: dict[str, Any], frames: int) -> str:
+    """One line: when the pipeline stopped, and the first stage (in execution order) whose output fell short."""
+    short = []
+    for tap in taps:
+        shape = graph.tensors[tap.tensor].shape
+        want = frames * (1 if len(shape) == 1 else int(np.prod(shape[1:])))
+        got = int(stall["beats"].get(tap.layer, 0))
+        if got < want:
+            state = "its output held by the next stage" if stall["held"].get(tap.layer) else "waiting for input"
+            short.append(f"{tap.layer} {got} of {want} output beats, {state}")
+    first = short[0] if short else "every stage delivered; the output converter"
+    rest = f"; then {', '.join(s.split(' ', 1)[0] for s in short[1:])}" if len(short) > 1 else ""
+    return (f"the simulated pipeline stopped moving: {stall['frames_out']} of {frames} output frames after "
+            f"{stall['cycles']} cycles (the budget from the cycle model); first stage short of its output: "
+            f"{first}{rest}. This is a bug in the generated top; report it with the model")
+
+
 def simulation_time(results_xml: Path) -> tuple[float, float]:
     """Simulated nanoseconds and simulator wall seconds of every test in a cocotb results file."""
     simulated, wall = 0.0, 0.0
@@ -141,6 +169,7 @@ def run_verification(
     dma_width: int,
     input_codes: np.ndarray,
     work_dir: Path,
+    budget: int,
     seed: int = 1,
     input_saturated: int = 0,
 ) -> VerifyResult:
@@ -148,6 +177,9 @@ def run_verification(
 
     input_saturated: how many float inputs saturated when they became input_codes (reported
     with the layers' counts).
+
+    Each bench run gets `budget` cycles (cycle_budget); a run that does not finish in them
+    raises a UserError naming the first stage whose output stopped short.
     """
     if input_codes.shape[0] < 1:
         raise UserError("--verify needs at least one frame")
@@ -160,6 +192,7 @@ def run_verification(
         "frames_in": [[format(w, "x") for w in pack_frame(frame, in_type.width, dma_width)] for frame in input_codes],
         "taps": [tap.to_dict() for tap in taps],
         "seed": seed,
+        "cycle_budget": budget,
         "src_pause": 0.3,
         "sink_pause": 0.3,
     }
@@ -169,7 +202,13 @@ def run_verification(
     for folder in sorted({source.parent for source in sources}):
         for memory in sorted(folder.glob("*.mem")):
             shutil.copy(memory, case_dir / memory.name)  # $readmemh opens names relative to the simulator's folder
+    for stale in case_dir.glob("stall_*.json"):
+        stale.unlink()
     result = run_cocotb(top, sources, BENCH, {}, work_dir / "sim_build", case_dir)
+    for test in ("frames_with_pauses", "frames_full_rate"):
+        stall = case_dir / f"stall_{test}.json"
+        if stall.exists():
+            raise UserError(describe_stall(graph, taps, json.loads(stall.read_text()), len(input_codes)))
     if result.tests != 2:
         raise RuntimeError(f"the network bench ran {result.tests} of 2 tests; see {case_dir / 'sim.log'}")
     run = json.loads((case_dir / "run.json").read_text()) if (case_dir / "run.json").exists() else {"outputs": [], "taps": {}}

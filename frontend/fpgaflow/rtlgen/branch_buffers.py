@@ -1,0 +1,102 @@
+"""How many beats each branch of a fan-out must buffer so that its join never deadlocks.
+
+A tensor read by several layers is copied to each reader: a beat leaves only when every
+branch takes it. Where two branches meet again, at a Concat or an Add, the join takes a
+beat only when both inputs offer one. A branch that reads far ahead before its first
+output (a padded 3x3 window generator needs KH-1 rows and KW pixels first; a global pool
+or a dense layer the whole frame) then holds back a branch that reads little ahead (a 1x1
+conv): the fast branch's output waits at the join, its stages fill, the copy stalls, and
+the slow branch never receives the beats it waits for.
+
+The rule. For a branch b and the m-th beat of a join, let need_b(m) be the beats of the
+shared tensor that branch b must have read before it can offer that beat (`beats_needed`
+composed along the branch). When branch b offers beat m it has read at least need_b(m)
+beats, so a FIFO of D_b beats at its head lets the copy go on to need_b(m) + D_b beats.
+The other branch c progresses as long as need_c(m) <= need_b(m) + D_b, so
+
+    D_b = max over joins, over other branches c, over m of need_c(m) - need_b(m)
+
+(nothing when it is <= 0: the slowest branch needs no FIFO). The stages' own registers and
+the window generators' input FIFOs only add room. Branches that meet again only after they
+have merged are left to the fan-outs after that merge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fpgaflow.ir.graph import Graph
+from fpgaflow.ir.layers import AvgPool, Conv2d, Dense, Flatten, GlobalAvgPool, Layer, MaxPool
+from fpgaflow.rtlgen.layer_plan import stream_beats
+
+FIFO_MARGIN = 2
+"""Beats a branch FIFO holds beyond the rule's minimum (axis_fifo's DEPTH is exact; this covers
+a beat in flight in the join's register)."""
+
+
+def _window_needs(layer: Conv2d | MaxPool | AvgPool, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> np.ndarray:
+    """Input pixels window_gen reads before it emits each window: every input pixel up to the
+    window's bottom-right corner in the padded raster (padding costs no input)."""
+    _, in_h, in_w = in_shape
+    _, out_h, out_w = out_shape
+    top, left, _, _ = layer.padding
+    kh, kw = layer.kernel
+    oy, ox = np.divmod(np.arange(out_h * out_w), out_w)
+    row = oy * layer.stride[0] + kh - 1 - top  # the corner's input row and column (may lie in padding)
+    col = ox * layer.stride[1] + kw - 1 - left
+    full_rows = np.clip(row, 0, in_h)
+    in_row = np.where((row >= 0) & (row < in_h), np.clip(col + 1, 0, in_w), 0)
+    return full_rows * in_w + in_row
+
+
+def beats_needed(graph: Graph, layer: Layer) -> np.ndarray:
+    """For each output beat of a layer, how many beats of (each of) its inputs it needs first."""
+    in_beats, out_beats = stream_beats(graph, layer.inputs[0]), stream_beats(graph, layer.output)
+    if isinstance(layer, (Conv2d, MaxPool, AvgPool)):
+        return _window_needs(layer, graph.tensors[layer.inputs[0]].shape, graph.tensors[layer.output].shape)
+    if isinstance(layer, (Dense, GlobalAvgPool)) or in_beats != out_beats:
+        return np.full(out_beats, in_beats)
+    return np.arange(1, out_beats + 1)  # one beat out per beat in: Flatten, Add, Concat, the 1x1 engines
+
+
+def _compose(arrival: np.ndarray, needed: np.ndarray) -> np.ndarray:
+    """Beats of the shared tensor behind each output beat, given those behind each input beat."""
+    return np.where(needed > 0, arrival[np.maximum(needed, 1) - 1], 0)
+
+
+def _branch_arrivals(graph: Graph, tensor: str, reader: Layer) -> dict[tuple[str, int], np.ndarray]:
+    """(layer, input slot) -> beats of `tensor` behind each beat arriving there, along one branch."""
+    slot = reader.inputs.index(tensor)
+    arrivals = {(reader.name, slot): np.arange(1, stream_beats(graph, tensor) + 1)}
+    produced: dict[str, np.ndarray] = {}
+    for layer in graph.layers[graph.layers.index(reader):]:
+        if layer is not reader:
+            for index, name in enumerate(layer.inputs):
+                if name in produced:
+                    arrivals[(layer.name, index)] = produced[name]
+        mine = [arrivals[(layer.name, i)] for i in range(len(layer.inputs)) if (layer.name, i) in arrivals]
+        if mine:
+            needed = beats_needed(graph, layer)
+            produced[layer.output] = np.maximum.reduce([_compose(a, needed) for a in mine])
+    return arrivals
+
+
+def branch_fifo_depths(graph: Graph, tensor: str) -> list[int]:
+    """FIFO depth (0: none) per reader of `tensor`, in the order the generator takes its streams:
+    the consuming layers in execution order, then the hardware output."""
+    readers = graph.consumers(tensor)
+    arrivals = [_branch_arrivals(graph, tensor, reader) for reader in readers]
+    depths = [0] * (len(readers) + int(tensor in graph.hardware_outputs))
+    for b, mine in enumerate(arrivals):
+        lag = 0
+        for c, theirs in enumerate(arrivals):
+            if c == b:
+                continue
+            only_mine = {key for key in mine if key not in theirs}
+            only_theirs = {key for key in theirs if key not in mine}
+            for layer, slot in only_mine:
+                for other_layer, other_slot in only_theirs:
+                    if other_layer == layer and other_slot != slot:
+                        lag = max(lag, int(np.max(theirs[(layer, other_slot)] - mine[(layer, slot)])))
+        depths[b] = lag + FIFO_MARGIN if lag > 0 else 0
+    return depths
