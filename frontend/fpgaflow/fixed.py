@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_WIDTH = 62
-"""Widest code the int64 reference can hold with headroom for one addition."""
+from fpgaflow.deploy.pynq_driver.packing import MAX_WIDTH, quantize_codes, real_values
+
+# MAX_WIDTH: the widest code the int64 reference can hold with headroom for one addition.
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,14 @@ class FixedType:
     def quantize(self, values: np.ndarray) -> np.ndarray:
         """Float to code: saturate(floor(x * 2**F + 1/2)), round half up (AP_RND), then AP_SAT.
 
-        Scaling by a power of two and adding 1/2 are exact in float64 for the ranges
-        used here, so the only rounding is the one the contract asks for.
+        The PYNQ driver quantizes with the same function (fpgaflow.deploy.pynq_driver.packing),
+        so the board sends exactly the codes the reference and the simulation saw.
         """
-        scaled = np.asarray(values, dtype=np.float64) * np.float64(2.0) ** self.frac
-        if not np.all(np.isfinite(scaled)):
-            raise ValueError("cannot quantize NaN or infinite values")
-        limit = float(1 << MAX_WIDTH)
-        rounded = np.floor(np.clip(scaled, -limit, limit) + 0.5)
-        return self.saturate(rounded.astype(np.int64))
+        return quantize_codes(values, self.signed, self.width, self.frac)
 
     def to_real(self, codes: np.ndarray) -> np.ndarray:
         """Code to real value, q * 2**-F, as float64 (exact for widths up to 53 bits)."""
-        return np.asarray(codes, dtype=np.int64).astype(np.float64) * np.float64(2.0) ** -self.frac
+        return real_values(codes, self.frac)
 
     def contains(self, codes: np.ndarray) -> bool:
         """True when every code is inside this type's range."""
