@@ -17,6 +17,7 @@ import numpy as np
 from fpgaflow.boards import Board
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Graph
+from fpgaflow.names import sanitize_identifier
 from fpgaflow.outdir import OutputDir
 
 DRIVER_DIR = "driver"
@@ -41,7 +42,7 @@ def driver_config(graph: Graph, board: Board, top: str) -> dict[str, object]:
     """What the board needs to know about the design, as data."""
     source, sink = graph.tensors[graph.inputs[0]], graph.tensors[graph.hardware_outputs[0]]
     return {
-        "model": graph.name,
+        "model": sanitize_identifier(graph.name, set()),
         "top": top,
         "board": board.name,
         "dma": DMA_CELL,

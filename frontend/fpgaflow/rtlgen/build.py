@@ -17,6 +17,7 @@ import numpy as np
 
 from fpgaflow.boards import Board, load_board
 from fpgaflow.deploy.driver import write_driver, write_golden
+from fpgaflow.deploy.vivado import write_vivado
 from fpgaflow.inputs import load_batch
 from fpgaflow.progress import step
 from fpgaflow.ir.graph import Graph
@@ -76,6 +77,8 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     out.write_text(DESIGN_FILE, json.dumps(setup, indent=1, sort_keys=True) + "\n")
     write_reports(out, build_report(design, options.bits))
     write_driver(out, graph, options.board, generated.top)
+    memories = sorted(relpath for relpath in generated.files if relpath.endswith(".mem"))
+    write_vivado(out, graph, options.board, generated.top, generated.sources, memories)
     golden = _verify_inputs(graph, GOLDEN_FRAMES, None)
     write_golden(out, golden, run_fixed(graph, golden)[graph.hardware_outputs[0]], simulated=False)
     return design
