@@ -15,7 +15,7 @@ def run_cli(capsys, *argv):
 @pytest.mark.parametrize(
     "argv,fragment",
     [
-        (["build", MODEL, "--board", "nonesuch"], "known boards: pynq-z2"),
+        (["build", MODEL, "--board", "nonesuch"], "pynq-z2 (alias pynq): xc7z020clg400-1"),
         (["build", MODEL, "--board", "pynq", "--bits", "1"], "--bits 1"),
         (["build", MODEL, "--board", "pynq", "--bits", "31"], "--bits 31 is outside 2..30"),
         (["build", MODEL, "--board", "pynq", "--bits", "32"], "--bits 32 is outside 2..30"),

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_WIDTH = 62
-"""Widest code the int64 reference can hold with headroom for one addition."""
+from fpgaflow.deploy.pynq_driver.packing import MAX_WIDTH, real_values, round_codes
+
+# MAX_WIDTH: the widest code the int64 reference can hold with headroom for one addition.
 
 
 @dataclass(frozen=True)
@@ -59,18 +60,14 @@ class FixedType:
     def quantize(self, values: np.ndarray) -> np.ndarray:
         """Float to code: saturate(floor(x * 2**F + 1/2)), round half up (AP_RND), then AP_SAT.
 
-        Scaling by a power of two and adding 1/2 are exact in float64 for the ranges
-        used here, so the only rounding is the one the contract asks for.
+        The PYNQ driver quantizes with the same function (fpgaflow.deploy.pynq_driver.packing),
+        so the board sends exactly the codes the reference and the simulation saw.
         """
         return self.saturate(self.round(values))
 
     def round(self, values: np.ndarray) -> np.ndarray:
-        """floor(x * 2**F + 1/2) before saturation (held within +-2**MAX_WIDTH): `quantize` without the clamp."""
-        scaled = np.asarray(values, dtype=np.float64) * np.float64(2.0) ** self.frac
-        if not np.all(np.isfinite(scaled)):
-            raise ValueError("cannot quantize NaN or infinite values")
-        limit = float(1 << MAX_WIDTH)
-        return np.floor(np.clip(scaled, -limit, limit) + 0.5).astype(np.int64)
+        """floor(x * 2**F + 1/2) before saturation: `quantize` without the clamp (the driver's own code)."""
+        return round_codes(values, self.frac)
 
     def count_outside(self, codes: np.ndarray) -> int:
         """How many codes lie outside this type's range (saturation would clip them)."""
@@ -79,7 +76,7 @@ class FixedType:
 
     def to_real(self, codes: np.ndarray) -> np.ndarray:
         """Code to real value, q * 2**-F, as float64 (exact for widths up to 53 bits)."""
-        return np.asarray(codes, dtype=np.int64).astype(np.float64) * np.float64(2.0) ** -self.frac
+        return real_values(codes, self.frac)
 
     def contains(self, codes: np.ndarray) -> bool:
         """True when every code is inside this type's range."""

@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from fpgaflow.boards import Board, load_board
+from fpgaflow.deploy.driver import write_driver, write_golden
+from fpgaflow.deploy.vivado import write_vivado
 from fpgaflow.inputs import load_batch
 from fpgaflow.progress import step
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_graph
 from fpgaflow.outdir import OutputDir
-from fpgaflow.reference.fixed_exec import quantize_input_counted
+from fpgaflow.reference.fixed_exec import quantize_input_counted, run_fixed
 from fpgaflow.report.build_report import build_report, left_out_line, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
@@ -35,6 +37,8 @@ DESIGN_FILE = "design.json"
 REPORT_FILE = "report.json"
 IR_DIR = "ir"
 VERIFY_SEED = 2024
+GOLDEN_FRAMES = 4
+"""Frames the driver's --selftest runs when the build did not simulate any (seeded random codes)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,11 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     for entry in report["left_out_of_hardware"]:
         print(f"note: {left_out_line(entry)}", file=sys.stderr)
     write_reports(out, report)
+    write_driver(out, graph, options.board, generated.top)
+    memories = sorted(relpath for relpath in generated.files if relpath.endswith(".mem"))
+    write_vivado(out, graph, options.board, generated.top, generated.sources, memories)
+    golden, _ = _verify_inputs(graph, GOLDEN_FRAMES, None)
+    write_golden(out, golden, run_fixed(graph, golden)[graph.hardware_outputs[0]], simulated=False)
     return design
 
 
@@ -136,6 +145,7 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     np.save(out.file("verify/inputs.npy"), codes)
     np.save(out.file("verify/expected.npy"), result.expected_codes)
     np.save(out.file("verify/rtl.npy"), result.rtl_codes)
+    write_golden(out, codes, result.expected_codes, simulated=result.mismatches == 0)
     report["verify"] = result.report()
     write_reports(out, report)
     status = "bit-exact" if result.mismatches == 0 else f"{result.mismatches} mismatching frames; {result.first_mismatch}"
