@@ -207,6 +207,30 @@ def clip_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 3, 6, 6], b.conv(x, "conv_out", 4, 2, k=1))
 
 
+def arithmetic_bn_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """BatchNorm written as arithmetic with constants, as DenseNet/Inception-v2 exports do: conv,
+    Mul by (C, 1, 1) and Add of (1, C, 1, 1) (fold into the conv), relu, Sub of a scalar and Div by
+    (C, 1, 1) (one ScaleShift, relu fused), constant - x (a second ScaleShift; -x + c before opset 7), 1x1 conv, Mul by a
+    scalar (folds into it); on 2x5x5."""
+    b = OnnxBuilder("arithmetic_bn_net", opset, seed)
+    bc = b.broadcast_attrs()
+    x = b.conv("input", "conv", 2, 4, pads=[1, 1, 1, 1])
+    x = b.node("Mul", [x, b.constant("bn_scale", b.rng.uniform(0.5, 1.5, (4, 1, 1)).astype(np.float32))], "mul", **bc)
+    x = b.node("Add", [x, b.constant("bn_shift", b.rng.normal(0, 0.2, (1, 4, 1, 1)).astype(np.float32))], "add", **bc)
+    x = b.node("Relu", [x], "relu")
+    x = b.node("Sub", [x, b.constant("mean", np.array(0.25, np.float32))], "sub", **bc)
+    x = b.node("Div", [x, b.constant("std", b.rng.uniform(0.5, 1.5, (4, 1, 1)).astype(np.float32))], "div", **bc)
+    x = b.node("Relu", [x], "relu2")
+    flip = b.constant("flip", b.rng.normal(0, 0.5, (4, 1, 1)).astype(np.float32))
+    if opset >= 7:
+        x = b.node("Sub", [flip, x], "flip")
+    else:  # before opset 7 only the second input broadcasts: -x + c
+        x = b.node("Add", [b.node("Mul", [x, b.constant("minus", np.array(-1.0, np.float32))], "neg", **bc), flip],
+                   "flip", **bc)
+    x = b.conv(x, "mix", 4, 3, k=1)
+    return b.model(["N", 2, 5, 5], b.node("Mul", [x, b.constant("half", np.array(0.5, np.float32))], "scale", **bc))
+
+
 # name -> (builder, lowest opset it can be written at)
 ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "digits_cnn": (digits_cnn, 6),
@@ -220,6 +244,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "pad_net": (pad_net, 6),
     "clip_net": (clip_net, 6),
     "pooled_concat_net": (pooled_concat_net, 6),
+    "arithmetic_bn_net": (arithmetic_bn_net, 6),
 }
 
 

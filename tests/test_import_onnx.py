@@ -68,10 +68,36 @@ def test_digits_cnn_structure_after_import_flow() -> None:
 
 
 def test_dense_only_model_on_2d_input_has_matmul_bias_folded() -> None:
-    graph = import_onnx(mlp(13))
+    """The MatMul's Add imports as a ScaleShift on the vector; the import flow folds it into the bias."""
+    graph = import_flow().run(import_onnx(mlp(13)))
     assert graph.tensors[graph.inputs[0]].shape == (16,)
-    dense = [layer for layer in graph.layers if isinstance(layer, Dense)]
-    assert len(dense) == 2 and all(layer.bias is not None for layer in dense)
+    assert ops_of(graph) == ["Dense", "Dense"]
+    assert all(layer.bias is not None for layer in graph.layers)
+
+
+def test_arithmetic_batchnorm_imports_as_scaleshift_and_folds() -> None:
+    """Mul/Add/Sub/Div by per-channel and scalar constants become ScaleShift layers; the import
+    flow folds the ones after a conv into it and composes neighbours into one ScaleShift."""
+    model = ONNX_BUILDERS["arithmetic_bn_net"][0](13)
+    assert ops_of(import_onnx(model)) == ["Conv2d", "ScaleShift", "ScaleShift", "Relu", "ScaleShift", "ScaleShift",
+                                          "Relu", "ScaleShift", "Conv2d", "ScaleShift"]
+    graph = import_flow().run(import_onnx(model))
+    assert ops_of(graph) == ["Conv2d", "ScaleShift", "ScaleShift", "Conv2d"]
+    conv, first, flip, _ = graph.layers
+    assert conv.activation == first.activation == Activation.RELU and flip.activation == Activation.NONE
+    np.testing.assert_array_equal(flip.scale.values, -np.ones(4, np.float32))
+
+
+def test_arithmetic_that_is_not_per_channel_is_refused() -> None:
+    spatial = OnnxBuilder("spatial", 13)
+    out = spatial.node("Mul", ["input", spatial.constant("map", np.ones((1, 4, 4), np.float32))], "mul")
+    assert_one_line_error(lambda: import_onnx(spatial.model(["N", 2, 4, 4], out)), "Mul 'mul'", "per channel")
+    two = OnnxBuilder("two_maps", 13)
+    out = two.node("Mul", ["input", "input"], "square")
+    assert_one_line_error(lambda: import_onnx(two.model(["N", 2, 4, 4], out)), "Mul 'square'", "two feature maps")
+    inverse = OnnxBuilder("inverse", 13)
+    out = inverse.node("Div", [inverse.constant("one", np.array(1.0, np.float32)), "input"], "inv")
+    assert_one_line_error(lambda: import_onnx(inverse.model(["N", 2, 4, 4], out)), "Div 'inv'", "constant by a feature map")
 
 
 def test_clip_0_6_becomes_relu6_and_pads_fold() -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnx
 import pytest
 
+import models
+
 from fpgaflow import fixed
+from fpgaflow.api import load_model
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir import Activation, Add, AvgPool, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, MaxPool, Softmax, Weight
@@ -207,3 +211,28 @@ def test_dump_trace(tmp_path) -> None:
     entry = formats["t1"]
     assert (entry["signed"], entry["width"], entry["frac"]) == (False, 8, q.tensors["t1"].ftype.frac)
     assert np.array_equal(np.load(tmp_path / "trace" / entry["file"]), tensors["t1"])
+
+
+def test_arithmetic_batchnorm_scaleshift_by_hand(tmp_path) -> None:
+    """The imported Mul/Add/Sub/Div chain runs as ScaleShift layers: each output code is
+    requantize(x * scale + shift) (round half up, saturate) then the activation, by hand."""
+    model = models.arithmetic_bn_net(13)
+    onnx.save(model, tmp_path / "arith.onnx")
+    graph = load_model(tmp_path / "arith.onnx")
+    x = models.random_input(model, batch=16)
+    q = quantize(graph, x, bits=8)
+    codes = run_fixed(q, quantize_input(q, x))
+    for layer in (layer for layer in q.layers if layer.OP == "ScaleShift"):
+        in_type, out_type = q.tensors[layer.inputs[0]].ftype, q.tensors[layer.output].ftype
+        shift = layer.acc.frac - out_type.frac
+        x_codes = codes[layer.inputs[0]]
+        for n, c, h, w in np.ndindex(*x_codes.shape):
+            acc = int(x_codes[n, c, h, w]) * int(layer.scale.codes[c]) + int(layer.shift.codes[c])
+            y = (acc + (1 << (shift - 1))) >> shift if shift > 0 else acc << -shift
+            y = min(max(y, out_type.min_code), out_type.max_code)
+            if layer.activation == Activation.RELU:
+                y = max(y, 0)
+            assert codes[layer.output][n, c, h, w] == y
+    floats = run_float(graph, x)[graph.outputs[0]]
+    out_type = q.tensors[graph.outputs[0]].ftype
+    assert np.abs(out_type.to_real(codes[graph.outputs[0]]) - floats).max() < 0.1 * np.abs(floats).max()

@@ -16,7 +16,13 @@ import numpy as np
 import onnx
 
 from fpgaflow.errors import UserError
-from fpgaflow.importers import onnx_ops_compute, onnx_ops_elementwise, onnx_ops_shape, onnx_ops_window
+from fpgaflow.importers import (
+    onnx_ops_affine,
+    onnx_ops_compute,
+    onnx_ops_elementwise,
+    onnx_ops_shape,
+    onnx_ops_window,
+)
 from fpgaflow.importers.onnx_context import ImportContext, node_attributes, node_label
 from fpgaflow.importers.onnx_load import ModelSource, load_onnx_model
 from fpgaflow.importers.onnx_ops_shape import fold_constant_node
@@ -25,6 +31,7 @@ from fpgaflow.ir.graph import Graph
 Handler = Callable[[onnx.NodeProto, dict[str, Any], ImportContext], None]
 HANDLERS: dict[str, Handler] = {
     **onnx_ops_compute.HANDLERS,
+    **onnx_ops_affine.HANDLERS,
     **onnx_ops_elementwise.HANDLERS,
     **onnx_ops_window.HANDLERS,
     **onnx_ops_shape.HANDLERS,
