@@ -231,6 +231,27 @@ def arithmetic_bn_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 2, 5, 5], b.node("Mul", [x, b.constant("half", np.array(0.5, np.float32))], "scale", **bc))
 
 
+def channel_shuffle(b: OnnxBuilder, x: str, name: str, channels: int, groups: int, hw: tuple[int, int]) -> str:
+    """ShuffleNet's channel shuffle: Reshape to (N, g, C/g, H, W), Transpose(0, 2, 1, 3, 4), Reshape back."""
+    split = b.constant(f"{name}.split", np.array([-1, groups, channels // groups, *hw], np.int64))
+    merge = b.constant(f"{name}.merge", np.array([-1, channels, *hw], np.int64))
+    x = b.node("Reshape", [x, split], f"{name}_split")
+    x = b.node("Transpose", [x], f"{name}_transpose", perm=[0, 2, 1, 3, 4])
+    return b.node("Reshape", [x, merge], f"{name}_merge")
+
+
+def shuffle_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """A ShuffleNet unit on 4x6x6: grouped 1x1 conv (groups 2), channel shuffle (stays: a
+    depthwise conv follows), depthwise 3x3, channel shuffle of 4 groups (folds into the plain
+    1x1 conv after it)."""
+    b = OnnxBuilder("shuffle_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "group1x1", 4, 8, k=1, groups=2)], "relu1")
+    x = channel_shuffle(b, x, "shuffle1", 8, 2, (6, 6))
+    x = b.conv(x, "depthwise", 8, 8, groups=8, pads=[1, 1, 1, 1])
+    x = channel_shuffle(b, x, "shuffle2", 8, 4, (6, 6))
+    return b.model(["N", 4, 6, 6], b.conv(x, "mix", 8, 5, k=1))
+
+
 # name -> (builder, lowest opset it can be written at)
 ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "digits_cnn": (digits_cnn, 6),
@@ -245,6 +266,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "clip_net": (clip_net, 6),
     "pooled_concat_net": (pooled_concat_net, 6),
     "arithmetic_bn_net": (arithmetic_bn_net, 6),
+    "shuffle_net": (shuffle_net, 6),
 }
 
 

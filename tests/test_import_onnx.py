@@ -261,3 +261,49 @@ def test_exporter_idioms_import_and_match_onnxruntime() -> None:
 
 def ops_of(graph) -> list[str]:
     return [layer.OP for layer in graph.layers]
+
+
+def test_channel_shuffle_becomes_a_permutation_that_folds_where_it_can() -> None:
+    model = ONNX_BUILDERS["shuffle_net"][0](13)
+    raw = import_onnx(model)
+    assert ops_of(raw) == ["Conv2d", "Relu", "ChannelPermute", "Conv2d", "ChannelPermute", "Conv2d"]
+    assert raw.layers[2].order == (0, 4, 1, 5, 2, 6, 3, 7)
+    graph = import_flow().run(import_onnx(model))
+    assert ops_of(graph) == ["Conv2d", "ChannelPermute", "Conv2d", "Conv2d"]
+
+
+def test_torch_channel_shuffle_export_matches_onnxruntime(tmp_path) -> None:
+    """torchvision's channel_shuffle (view, transpose, contiguous, view) exported by torch.onnx."""
+    import torch
+
+    class Shuffle(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(6, 6, 1, groups=3)
+            self.depthwise = torch.nn.Conv2d(6, 6, 3, padding=1, groups=6)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = torch.relu(self.conv(x))
+            n, c, h, w = x.size()
+            x = torch.transpose(x.view(n, 3, c // 3, h, w), 1, 2).contiguous().view(n, -1, h, w)
+            return self.depthwise(x)
+
+    torch.manual_seed(0)
+    path = tmp_path / "shuffle.onnx"
+    torch.onnx.export(Shuffle().eval(), (torch.zeros(2, 6, 4, 4),), str(path), dynamo=False,
+                      input_names=["x"], dynamic_axes={"x": {0: "N"}})
+    model = onnx.load(path)
+    graph = import_flow().run(import_onnx(model))
+    assert "ChannelPermute" in ops_of(graph)
+    x = np.random.default_rng(0).normal(size=(3, 6, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(run_float(graph, x)[graph.outputs[0]], onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_other_transposes_and_group_reshapes_are_refused() -> None:
+    b = OnnxBuilder("transpose", 13)
+    out = b.node("Transpose", ["input"], "nhwc", perm=[0, 2, 3, 1])
+    assert_one_line_error(lambda: import_onnx(b.model(["N", 2, 4, 4], out)), "Transpose 'nhwc'")
+    b = OnnxBuilder("groups", 13)
+    x = b.node("Reshape", ["input", b.constant("split", np.array([-1, 2, 2, 4, 4], np.int64))], "split")
+    out = b.node("Relu", [x], "relu")
+    assert_one_line_error(lambda: import_onnx(b.model(["N", 4, 4, 4], out)), "Relu 'relu'", "channel groups")

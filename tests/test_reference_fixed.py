@@ -14,7 +14,7 @@ from fpgaflow import fixed
 from fpgaflow.api import load_model
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
-from fpgaflow.ir import Activation, Add, AvgPool, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, MaxPool, Softmax, Weight
+from fpgaflow.ir import Activation, Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, MaxPool, Softmax, Weight
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import exact_float_type, quantize_input, run_fixed
 from fpgaflow.reference.float_exec import run_float
@@ -236,3 +236,16 @@ def test_arithmetic_batchnorm_scaleshift_by_hand(tmp_path) -> None:
     floats = run_float(graph, x)[graph.outputs[0]]
     out_type = q.tensors[graph.outputs[0]].ftype
     assert np.abs(out_type.to_real(codes[graph.outputs[0]]) - floats).max() < 0.1 * np.abs(floats).max()
+
+
+def test_channel_permute_moves_codes_and_keeps_the_format() -> None:
+    steps = [
+        (Conv2d(name="c", inputs=["x"], output="t", weight=Weight(values=random_weight(RNG, (4, 2, 1, 1))),
+                activation=Activation.RELU), (4, 3, 3)),
+        (ChannelPermute(name="p", inputs=["t"], output="y", order=(2, 0, 3, 1)), (4, 3, 3)),
+    ]
+    q = quantize(chain("permute", (2, 3, 3), steps), RNG.normal(size=(8, 2, 3, 3)), bits=8)
+    assert q.tensors["y"].ftype == q.tensors["t"].ftype and not q.tensors["y"].ftype.signed
+    codes = run_fixed(q, quantize_input(q, RNG.normal(size=(5, 2, 3, 3))))
+    for k, source in enumerate((2, 0, 3, 1)):
+        assert np.array_equal(codes["y"][:, k], codes["t"][:, source])

@@ -44,6 +44,16 @@ def node_attributes(node: onnx.NodeProto) -> dict[str, Any]:
     return result
 
 
+@dataclass(frozen=True)
+class ChannelGroups:
+    """A feature map viewed as (N, groups, C/groups, H, W), or with swapped group axes
+    (N, C/groups, groups, H, W): the middle of a channel shuffle, which has no IR tensor."""
+
+    source: str
+    groups: int
+    swapped: bool
+
+
 @dataclass
 class ImportContext:
     """Constants, activation tensors and emitted layers of one ONNX import in progress."""
@@ -54,6 +64,7 @@ class ImportContext:
     graph_outputs: set[str]
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     activations: dict[str, str] = field(default_factory=dict)
+    views: dict[str, ChannelGroups] = field(default_factory=dict)
     tensors: dict[str, Tensor] = field(default_factory=dict)
     layers: list[Layer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -77,6 +88,9 @@ class ImportContext:
     def activation(self, node: onnx.NodeProto, index: int = 0) -> str:
         """The IR tensor name of input `index`, which must be a feature map."""
         name = node.input[index]
+        if name in self.views:
+            raise UserError(f"{node_label(node)}: input {index} is a feature map split into channel groups; only a "
+                            "channel shuffle (Reshape to groups, Transpose(0, 2, 1, 3, 4), Reshape back) is supported")
         if name not in self.activations:
             raise UserError(f"{node_label(node)}: input {index} is a constant where a feature map is expected")
         return self.activations[name]

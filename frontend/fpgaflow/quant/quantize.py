@@ -18,6 +18,7 @@ from fpgaflow.ir.layers import (
     Activation,
     Add,
     AvgPool,
+    ChannelPermute,
     Concat,
     Conv2d,
     Dense,
@@ -46,7 +47,7 @@ from fpgaflow.reference.float_exec import run_float
 
 MIN_BITS, MAX_BITS = 2, 32
 
-SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu)
+SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu, ChannelPermute)
 """Layers whose output codes are in the input's format (they move or clamp codes, never rescale)."""
 
 
