@@ -252,6 +252,23 @@ def shuffle_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 4, 6, 6], b.conv(x, "mix", 8, 5, k=1))
 
 
+def line_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """A 1-D network (keyword spotting / ECG style) on (N, 2, 16): Conv1d k5 pad 2, relu, MaxPool1d 2,
+    Conv1d k3 stride 2 pad 1, relu, AvgPool1d 2, Flatten, dense 3."""
+    b = OnnxBuilder("line_net", opset, seed)
+
+    def conv1d(x: str, name: str, c_in: int, c_out: int, k: int, **attrs: object) -> str:
+        w, bias = b.weight(f"{name}.weight", (c_out, c_in, k)), b.weight(f"{name}.bias", (c_out,))
+        return b.node("Conv", [x, w, bias], name, kernel_shape=[k], **attrs)
+
+    x = b.node("Relu", [conv1d("input", "conv1", 2, 4, 5, pads=[2, 2])], "relu1")
+    x = b.node("MaxPool", [x], "pool", kernel_shape=[2], strides=[2])
+    x = b.node("Relu", [conv1d(x, "conv2", 4, 4, 3, strides=[2], pads=[1, 1])], "relu2")
+    x = b.node("AveragePool", [x], "avg", kernel_shape=[2], strides=[2])
+    x = b.node("Flatten", [x], "flatten", axis=1)
+    return b.model(["N", 2, 16], b.gemm(x, "fc", 8, 3))
+
+
 # name -> (builder, lowest opset it can be written at)
 ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "digits_cnn": (digits_cnn, 6),
@@ -267,6 +284,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "pooled_concat_net": (pooled_concat_net, 6),
     "arithmetic_bn_net": (arithmetic_bn_net, 6),
     "shuffle_net": (shuffle_net, 6),
+    "line_net": (line_net, 6),
 }
 
 

@@ -28,6 +28,11 @@ def onnxruntime_output(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
     return session.run(None, {model.graph.input[0].name: x})[0]
 
 
+def in_ir_shape(graph, x: np.ndarray) -> np.ndarray:
+    """An ONNX input batch in the IR's per-sample shape: a 1-D model's (N, C, L) as (N, C, 1, L)."""
+    return x.reshape(x.shape[0], *graph.tensors[graph.inputs[0]].shape)
+
+
 @pytest.mark.parametrize("opset", COMPARED_OPSETS)
 @pytest.mark.parametrize("name", sorted(ONNX_BUILDERS))
 def test_imported_graph_matches_onnxruntime(name: str, opset: int) -> None:
@@ -35,7 +40,7 @@ def test_imported_graph_matches_onnxruntime(name: str, opset: int) -> None:
     model = builder(max(opset, lowest))
     x = random_input(model)
     for graph in (import_onnx(model), import_flow().run(import_onnx(model))):
-        got = run_float(graph, x)[graph.outputs[0]]
+        got = run_float(graph, in_ir_shape(graph, x))[graph.outputs[0]]
         np.testing.assert_allclose(got, onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
 
 
@@ -51,7 +56,7 @@ def test_opsets_onnxruntime_cannot_run_import_like_their_neighbours(name: str, o
     graph = import_flow().run(import_onnx(builder(opset)))
     assert [type(layer) for layer in graph.layers] == [type(layer) for layer in reference.layers]
     assert {t.name: t.shape for t in graph.tensors.values()} == {t.name: t.shape for t in reference.tensors.values()}
-    x = random_input(builder(compared_with))
+    x = in_ir_shape(graph, random_input(builder(compared_with)))
     ours, theirs = run_float(graph, x), run_float(reference, x)
     np.testing.assert_array_equal(ours[graph.outputs[0]], theirs[reference.outputs[0]])
 
@@ -307,3 +312,12 @@ def test_other_transposes_and_group_reshapes_are_refused() -> None:
     x = b.node("Reshape", ["input", b.constant("split", np.array([-1, 2, 2, 4, 4], np.int64))], "split")
     out = b.node("Relu", [x], "relu")
     assert_one_line_error(lambda: import_onnx(b.model(["N", 4, 4, 4], out)), "Relu 'relu'", "channel groups")
+
+
+def test_1d_convolutions_and_pools_run_as_2d_with_height_1() -> None:
+    graph = import_flow().run(import_onnx(ONNX_BUILDERS["line_net"][0](13)))
+    assert ops_of(graph) == ["Conv2d", "MaxPool", "Conv2d", "AvgPool", "Flatten", "Dense"]
+    conv1, pool, conv2, avg, _, _ = graph.layers
+    assert graph.tensors[graph.inputs[0]].shape == (2, 1, 16) and conv1.weight.values.shape == (4, 2, 1, 5)
+    assert conv1.padding == (0, 2, 0, 2) and pool.kernel == (1, 2) and conv2.stride == (1, 2) and avg.stride == (1, 2)
+    assert graph.output_shape(avg) == (4, 1, 2)

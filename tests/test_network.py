@@ -95,3 +95,15 @@ def test_more_architectures_bit_exact(builder, tmp_path):
     out = tmp_path / "out"
     assert main(["build", str(model), "--board", "pynq", "--verify", "6", "--out", str(out)]) == 0
     check_bit_exact(out, 6)
+
+
+def test_1d_network_bit_exact_with_calibration_in_ncl(tmp_path):
+    """line_net (Conv1d, MaxPool1d, AvgPool1d, Flatten, dense) on the 2-D engines with H = 1;
+    the calibration file holds (N, C, L) samples as the ONNX model takes them."""
+    model = tmp_path / "line_net.onnx"
+    onnx.save(models.line_net(), model)
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, x=models.random_input(models.line_net(), batch=32))
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--calib", str(calib), "--verify", "6", "--out", str(out)]) == 0
+    check_bit_exact(out, 6)

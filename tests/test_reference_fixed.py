@@ -249,3 +249,20 @@ def test_channel_permute_moves_codes_and_keeps_the_format() -> None:
     codes = run_fixed(q, quantize_input(q, RNG.normal(size=(5, 2, 3, 3))))
     for k, source in enumerate((2, 0, 3, 1)):
         assert np.array_equal(codes["y"][:, k], codes["t"][:, source])
+
+
+def test_1d_conv_codes_by_hand(tmp_path) -> None:
+    """A Conv1d imported as a (1, K) conv over (C, 1, L): its codes are the 1-D correlation of the
+    input codes with the weight codes plus bias, requantized and clamped per the contract."""
+    onnx.save(models.line_net(13), tmp_path / "line.onnx")
+    graph = load_model(tmp_path / "line.onnx")
+    x = RNG.normal(size=(6, 2, 1, 16))
+    q = quantize(graph, x, bits=8)
+    conv = q.layers[0]
+    codes = run_fixed(q, quantize_input(q, x))
+    inp = np.pad(codes[q.inputs[0]][:, :, 0, :], ((0, 0), (0, 0), (2, 2)))
+    w = conv.weight.codes[:, :, 0, :]
+    acc = np.stack([np.einsum("nck,ock->no", inp[:, :, i:i + 5], w) for i in range(16)], axis=-1)
+    acc = acc + conv.bias.codes[None, :, None]
+    expected = np.maximum(fixed.requantize(acc, conv.acc.frac, q.tensors[conv.output].ftype), 0)
+    assert np.array_equal(codes[conv.output][:, :, 0, :], expected)

@@ -36,8 +36,8 @@ def per_channel_constant(node: onnx.NodeProto, attrs: dict[str, Any], ctx: Impor
     """The constant input as one float64 value per channel of feature map `x`, or a UserError
     if it varies along any other axis (batch, height, width) or would broadcast `x` up."""
     constant = np.asarray(ctx.const(node, const_index), dtype=np.float64)
-    shape = ctx.shape(x)
-    rank = len(shape) + 1
+    shape = ctx.onnx_shape(x)
+    rank = ctx.rank(x)
     if constant.ndim > rank:
         raise UserError(f"{node_label(node)}: constant of shape {constant.shape} has more axes than the input")
     if ctx.opset < 7:

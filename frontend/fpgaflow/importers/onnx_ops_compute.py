@@ -13,15 +13,20 @@ import onnx
 
 from fpgaflow.errors import UserError
 from fpgaflow.importers.onnx_context import ImportContext, node_label
-from fpgaflow.importers.onnx_geometry import window_geometry
+from fpgaflow.importers.onnx_geometry import line_attributes, window_geometry
 from fpgaflow.ir.layers import BatchNorm, Conv2d, Dense
 
 
 def handle_conv(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """A 2-D conv, or a 1-D conv on (N, C, L) as the 2-D conv with kernel (1, K) over (C, 1, L)."""
     x = ctx.activation(node)
     weight = ctx.weight(node, 1)
+    if weight.values.ndim == 3 and x in ctx.line_maps:
+        weight = ctx.weight(node, 1, weight.values[:, :, None, :])
+        attrs = line_attributes(attrs)
     if weight.values.ndim != 4 or len(ctx.shape(x)) != 3:
-        raise UserError(f"{node_label(node)}: only 2-D convolutions on (N, C, H, W) inputs are supported")
+        raise UserError(f"{node_label(node)}: only 1-D and 2-D convolutions on (N, C, L) and (N, C, H, W) inputs "
+                        "are supported")
     kernel = (int(weight.values.shape[2]), int(weight.values.shape[3]))
     stride, padding, dilation = window_geometry(node, attrs, ctx.shape(x)[1:], kernel)
     bias = ctx.weight(node, 2) if ctx.has_input(node, 2) else None

@@ -59,14 +59,9 @@ def handle_sum(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) 
         ctx.emit(node, Add, inputs)
 
 
-def _batch_axis_rank(ctx: ImportContext, x: str) -> int:
-    """Rank of a feature map with its batch axis, as ONNX axes count it."""
-    return len(ctx.shape(x)) + 1
-
-
 def handle_concat(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     inputs = [ctx.activation(node, index) for index in range(len(node.input))]
-    rank = _batch_axis_rank(ctx, inputs[0])
+    rank = ctx.rank(inputs[0])
     if int(attrs.get("axis", 1)) % rank != 1:
         raise UserError(f"{node_label(node)}: Concat is only supported along the channel axis (axis=1)")
     ctx.emit(node, Concat, inputs)

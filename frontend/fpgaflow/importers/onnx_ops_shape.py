@@ -36,7 +36,7 @@ def _flatten_to_vector(node: onnx.NodeProto, ctx: ImportContext, x: str) -> None
 
 def handle_flatten(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     x = ctx.activation(node)
-    if int(attrs.get("axis", 1)) % (len(ctx.shape(x)) + 1) != 1:
+    if int(attrs.get("axis", 1)) % ctx.rank(x) != 1:
         raise UserError(f"{node_label(node)}: Flatten is only supported with axis=1 (keep the batch axis)")
     _flatten_to_vector(node, ctx, x)
 
@@ -91,7 +91,7 @@ def handle_reshape(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportConte
         _reshape_view(node, attrs, ctx)
         return
     x = ctx.activation(node)
-    full = (ctx.batch, *ctx.shape(x))
+    full = (ctx.batch, *ctx.onnx_shape(x))
     target = _resolve_target(node, attrs, full, [int(t) for t in ctx.const(node, 1).reshape(-1)])
     groups = _split_groups(target, ctx.shape(x))
     if target[0] == ctx.batch and groups is not None:
@@ -99,7 +99,7 @@ def handle_reshape(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportConte
         return
     if target[0] != ctx.batch:
         raise UserError(f"{node_label(node)}: Reshape to {target} changes the batch axis; only (N, -1) is supported")
-    if tuple(target[1:]) == ctx.shape(x):
+    if tuple(target[1:]) == ctx.onnx_shape(x):
         ctx.alias(node.output[0], x)
     elif target[1:] == [math.prod(ctx.shape(x))]:
         _flatten_to_vector(node, ctx, x)
@@ -118,7 +118,7 @@ def handle_transpose(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportCon
         ctx.views[node.output[0]] = ChannelGroups(source=view.source, groups=view.groups, swapped=not view.swapped)
         return
     x = ctx.activation(node)
-    rank = len(ctx.shape(x)) + 1
+    rank = ctx.rank(x)
     if [int(p) for p in attrs.get("perm", range(rank - 1, -1, -1))] != list(range(rank)):
         raise UserError(f"{node_label(node)}: Transpose of a feature map is not supported (only a channel shuffle's)")
     ctx.alias(node.output[0], x)
@@ -139,7 +139,7 @@ def handle_dropout(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportConte
 
 def handle_shape(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     """The shape of a feature map is static apart from the batch, which counts as ctx.batch."""
-    full = np.array([ctx.batch, *ctx.shape(ctx.activation(node))], dtype=np.int64)
+    full = np.array([ctx.batch, *ctx.onnx_shape(ctx.activation(node))], dtype=np.int64)
     start, end = int(attrs.get("start", 0)), attrs.get("end")
     ctx.consts[node.output[0]] = full[start: None if end is None else int(end)]
 
