@@ -215,6 +215,68 @@ def clip_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 3, 6, 6], b.conv(x, "conv_out", 4, 2, k=1))
 
 
+def arithmetic_bn_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """BatchNorm written as arithmetic with constants, as DenseNet/Inception-v2 exports do: conv,
+    Mul by (C, 1, 1) and Add of (1, C, 1, 1) (fold into the conv), relu, Sub of a scalar and Div by
+    (C, 1, 1) (one ScaleShift, relu fused), constant - x (a second ScaleShift; -x + c before opset 7), 1x1 conv, Mul by a
+    scalar (folds into it); on 2x5x5."""
+    b = OnnxBuilder("arithmetic_bn_net", opset, seed)
+    bc = b.broadcast_attrs()
+    x = b.conv("input", "conv", 2, 4, pads=[1, 1, 1, 1])
+    x = b.node("Mul", [x, b.constant("bn_scale", b.rng.uniform(0.5, 1.5, (4, 1, 1)).astype(np.float32))], "mul", **bc)
+    x = b.node("Add", [x, b.constant("bn_shift", b.rng.normal(0, 0.2, (1, 4, 1, 1)).astype(np.float32))], "add", **bc)
+    x = b.node("Relu", [x], "relu")
+    x = b.node("Sub", [x, b.constant("mean", np.array(0.25, np.float32))], "sub", **bc)
+    x = b.node("Div", [x, b.constant("std", b.rng.uniform(0.5, 1.5, (4, 1, 1)).astype(np.float32))], "div", **bc)
+    x = b.node("Relu", [x], "relu2")
+    flip = b.constant("flip", b.rng.normal(0, 0.5, (4, 1, 1)).astype(np.float32))
+    if opset >= 7:
+        x = b.node("Sub", [flip, x], "flip")
+    else:  # before opset 7 only the second input broadcasts: -x + c
+        x = b.node("Add", [b.node("Mul", [x, b.constant("minus", np.array(-1.0, np.float32))], "neg", **bc), flip],
+                   "flip", **bc)
+    x = b.conv(x, "mix", 4, 3, k=1)
+    return b.model(["N", 2, 5, 5], b.node("Mul", [x, b.constant("half", np.array(0.5, np.float32))], "scale", **bc))
+
+
+def channel_shuffle(b: OnnxBuilder, x: str, name: str, channels: int, groups: int, hw: tuple[int, int]) -> str:
+    """ShuffleNet's channel shuffle: Reshape to (N, g, C/g, H, W), Transpose(0, 2, 1, 3, 4), Reshape back."""
+    split = b.constant(f"{name}.split", np.array([-1, groups, channels // groups, *hw], np.int64))
+    merge = b.constant(f"{name}.merge", np.array([-1, channels, *hw], np.int64))
+    x = b.node("Reshape", [x, split], f"{name}_split")
+    x = b.node("Transpose", [x], f"{name}_transpose", perm=[0, 2, 1, 3, 4])
+    return b.node("Reshape", [x, merge], f"{name}_merge")
+
+
+def shuffle_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """A ShuffleNet unit on 4x6x6: grouped 1x1 conv (groups 2), channel shuffle (stays: a
+    depthwise conv follows), depthwise 3x3, channel shuffle of 4 groups (folds into the plain
+    1x1 conv after it)."""
+    b = OnnxBuilder("shuffle_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "group1x1", 4, 8, k=1, groups=2)], "relu1")
+    x = channel_shuffle(b, x, "shuffle1", 8, 2, (6, 6))
+    x = b.conv(x, "depthwise", 8, 8, groups=8, pads=[1, 1, 1, 1])
+    x = channel_shuffle(b, x, "shuffle2", 8, 4, (6, 6))
+    return b.model(["N", 4, 6, 6], b.conv(x, "mix", 8, 5, k=1))
+
+
+def line_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """A 1-D network (keyword spotting / ECG style) on (N, 2, 16): Conv1d k5 pad 2, relu, MaxPool1d 2,
+    Conv1d k3 stride 2 pad 1, relu, AvgPool1d 2, Flatten, dense 3."""
+    b = OnnxBuilder("line_net", opset, seed)
+
+    def conv1d(x: str, name: str, c_in: int, c_out: int, k: int, **attrs: object) -> str:
+        w, bias = b.weight(f"{name}.weight", (c_out, c_in, k)), b.weight(f"{name}.bias", (c_out,))
+        return b.node("Conv", [x, w, bias], name, kernel_shape=[k], **attrs)
+
+    x = b.node("Relu", [conv1d("input", "conv1", 2, 4, 5, pads=[2, 2])], "relu1")
+    x = b.node("MaxPool", [x], "pool", kernel_shape=[2], strides=[2])
+    x = b.node("Relu", [conv1d(x, "conv2", 4, 4, 3, strides=[2], pads=[1, 1])], "relu2")
+    x = b.node("AveragePool", [x], "avg", kernel_shape=[2], strides=[2])
+    x = b.node("Flatten", [x], "flatten", axis=1)
+    return b.model(["N", 2, 16], b.gemm(x, "fc", 8, 3))
+
+
 # name -> (builder, lowest opset it can be written at)
 ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "digits_cnn": (digits_cnn, 6),
@@ -229,6 +291,9 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "pad_net": (pad_net, 6),
     "clip_net": (clip_net, 6),
     "pooled_concat_net": (pooled_concat_net, 6),
+    "arithmetic_bn_net": (arithmetic_bn_net, 6),
+    "shuffle_net": (shuffle_net, 6),
+    "line_net": (line_net, 6),
 }
 
 

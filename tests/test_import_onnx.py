@@ -28,6 +28,11 @@ def onnxruntime_output(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
     return session.run(None, {model.graph.input[0].name: x})[0]
 
 
+def in_ir_shape(graph, x: np.ndarray) -> np.ndarray:
+    """An ONNX input batch in the IR's per-sample shape: a 1-D model's (N, C, L) as (N, C, 1, L)."""
+    return x.reshape(x.shape[0], *graph.tensors[graph.inputs[0]].shape)
+
+
 @pytest.mark.parametrize("opset", COMPARED_OPSETS)
 @pytest.mark.parametrize("name", sorted(ONNX_BUILDERS))
 def test_imported_graph_matches_onnxruntime(name: str, opset: int) -> None:
@@ -35,7 +40,7 @@ def test_imported_graph_matches_onnxruntime(name: str, opset: int) -> None:
     model = builder(max(opset, lowest))
     x = random_input(model)
     for graph in (import_onnx(model), import_flow().run(import_onnx(model))):
-        got = run_float(graph, x)[graph.outputs[0]]
+        got = run_float(graph, in_ir_shape(graph, x))[graph.outputs[0]]
         np.testing.assert_allclose(got, onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
 
 
@@ -51,7 +56,7 @@ def test_opsets_onnxruntime_cannot_run_import_like_their_neighbours(name: str, o
     graph = import_flow().run(import_onnx(builder(opset)))
     assert [type(layer) for layer in graph.layers] == [type(layer) for layer in reference.layers]
     assert {t.name: t.shape for t in graph.tensors.values()} == {t.name: t.shape for t in reference.tensors.values()}
-    x = random_input(builder(compared_with))
+    x = in_ir_shape(graph, random_input(builder(compared_with)))
     ours, theirs = run_float(graph, x), run_float(reference, x)
     np.testing.assert_array_equal(ours[graph.outputs[0]], theirs[reference.outputs[0]])
 
@@ -68,10 +73,36 @@ def test_digits_cnn_structure_after_import_flow() -> None:
 
 
 def test_dense_only_model_on_2d_input_has_matmul_bias_folded() -> None:
-    graph = import_onnx(mlp(13))
+    """The MatMul's Add imports as a ScaleShift on the vector; the import flow folds it into the bias."""
+    graph = import_flow().run(import_onnx(mlp(13)))
     assert graph.tensors[graph.inputs[0]].shape == (16,)
-    dense = [layer for layer in graph.layers if isinstance(layer, Dense)]
-    assert len(dense) == 2 and all(layer.bias is not None for layer in dense)
+    assert ops_of(graph) == ["Dense", "Dense"]
+    assert all(layer.bias is not None for layer in graph.layers)
+
+
+def test_arithmetic_batchnorm_imports_as_scaleshift_and_folds() -> None:
+    """Mul/Add/Sub/Div by per-channel and scalar constants become ScaleShift layers; the import
+    flow folds the ones after a conv into it and composes neighbours into one ScaleShift."""
+    model = ONNX_BUILDERS["arithmetic_bn_net"][0](13)
+    assert ops_of(import_onnx(model)) == ["Conv2d", "ScaleShift", "ScaleShift", "Relu", "ScaleShift", "ScaleShift",
+                                          "Relu", "ScaleShift", "Conv2d", "ScaleShift"]
+    graph = import_flow().run(import_onnx(model))
+    assert ops_of(graph) == ["Conv2d", "ScaleShift", "ScaleShift", "Conv2d"]
+    conv, first, flip, _ = graph.layers
+    assert conv.activation == first.activation == Activation.RELU and flip.activation == Activation.NONE
+    np.testing.assert_array_equal(flip.scale.values, -np.ones(4, np.float32))
+
+
+def test_arithmetic_that_is_not_per_channel_is_refused() -> None:
+    spatial = OnnxBuilder("spatial", 13)
+    out = spatial.node("Mul", ["input", spatial.constant("map", np.ones((1, 4, 4), np.float32))], "mul")
+    assert_one_line_error(lambda: import_onnx(spatial.model(["N", 2, 4, 4], out)), "Mul 'mul'", "per channel")
+    two = OnnxBuilder("two_maps", 13)
+    out = two.node("Mul", ["input", "input"], "square")
+    assert_one_line_error(lambda: import_onnx(two.model(["N", 2, 4, 4], out)), "Mul 'square'", "two feature maps")
+    inverse = OnnxBuilder("inverse", 13)
+    out = inverse.node("Div", [inverse.constant("one", np.array(1.0, np.float32)), "input"], "inv")
+    assert_one_line_error(lambda: import_onnx(inverse.model(["N", 2, 4, 4], out)), "Div 'inv'", "constant by a feature map")
 
 
 def test_clip_0_6_becomes_relu6_and_pads_fold() -> None:
@@ -265,3 +296,58 @@ def test_graph_output_declared_without_a_shape_imports() -> None:
     imported = import_onnx(model)
     np.testing.assert_allclose(run_float(imported, x)[imported.outputs[0]], onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
     assert not model.graph.output[0].type.tensor_type.HasField("shape")  # the caller's model is not changed
+
+
+def test_channel_shuffle_becomes_a_permutation_that_folds_where_it_can() -> None:
+    model = ONNX_BUILDERS["shuffle_net"][0](13)
+    raw = import_onnx(model)
+    assert ops_of(raw) == ["Conv2d", "Relu", "ChannelPermute", "Conv2d", "ChannelPermute", "Conv2d"]
+    assert raw.layers[2].order == (0, 4, 1, 5, 2, 6, 3, 7)
+    graph = import_flow().run(import_onnx(model))
+    assert ops_of(graph) == ["Conv2d", "ChannelPermute", "Conv2d", "Conv2d"]
+
+
+def test_torch_channel_shuffle_export_matches_onnxruntime(tmp_path) -> None:
+    """torchvision's channel_shuffle (view, transpose, contiguous, view) exported by torch.onnx."""
+    import torch
+
+    class Shuffle(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(6, 6, 1, groups=3)
+            self.depthwise = torch.nn.Conv2d(6, 6, 3, padding=1, groups=6)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = torch.relu(self.conv(x))
+            n, c, h, w = x.size()
+            x = torch.transpose(x.view(n, 3, c // 3, h, w), 1, 2).contiguous().view(n, -1, h, w)
+            return self.depthwise(x)
+
+    torch.manual_seed(0)
+    path = tmp_path / "shuffle.onnx"
+    torch.onnx.export(Shuffle().eval(), (torch.zeros(2, 6, 4, 4),), str(path), dynamo=False,
+                      input_names=["x"], dynamic_axes={"x": {0: "N"}})
+    model = onnx.load(path)
+    graph = import_flow().run(import_onnx(model))
+    assert "ChannelPermute" in ops_of(graph)
+    x = np.random.default_rng(0).normal(size=(3, 6, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(run_float(graph, x)[graph.outputs[0]], onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_other_transposes_and_group_reshapes_are_refused() -> None:
+    b = OnnxBuilder("transpose", 13)
+    out = b.node("Transpose", ["input"], "nhwc", perm=[0, 2, 3, 1])
+    assert_one_line_error(lambda: import_onnx(b.model(["N", 2, 4, 4], out)), "Transpose 'nhwc'")
+    b = OnnxBuilder("groups", 13)
+    x = b.node("Reshape", ["input", b.constant("split", np.array([-1, 2, 2, 4, 4], np.int64))], "split")
+    out = b.node("Relu", [x], "relu")
+    assert_one_line_error(lambda: import_onnx(b.model(["N", 4, 4, 4], out)), "Relu 'relu'", "channel groups")
+
+
+def test_1d_convolutions_and_pools_run_as_2d_with_height_1() -> None:
+    graph = import_flow().run(import_onnx(ONNX_BUILDERS["line_net"][0](13)))
+    assert ops_of(graph) == ["Conv2d", "MaxPool", "Conv2d", "AvgPool", "Flatten", "Dense"]
+    conv1, pool, conv2, avg, _, _ = graph.layers
+    assert graph.tensors[graph.inputs[0]].shape == (2, 1, 16) and conv1.weight.values.shape == (4, 2, 1, 5)
+    assert conv1.padding == (0, 2, 0, 2) and pool.kernel == (1, 2) and conv2.stride == (1, 2) and avg.stride == (1, 2)
+    assert graph.output_shape(avg) == (4, 1, 2)

@@ -91,7 +91,7 @@ def test_verify_reruns_a_build_and_traces_a_wrong_weight(digits_build, tmp_path)
     assert verify["mismatches"] > 0 and verify["first_mismatch"].startswith(f"layer {target}:")
 
 
-@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net", "pooled_concat_net"])
+@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net", "pooled_concat_net", "arithmetic_bn_net", "shuffle_net"])
 def test_more_architectures_bit_exact(builder, tmp_path):
     model = tmp_path / f"{builder}.onnx"
     onnx.save(getattr(models, builder)(), model)
@@ -142,3 +142,15 @@ def test_a_stalled_pipeline_ends_within_the_cycle_budget(tmp_path, capsys):
     assert "stopped moving" in error and "first stage short of its output: " in error, error
     assert re.search(r"short of its output: (pointwise|spatial)_Conv \d+ of 288 output beats", error), error
     assert time.monotonic() - started < 120
+
+
+def test_1d_network_bit_exact_with_calibration_in_ncl(tmp_path):
+    """line_net (Conv1d, MaxPool1d, AvgPool1d, Flatten, dense) on the 2-D engines with H = 1;
+    the calibration file holds (N, C, L) samples as the ONNX model takes them."""
+    model = tmp_path / "line_net.onnx"
+    onnx.save(models.line_net(), model)
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, x=models.random_input(models.line_net(), batch=32))
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--calib", str(calib), "--verify", "6", "--out", str(out)]) == 0
+    check_bit_exact(out, 6)

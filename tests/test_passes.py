@@ -144,7 +144,8 @@ def test_flow_rejects_passes_out_of_order() -> None:
     with pytest.raises(ValueError, match="fold_batchnorm"):
         Flow("wrong", [FuseActivation(), FoldBatchNorm()])
     assert [p.name for p in import_flow().passes] == [
-        "fold_batchnorm", "fuse_activation", "fold_pad", "infer_shapes", "remove_pruned_channels", "classify_sparsity"
+        "fold_batchnorm", "fuse_activation", "fold_pad", "fold_channel_permute", "infer_shapes", "remove_pruned_channels",
+        "classify_sparsity"
     ]
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnx
 import pytest
 
+import models
+
 from fpgaflow import fixed
+from fpgaflow.api import load_model
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
-from fpgaflow.ir import Activation, Add, AvgPool, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, MaxPool, Softmax, Weight
+from fpgaflow.ir import Activation, Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, Flatten, GlobalAvgPool, MaxPool, Softmax, Weight
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import (
     exact_float_type,
@@ -247,3 +251,58 @@ def test_relu_clamps_are_not_counted_as_saturation():
     assert saturated_count(acc, 4, out, Activation.NONE) == 4  # -5000, -1, 256, 4000
     assert saturated_count(acc, 4, out, Activation.RELU) == 2  # 256, 4000
     assert saturated_count(acc, 4, out, Activation.RELU6) == 0
+
+
+def test_arithmetic_batchnorm_scaleshift_by_hand(tmp_path) -> None:
+    """The imported Mul/Add/Sub/Div chain runs as ScaleShift layers: each output code is
+    requantize(x * scale + shift) (round half up, saturate) then the activation, by hand."""
+    model = models.arithmetic_bn_net(13)
+    onnx.save(model, tmp_path / "arith.onnx")
+    graph = load_model(tmp_path / "arith.onnx")
+    x = models.random_input(model, batch=16)
+    q = quantize(graph, x, bits=8)
+    codes = run_fixed(q, quantize_input(q, x))
+    for layer in (layer for layer in q.layers if layer.OP == "ScaleShift"):
+        in_type, out_type = q.tensors[layer.inputs[0]].ftype, q.tensors[layer.output].ftype
+        shift = layer.acc.frac - out_type.frac
+        x_codes = codes[layer.inputs[0]]
+        for n, c, h, w in np.ndindex(*x_codes.shape):
+            acc = int(x_codes[n, c, h, w]) * int(layer.scale.codes[c]) + int(layer.shift.codes[c])
+            y = (acc + (1 << (shift - 1))) >> shift if shift > 0 else acc << -shift
+            y = min(max(y, out_type.min_code), out_type.max_code)
+            if layer.activation == Activation.RELU:
+                y = max(y, 0)
+            assert codes[layer.output][n, c, h, w] == y
+    floats = run_float(graph, x)[graph.outputs[0]]
+    out_type = q.tensors[graph.outputs[0]].ftype
+    assert np.abs(out_type.to_real(codes[graph.outputs[0]]) - floats).max() < 0.1 * np.abs(floats).max()
+
+
+def test_channel_permute_moves_codes_and_keeps_the_format() -> None:
+    steps = [
+        (Conv2d(name="c", inputs=["x"], output="t", weight=Weight(values=random_weight(RNG, (4, 2, 1, 1))),
+                activation=Activation.RELU), (4, 3, 3)),
+        (ChannelPermute(name="p", inputs=["t"], output="y", order=(2, 0, 3, 1)), (4, 3, 3)),
+    ]
+    q = quantize(chain("permute", (2, 3, 3), steps), RNG.normal(size=(8, 2, 3, 3)), bits=8)
+    assert q.tensors["y"].ftype == q.tensors["t"].ftype and not q.tensors["y"].ftype.signed
+    codes = run_fixed(q, quantize_input(q, RNG.normal(size=(5, 2, 3, 3))))
+    for k, source in enumerate((2, 0, 3, 1)):
+        assert np.array_equal(codes["y"][:, k], codes["t"][:, source])
+
+
+def test_1d_conv_codes_by_hand(tmp_path) -> None:
+    """A Conv1d imported as a (1, K) conv over (C, 1, L): its codes are the 1-D correlation of the
+    input codes with the weight codes plus bias, requantized and clamped per the contract."""
+    onnx.save(models.line_net(13), tmp_path / "line.onnx")
+    graph = load_model(tmp_path / "line.onnx")
+    x = RNG.normal(size=(6, 2, 1, 16))
+    q = quantize(graph, x, bits=8)
+    conv = q.layers[0]
+    codes = run_fixed(q, quantize_input(q, x))
+    inp = np.pad(codes[q.inputs[0]][:, :, 0, :], ((0, 0), (0, 0), (2, 2)))
+    w = conv.weight.codes[:, :, 0, :]
+    acc = np.stack([np.einsum("nck,ock->no", inp[:, :, i:i + 5], w) for i in range(16)], axis=-1)
+    acc = acc + conv.bias.codes[None, :, None]
+    expected = np.maximum(fixed.requantize(acc, conv.acc.frac, q.tensors[conv.output].ftype), 0)
+    assert np.array_equal(codes[conv.output][:, :, 0, :], expected)

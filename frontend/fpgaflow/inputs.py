@@ -45,8 +45,12 @@ def check_batch(graph: Graph, x: np.ndarray, what: str) -> None:
 
 
 def batch_for(graph: Graph, array: np.ndarray, what: str) -> np.ndarray:
-    """A float32 batch for the graph's input from a user's array; a single sample is accepted too."""
-    if len(graph.inputs) == 1 and array.shape == tuple(graph.tensors[graph.inputs[0]].shape):
+    """A float32 batch for the graph's input from a user's array; a single sample is accepted too,
+    and for an input of shape (C, 1, L) (a 1-D model's, docs/architecture.md) a batch (N, C, L)."""
+    shape = tuple(graph.tensors[graph.inputs[0]].shape) if len(graph.inputs) == 1 else ()
+    if len(shape) == 3 and shape[1] == 1 and array.shape[-2:] == (shape[0], shape[2]) and array.ndim in (2, 3):
+        array = array[..., None, :]
+    if array.shape == shape:
         array = array[None]
     check_batch(graph, array, what)
     if array.shape[0] == 0:

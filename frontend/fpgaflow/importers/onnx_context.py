@@ -44,6 +44,16 @@ def node_attributes(node: onnx.NodeProto) -> dict[str, Any]:
     return result
 
 
+@dataclass(frozen=True)
+class ChannelGroups:
+    """A feature map viewed as (N, groups, C/groups, H, W), or with swapped group axes
+    (N, C/groups, groups, H, W): the middle of a channel shuffle, which has no IR tensor."""
+
+    source: str
+    groups: int
+    swapped: bool
+
+
 @dataclass
 class ImportContext:
     """Constants, activation tensors and emitted layers of one ONNX import in progress."""
@@ -54,6 +64,9 @@ class ImportContext:
     graph_outputs: set[str]
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     activations: dict[str, str] = field(default_factory=dict)
+    views: dict[str, ChannelGroups] = field(default_factory=dict)
+    line_maps: set[str] = field(default_factory=set)
+    """IR tensors that are 1-D feature maps (N, C, L) in ONNX, held as (C, 1, L) in the IR."""
     tensors: dict[str, Tensor] = field(default_factory=dict)
     layers: list[Layer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -77,12 +90,24 @@ class ImportContext:
     def activation(self, node: onnx.NodeProto, index: int = 0) -> str:
         """The IR tensor name of input `index`, which must be a feature map."""
         name = node.input[index]
+        if name in self.views:
+            raise UserError(f"{node_label(node)}: input {index} is a feature map split into channel groups; only a "
+                            "channel shuffle (Reshape to groups, Transpose(0, 2, 1, 3, 4), Reshape back) is supported")
         if name not in self.activations:
             raise UserError(f"{node_label(node)}: input {index} is a constant where a feature map is expected")
         return self.activations[name]
 
     def shape(self, ir_name: str) -> tuple[int, ...]:
         return self.tensors[ir_name].shape
+
+    def rank(self, ir_name: str) -> int:
+        """The ONNX rank of a feature map with its batch axis: 3 for a 1-D map held as (C, 1, L)."""
+        return 3 if ir_name in self.line_maps else len(self.shape(ir_name)) + 1
+
+    def onnx_shape(self, ir_name: str) -> tuple[int, ...]:
+        """The per-sample shape as ONNX sees it: (C, L) for a 1-D map."""
+        shape = self.shape(ir_name)
+        return (shape[0], shape[2]) if ir_name in self.line_maps else shape
 
     def weight(self, node: onnx.NodeProto, index: int, values: np.ndarray | None = None) -> Weight:
         """A float32 Weight from a constant input (or from `values` derived from it)."""
@@ -123,6 +148,8 @@ class ImportContext:
         layer = cls(name=self.new_name(node.name or node.op_type), inputs=inputs, output="", **fields)
         shape = infer_shape(layer, [self.shape(name) for name in inputs])
         layer.output = self.add_input(output or node.output[0], shape)
+        if len(shape) == 3 and any(name in self.line_maps for name in inputs):
+            self.line_maps.add(layer.output)
         self.layers.append(layer)
         return layer
 

@@ -56,6 +56,18 @@ def window_geometry(
     return stride, (pads[0], pads[1], pads[2], pads[3]), dilation
 
 
+def line_attributes(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A 1-D window's attributes as the 2-D window over (1, L) that the IR holds it as."""
+    lifted = dict(attrs)
+    for key in ("kernel_shape", "strides", "dilations"):
+        if key in attrs:
+            lifted[key] = [1, *attrs[key]]
+    if "pads" in attrs:
+        begin, end = attrs["pads"]
+        lifted["pads"] = [0, begin, 0, end]
+    return lifted
+
+
 def kernel_of(node: onnx.NodeProto, attrs: dict[str, Any]) -> Pair:
     """The kernel_shape attribute of a pooling node (required by ONNX)."""
     if "kernel_shape" not in attrs:

@@ -16,7 +16,13 @@ import numpy as np
 import onnx
 
 from fpgaflow.errors import UserError
-from fpgaflow.importers import onnx_ops_compute, onnx_ops_elementwise, onnx_ops_shape, onnx_ops_window
+from fpgaflow.importers import (
+    onnx_ops_affine,
+    onnx_ops_compute,
+    onnx_ops_elementwise,
+    onnx_ops_shape,
+    onnx_ops_window,
+)
 from fpgaflow.importers.onnx_context import ImportContext, node_attributes, node_label
 from fpgaflow.importers.onnx_load import ModelSource, load_onnx_model
 from fpgaflow.importers.onnx_ops_shape import fold_constant_node
@@ -25,6 +31,7 @@ from fpgaflow.ir.graph import Graph
 Handler = Callable[[onnx.NodeProto, dict[str, Any], ImportContext], None]
 HANDLERS: dict[str, Handler] = {
     **onnx_ops_compute.HANDLERS,
+    **onnx_ops_affine.HANDLERS,
     **onnx_ops_elementwise.HANDLERS,
     **onnx_ops_window.HANDLERS,
     **onnx_ops_shape.HANDLERS,
@@ -60,12 +67,17 @@ def _check_supported(model: onnx.ModelProto, constants: set[str]) -> None:
 def _input_shape(value: onnx.ValueInfoProto) -> tuple[int | None, tuple[int, ...]]:
     """(fixed batch or None, per-sample shape) of a graph input; UserError if not static."""
     tensor_type = value.type.tensor_type
-    if not tensor_type.HasField("shape") or len(tensor_type.shape.dim) not in (2, 4):
-        raise UserError(f"input {value.name!r}: expected shape (N, features) or (N, C, H, W)")
+    if not tensor_type.HasField("shape") or len(tensor_type.shape.dim) not in (2, 3, 4):
+        raise UserError(f"input {value.name!r}: expected shape (N, features), (N, C, L) or (N, C, H, W)")
     dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor_type.shape.dim]
     if any(d is None for d in dims[1:]):
         raise UserError(f"input {value.name!r} has dynamic non-batch dimensions; export with a fixed input size")
     return dims[0], tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]
+
+
+def _ir_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A 1-D map (C, L) is held as (C, 1, L), so every 2-D engine runs it with H = 1."""
+    return (shape[0], 1, shape[1]) if len(shape) == 2 else shape
 
 
 def _consumers(model: onnx.ModelProto) -> Counter[str]:
@@ -87,7 +99,8 @@ def _start_context(model: onnx.ModelProto, opset: int, consts: dict[str, np.ndar
         opset=opset, batch=batches.pop() if batches else 1, consumers=_consumers(model),
         graph_outputs={output.name for output in model.graph.output}, consts=dict(consts),
     )
-    names = [ctx.add_input(value.name, shape) for value, (_, shape) in zip(inputs, shapes, strict=True)]
+    names = [ctx.add_input(value.name, _ir_shape(shape)) for value, (_, shape) in zip(inputs, shapes, strict=True)]
+    ctx.line_maps.update(name for name, (_, shape) in zip(names, shapes, strict=True) if len(shape) == 2)
     return ctx, names
 
 

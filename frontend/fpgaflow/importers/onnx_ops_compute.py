@@ -1,7 +1,7 @@
 """ONNX handlers for the layers with weights: Conv, Gemm, MatMul, BatchNormalization.
 
-A constant added after a MatMul (or a Conv/Gemm) is that layer's bias: the Add handler
-in onnx_ops_elementwise calls `fold_constant_bias` so the pair becomes one Dense.
+A constant added after a MatMul (or a Conv/Gemm) becomes a ScaleShift (onnx_ops_affine) that
+the import pass fold_batchnorm folds into that layer's bias.
 """
 
 from __future__ import annotations
@@ -13,15 +13,20 @@ import onnx
 
 from fpgaflow.errors import UserError
 from fpgaflow.importers.onnx_context import ImportContext, node_label
-from fpgaflow.importers.onnx_geometry import window_geometry
-from fpgaflow.ir.layers import BatchNorm, Conv2d, Dense, Layer
+from fpgaflow.importers.onnx_geometry import line_attributes, window_geometry
+from fpgaflow.ir.layers import BatchNorm, Conv2d, Dense
 
 
 def handle_conv(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """A 2-D conv, or a 1-D conv on (N, C, L) as the 2-D conv with kernel (1, K) over (C, 1, L)."""
     x = ctx.activation(node)
     weight = ctx.weight(node, 1)
+    if weight.values.ndim == 3 and x in ctx.line_maps:
+        weight = ctx.weight(node, 1, weight.values[:, :, None, :])
+        attrs = line_attributes(attrs)
     if weight.values.ndim != 4 or len(ctx.shape(x)) != 3:
-        raise UserError(f"{node_label(node)}: only 2-D convolutions on (N, C, H, W) inputs are supported")
+        raise UserError(f"{node_label(node)}: only 1-D and 2-D convolutions on (N, C, L) and (N, C, H, W) inputs "
+                        "are supported")
     kernel = (int(weight.values.shape[2]), int(weight.values.shape[3]))
     stride, padding, dilation = window_geometry(node, attrs, ctx.shape(x)[1:], kernel)
     bias = ctx.weight(node, 2) if ctx.has_input(node, 2) else None
@@ -64,32 +69,6 @@ def handle_matmul(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContex
     if b.ndim != 2:
         raise UserError(f"{node_label(node)}: MatMul with a {b.ndim}-D constant is not supported")
     ctx.emit(node, Dense, [x], weight=ctx.weight(node, 1, b.T))
-
-
-def _per_channel(layer: Layer, constant: np.ndarray, channels: int) -> np.ndarray | None:
-    """The constant as one value per output channel, or None if it is not per channel."""
-    spatial = 2 if isinstance(layer, Conv2d) else 0
-    squeezed = constant.reshape(constant.shape[1:]) if constant.ndim == spatial + 2 and constant.shape[0] == 1 else constant
-    if squeezed.ndim == spatial + 1 and squeezed.shape[0] == channels and all(d == 1 for d in squeezed.shape[1:]):
-        return squeezed.reshape(channels)
-    return None
-
-
-def fold_constant_bias(node: onnx.NodeProto, ctx: ImportContext, act_index: int, const_index: int) -> bool:
-    """Fold `activation + constant` into the bias of the Dense/Conv2d that produced the
-    activation, if the Add is its only reader and the constant is per output channel."""
-    x = ctx.activation(node, act_index)
-    layer = ctx.producer(x)
-    if not isinstance(layer, Dense | Conv2d) or not ctx.is_single_use(node.input[act_index]):
-        return False
-    channels = int(layer.weight.values.shape[0])
-    values = _per_channel(layer, ctx.const(node, const_index), channels)
-    if values is None:
-        return False
-    previous = layer.bias.values if layer.bias is not None else np.zeros(channels, np.float32)
-    layer.bias = ctx.weight(node, const_index, previous + values)
-    ctx.alias(node.output[0], x)
-    return True
 
 
 def handle_batchnorm(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:

@@ -1,4 +1,5 @@
-"""ONNX handlers for activations and tensor combinations: Relu, Clip, Add, Sum, Concat, Softmax."""
+"""ONNX handlers for activations and tensor combinations: Relu, Clip, Add, Sum, Concat, Softmax
+(an Add with a constant is arithmetic with a constant: onnx_ops_affine)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import onnx
 
 from fpgaflow.errors import UserError
 from fpgaflow.importers.onnx_context import ImportContext, node_label
-from fpgaflow.importers.onnx_ops_compute import fold_constant_bias
+from fpgaflow.importers.onnx_ops_affine import add_constant
 from fpgaflow.ir.layers import Activation, Add, Concat, Relu, Softmax
 
 # Exporters write "no upper bound" as +inf or as the largest float32.
@@ -42,14 +43,12 @@ def handle_clip(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext)
 
 
 def handle_add(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
-    """Two feature maps: a residual Add. A feature map plus a constant: a bias to fold."""
-    constant = [ctx.is_const(name) for name in node.input]
-    if constant == [False, False]:
+    """Two feature maps: a residual Add. A feature map plus a constant: a ScaleShift (a bias
+    that the import pass fold_batchnorm folds into the layer before it where it can)."""
+    if any(ctx.is_const(name) for name in node.input):
+        add_constant(node, attrs, ctx)
+    else:
         ctx.emit(node, Add, [ctx.activation(node, 0), ctx.activation(node, 1)])
-        return
-    if constant.count(True) == 1 and fold_constant_bias(node, ctx, constant.index(False), constant.index(True)):
-        return
-    raise UserError(f"{node_label(node)}: adding a constant is only supported as the bias right after Conv/MatMul/Gemm")
 
 
 def handle_sum(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
@@ -60,14 +59,9 @@ def handle_sum(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) 
         ctx.emit(node, Add, inputs)
 
 
-def _batch_axis_rank(ctx: ImportContext, x: str) -> int:
-    """Rank of a feature map with its batch axis, as ONNX axes count it."""
-    return len(ctx.shape(x)) + 1
-
-
 def handle_concat(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     inputs = [ctx.activation(node, index) for index in range(len(node.input))]
-    rank = _batch_axis_rank(ctx, inputs[0])
+    rank = ctx.rank(inputs[0])
     if int(attrs.get("axis", 1)) % rank != 1:
         raise UserError(f"{node_label(node)}: Concat is only supported along the channel axis (axis=1)")
     ctx.emit(node, Concat, inputs)

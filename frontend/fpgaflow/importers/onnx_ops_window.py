@@ -10,20 +10,26 @@ import onnx
 
 from fpgaflow.errors import UserError
 from fpgaflow.importers.onnx_context import ImportContext, node_label
-from fpgaflow.importers.onnx_geometry import kernel_of, window_geometry
+from fpgaflow.importers.onnx_geometry import kernel_of, line_attributes, window_geometry
 from fpgaflow.ir.layers import AvgPool, Flatten, GlobalAvgPool, MaxPool, Pad
 
 
 def _feature_map(node: onnx.NodeProto, ctx: ImportContext) -> str:
     x = ctx.activation(node)
     if len(ctx.shape(x)) != 3:
-        raise UserError(f"{node_label(node)}: needs an (N, C, H, W) input, got per-sample shape {ctx.shape(x)}")
+        raise UserError(f"{node_label(node)}: needs an (N, C, L) or (N, C, H, W) input, got per-sample shape {ctx.shape(x)}")
     return x
+
+
+def _window_attributes(x: str, attrs: dict[str, Any], ctx: ImportContext) -> dict[str, Any]:
+    """A pool over a 1-D map is the 2-D pool with kernel (1, K) over (C, 1, L)."""
+    return line_attributes(attrs) if x in ctx.line_maps else attrs
 
 
 def handle_max_pool(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     x = _feature_map(node, ctx)
     ctx.check_unused_outputs(node)
+    attrs = _window_attributes(x, attrs, ctx)
     kernel = kernel_of(node, attrs)
     stride, padding, dilation = window_geometry(node, attrs, ctx.shape(x)[1:], kernel)
     ctx.emit(node, MaxPool, [x], kernel=kernel, stride=stride, padding=padding, dilation=dilation,
@@ -32,6 +38,7 @@ def handle_max_pool(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportCont
 
 def handle_average_pool(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     x = _feature_map(node, ctx)
+    attrs = _window_attributes(x, attrs, ctx)
     kernel = kernel_of(node, attrs)
     stride, padding, dilation = window_geometry(node, attrs, ctx.shape(x)[1:], kernel)
     if dilation != (1, 1):

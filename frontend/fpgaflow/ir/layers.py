@@ -153,6 +153,14 @@ class Flatten(Layer):
 
 
 @dataclass(kw_only=True)
+class ChannelPermute(Layer):
+    """Output channel k is input channel order[k] (a ShuffleNet channel shuffle): codes move, never change."""
+
+    OP: ClassVar[str] = "ChannelPermute"
+    order: tuple[int, ...]
+
+
+@dataclass(kw_only=True)
 class Softmax(Layer):
     """A final softmax: kept in the float reference, left out of the hardware (argmax is unchanged)."""
 
@@ -200,6 +208,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         Add,
         Concat,
         Flatten,
+        ChannelPermute,
         Softmax,
         Relu,
         Pad,

@@ -18,6 +18,7 @@ from fpgaflow.ir.layers import (
     Add,
     AvgPool,
     BatchNorm,
+    ChannelPermute,
     Concat,
     Conv2d,
     Dense,
@@ -133,6 +134,13 @@ def _concat(layer: Concat, shapes: Sequence[Shape]) -> Shape:
     return (sum(s[0] for s in shapes), *shapes[0][1:])
 
 
+def _channel_permute(layer: ChannelPermute, shapes: Sequence[Shape]) -> Shape:
+    shape = _feature_map(layer, shapes[0])
+    if sorted(layer.order) != list(range(shape[0])):
+        raise UserError(f"layer {layer.name!r}: channel order {list(layer.order)} is not a permutation of {shape[0]} channels")
+    return shape
+
+
 def _pad(layer: Pad, shapes: Sequence[Shape]) -> Shape:
     channels, height, width = _feature_map(layer, shapes[0])
     top, left, bottom, right = layer.padding
@@ -152,6 +160,7 @@ _RULES: dict[type[Layer], Callable[[Layer, Sequence[Shape]], Shape]] = {
     Add: _add,  # type: ignore[dict-item]
     Concat: _concat,  # type: ignore[dict-item]
     Flatten: lambda layer, s: (math.prod(s[0]),),
+    ChannelPermute: _channel_permute,  # type: ignore[dict-item]
     Softmax: lambda layer, s: s[0],
     Relu: lambda layer, s: s[0],
     Pad: _pad,  # type: ignore[dict-item]

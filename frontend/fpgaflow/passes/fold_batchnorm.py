@@ -1,12 +1,15 @@
-"""Fold inference BatchNorm layers into the Conv2d/Dense before them, or make them ScaleShift.
+"""Fold per-channel affine layers (inference BatchNorm, and the ScaleShift layers that Mul,
+Div, Sub and Add by a constant import as) into the layer before them, or keep one ScaleShift.
 
-BatchNorm is y = (x - mean) * gamma / sqrt(var + eps) + beta, an affine map per channel.
-After a Conv2d or Dense with no activation and no other reader it is absorbed exactly
-into the weights (scaled per output channel) and the bias, so hardware never sees it.
-Anywhere else it becomes a ScaleShift layer with scale and shift precomputed and kept in
-float64: a channel whose running variance is ~0 has a scale near 1/sqrt(eps), and float32
-storage of such a scale and of the shift (a difference of large numbers) would put the float
-reference further from the exact result than onnxruntime is.
+BatchNorm is y = (x - mean) * gamma / sqrt(var + eps) + beta, an affine map per channel like
+ScaleShift's y = scale * x + shift. After a Conv2d or Dense with no activation and no other
+reader it is absorbed exactly into the weights (scaled per output channel) and the bias;
+after a ScaleShift with no activation and no other reader the two maps compose into one
+(a BatchNorm exported as Mul then Add). Anywhere else it stays (or becomes) a ScaleShift.
+Layers are visited in graph order, so a chain of affine maps collapses into its first.
+Scale and shift are kept in float64: a channel whose running variance is ~0 has a scale near
+1/sqrt(eps), and float32 storage of such a scale and of the shift (a difference of large
+numbers) would put the float reference further from the exact result than onnxruntime is.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ def batchnorm_affine(bn: BatchNorm) -> tuple[np.ndarray, np.ndarray]:
     return scale, shift
 
 
+def _affine(layer: BatchNorm | ScaleShift) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(layer, BatchNorm):
+        return batchnorm_affine(layer)
+    return layer.scale.values.astype(np.float64), layer.shift.values.astype(np.float64)
+
+
 def _fold_into(layer: Conv2d | Dense, scale: np.ndarray, shift: np.ndarray) -> None:
     weight = layer.weight.values.astype(np.float64)
     scaled = weight * scale.reshape((-1,) + (1,) * (weight.ndim - 1))
@@ -34,24 +43,35 @@ def _fold_into(layer: Conv2d | Dense, scale: np.ndarray, shift: np.ndarray) -> N
     layer.bias = Weight(values=(bias * scale + shift).astype(np.float32))
 
 
+def _compose_into(first: ScaleShift, scale: np.ndarray, shift: np.ndarray) -> None:
+    """first becomes x -> scale * (first(x)) + shift."""
+    inner_scale, inner_shift = _affine(first)
+    first.scale = Weight(values=inner_scale * scale)
+    first.shift = Weight(values=inner_shift * scale + shift)
+
+
 class FoldBatchNorm(GraphPass):
     name = "fold_batchnorm"
 
     def run(self, graph: Graph) -> None:
-        for bn in [layer for layer in graph.layers if isinstance(layer, BatchNorm)]:
-            scale, shift = batchnorm_affine(bn)
-            producer = graph.producer(bn.inputs[0])
+        for layer in [layer for layer in graph.layers if isinstance(layer, BatchNorm | ScaleShift)]:
+            scale, shift = _affine(layer)
+            producer = graph.producer(layer.inputs[0])
             foldable = (
-                isinstance(producer, Conv2d | Dense)
+                isinstance(producer, Conv2d | Dense | ScaleShift)
                 and producer.activation == Activation.NONE
-                and sole_consumer(graph, producer.output) is bn
+                and sole_consumer(graph, producer.output) is layer
+                and (isinstance(layer, BatchNorm) or layer.activation == Activation.NONE)
             )
-            if foldable:
+            if foldable and isinstance(producer, ScaleShift):
+                _compose_into(producer, scale, shift)
+                absorb_next(graph, producer, layer)
+            elif foldable:
                 _fold_into(producer, scale, shift)  # type: ignore[arg-type]
-                absorb_next(graph, producer, bn)  # type: ignore[arg-type]
-            else:
+                absorb_next(graph, producer, layer)  # type: ignore[arg-type]
+            elif isinstance(layer, BatchNorm):
                 replacement = ScaleShift(
-                    name=bn.name, inputs=bn.inputs, output=bn.output,
+                    name=layer.name, inputs=layer.inputs, output=layer.output,
                     scale=Weight(values=scale), shift=Weight(values=shift),
                 )
-                graph.layers[graph.layers.index(bn)] = replacement
+                graph.layers[graph.layers.index(layer)] = replacement

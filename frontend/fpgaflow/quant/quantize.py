@@ -18,6 +18,7 @@ from fpgaflow.ir.layers import (
     Activation,
     Add,
     AvgPool,
+    ChannelPermute,
     Concat,
     Conv2d,
     Dense,
@@ -49,7 +50,7 @@ MIN_BITS = 2
 MAX_BITS = widest_bits(MIN_BITS)
 """30: two products of 31-bit codes already need a 63-bit accumulator (fpgaflow.fixed.MAX_WIDTH is 62)."""
 
-SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu)
+SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu, ChannelPermute)
 """Layers whose output codes are in the input's format (they move or clamp codes, never rescale)."""
 
 

@@ -28,6 +28,7 @@ from fpgaflow.ir.layers import (
     Activation,
     Add,
     AvgPool,
+    ChannelPermute,
     Concat,
     Conv2d,
     Dense,
@@ -41,7 +42,14 @@ from fpgaflow.ir.layers import (
     Weight,
 )
 from fpgaflow.inputs import check_batch
-from fpgaflow.reference.kernels import avg_pool_counts, channel_vector, conv2d, pad_spatial, sliding_windows
+from fpgaflow.reference.kernels import (
+    avg_pool_counts,
+    channel_vector,
+    conv2d,
+    pad_spatial,
+    permute_channels,
+    sliding_windows,
+)
 
 EXACT_FLOAT_LIMITS = ((np.float32, 1 << 24), (np.float64, 1 << 53))
 """Integers up to 2^(mantissa bits + 1), and sums of them that stay that small, are exact in each float type."""
@@ -158,6 +166,7 @@ class FixedExecutor:
             Add: self._add,
             Concat: self._concat,
             Flatten: self._flatten,
+            ChannelPermute: lambda layer, xs: permute_channels(xs[0], layer.order),
             Relu: self._relu,
             Pad: self._pad,
         }

@@ -17,6 +17,7 @@ from fpgaflow.ir.layers import (
     Add,
     AvgPool,
     BatchNorm,
+    ChannelPermute,
     Concat,
     Conv2d,
     Dense,
@@ -30,7 +31,14 @@ from fpgaflow.ir.layers import (
     Softmax,
 )
 from fpgaflow.inputs import check_batch
-from fpgaflow.reference.kernels import avg_pool_counts, channel_vector, conv2d, pad_spatial, sliding_windows
+from fpgaflow.reference.kernels import (
+    avg_pool_counts,
+    channel_vector,
+    conv2d,
+    pad_spatial,
+    permute_channels,
+    sliding_windows,
+)
 
 
 def activate(x: np.ndarray, activation: Activation) -> np.ndarray:
@@ -127,6 +135,7 @@ FLOAT_KERNELS: dict[type[Layer], Callable[..., np.ndarray]] = {
     Add: _add,
     Concat: _concat,
     Flatten: _flatten,
+    ChannelPermute: lambda layer, xs: permute_channels(xs[0], layer.order),
     Softmax: _softmax,
     Relu: _relu,
     Pad: _pad,

@@ -117,6 +117,11 @@ def conv2d(
     return out.reshape(batch, out_channels, out_h, out_w)
 
 
+def permute_channels(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    """Output channel k is input channel order[k] (ChannelPermute), for floats and codes alike."""
+    return x[:, list(order)]
+
+
 def channel_vector(values: np.ndarray, ndim: int) -> np.ndarray:
     """Shape a per-channel vector (C,) to broadcast against a batched (N, C, ...) array."""
     return np.asarray(values).reshape((1, -1) + (1,) * (ndim - 2))

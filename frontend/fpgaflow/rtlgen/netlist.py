@@ -40,10 +40,13 @@ class Stage:
 
 @dataclass(frozen=True)
 class Wire:
-    """Two streams joined without a module: the sink takes the source's low bits, or gets zeros on top."""
+    """Two streams joined without a module: the sink takes the source's low bits, or gets zeros on
+    top; or, with `slices`, the sink's slice k (slice_width bits) is the source's slice slices[k]."""
 
     source: Stream
     sink: Stream
+    slices: tuple[int, ...] = ()
+    slice_width: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,12 @@ class Netlist:
         values = tuple((name, _literal(value)) for name, value in parameters.items())
         self.stages.append(Stage(instance, module, comment, values, tuple(ports)))
 
-    def wire(self, source: str, sink: str) -> None:
-        self.wires.append(Wire(self.streams[source], self.streams[sink]))
+    def wire(self, source: str, sink: str, slices: tuple[int, ...] = (), slice_width: int = 0) -> None:
+        """Join two streams; with `slices`, a permutation of equal slices (both streams slices * width bits)."""
+        if slices and not (sorted(slices) == list(range(len(slices)))
+                           and self.streams[source].width == self.streams[sink].width == len(slices) * slice_width):
+            raise ValueError(f"wire {source} -> {sink}: {slices} is not a permutation of {slice_width}-bit slices")
+        self.wires.append(Wire(self.streams[source], self.streams[sink], tuple(slices), slice_width))
 
     def fanout(self, source: str, sinks: list[str]) -> None:
         self.fanouts.append(Fanout(self.streams[source], tuple(self.streams[s] for s in sinks)))

@@ -22,7 +22,7 @@ from fpgaflow.hw.resources import engine_styles, line_buffer_style
 from fpgaflow.hw.weight_rom import ACTIVATION_CODES, EngineImage, pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType, relu6_ceiling
-from fpgaflow.ir.layers import Activation, Add, AvgPool, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
+from fpgaflow.ir.layers import Activation, Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.rtlgen.branch_buffers import branch_fifo_depths
 from fpgaflow.rtlgen.design import Design
@@ -417,6 +417,15 @@ def _concat_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -
     return ""
 
 
+def _channel_permute_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    """A channel permutation is wiring: the output beat's channel k is the input beat's channel order[k]."""
+    layer = plan.layer
+    assert isinstance(layer, ChannelPermute)
+    builder.netlist.wire(src, dst, layer.order, plan.formats["input"].width)  # type: ignore[union-attr]
+    return ""
+
+
+ENGINES["ChannelPermute"] = EngineKind(_channel_permute_stages, lambda plan, lanes, store_zeros: 0)
 ENGINES["AvgPool"] = EngineKind(_avg_pool_stages, _pool_cycles)
 ENGINES["GlobalAvgPool"] = EngineKind(_global_avg_pool_stages, _global_avg_pool_cycles)
 ENGINES["Concat"] = EngineKind(_concat_stages, _add_cycles)
