@@ -12,11 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from fpgaflow.hw.logic_depth import level_counts, longest_path
 from fpgaflow.hw.simulate import rtl_sources
 from fpgaflow.hw.toolchain import run_verilator_lint, run_yosys
 from fpgaflow.hw.weight_rom import mem_text
 
 ENGINE_FILES = {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
+
+LOGIC_LEVEL_BOUND = 6.0
+"""Most logic levels between registers (or ports) of any module on the mapped netlist
+(fpgaflow.hw.logic_depth: a LUT 1, MUXF7/F8 0.5, CARRY4 0.25). About 6 LUT levels with their
+routing fit a 10 ns cycle on a -1 Zynq-7000; the v1 engine's one-cycle lane sum was far above
+(docs/benchmarks.md, "Engine v2")."""
 
 # (top, modules, parameters)
 LINT = [
@@ -67,7 +74,7 @@ SYNTH = [
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"],
      {"BEAT_N": 9, "IN_W": 8, "C_OUT": 4, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4, "OC_W": 2,
       "ACC_W": 20, **ENGINE_FILES},
-     {"WEIGHT_FILE": (16, 26), "CHAN_FILE": (4, 22), "CONST_FILE": (4, 8)}, False),
+     {"WEIGHT_FILE": (16, 27), "CHAN_FILE": (4, 22), "CONST_FILE": (4, 8)}, False),
 ]
 # Distributed memories: (top, modules, parameters, memory files); they must use no block RAM.
 DISTRIBUTED_SYNTH = [
@@ -75,9 +82,18 @@ DISTRIBUTED_SYNTH = [
      {"INIT_FILE": (31, 200)}),
     ("window_gen", ["window_gen"], {**WG_BIG, "IN_W": 8, "IN_H": 8, "RAM_STYLE": "distributed"}, {}),
 ]
+SYNTH.append(
+    # 8 lanes over a 72-element window written 4 per cycle, two finish units: every pipeline stage present
+    ("sparse_conv_engine", ["sparse_conv_engine"],
+     {**ENGINE, "P": 8, "WR_N": 4, "K_FIN": 2, "DEPTH": 40, **ENGINE_FILES},
+     {"WEIGHT_FILE": (40, 8 * (8 + 7 + 2) + 2), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8)}, False))
 SLOW_SYNTH = [
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {**ENGINE, **ENGINE_FILES},
-     {"WEIGHT_FILE": (600, 64), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8)}, True),
+     {"WEIGHT_FILE": (600, 65), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8)}, True),
+    # the issue's large corner: 32 lanes on a 576-element window (3x3x64), four finish units
+    ("sparse_conv_engine", ["sparse_conv_engine"],
+     {**ENGINE, "BEAT_N": 576, "P": 32, "WR_N": 16, "IDX_W": 10, "K_FIN": 4, "DEPTH": 72, **ENGINE_FILES},
+     {"WEIGHT_FILE": (72, 32 * (8 + 10 + 3) + 3), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8)}, False),
 ]
 
 
@@ -94,7 +110,7 @@ def synth_stats(tmp_path: Path, top: str, modules: list[str], params: dict[str, 
         (tmp_path / str(params[key])).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
     settings = " ".join(f'-set {k} "{v}"' if isinstance(v, str) else f"-set {k} {v}" for k, v in params.items())
     script = (f"chparam {settings} {top}\nhierarchy -top {top}\n"
-              f"synth_xilinx -top {top} -family xc7\ntee -o stat.txt stat\n")
+              f"synth_xilinx -top {top} -family xc7 -flatten\ntee -o stat.txt stat\nwrite_json mapped.json\n")
     run_yosys(script, tmp_path, rtl_sources(*modules))
     text = (tmp_path / "stat.txt").read_text()
     return {name: int(count) for count, name in re.findall(r"^\s+(\d+)\s+(\$?\w+)\s*$", text, re.MULTILINE)}
@@ -107,6 +123,9 @@ def check_synth(tmp_path: Path, top, modules, params, files, want_bram) -> dict[
     assert not latches, f"{top} infers latches: {latches}"
     if want_bram:
         assert cells.get("RAMB18E1", 0) + cells.get("RAMB36E1", 0) > 0, f"{top}: no block RAM in {cells}"
+    depth = longest_path(tmp_path / "mapped.json", top)
+    assert depth.levels <= LOGIC_LEVEL_BOUND, (
+        f"{top}: a path of {depth.levels} logic levels ({level_counts(depth)}) exceeds {LOGIC_LEVEL_BOUND}; pipeline it")
     return cells
 
 

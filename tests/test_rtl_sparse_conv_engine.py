@@ -224,5 +224,5 @@ def test_pattern_mode_synthesizes_without_latches(tmp_path: Path) -> None:
     files = {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem", "PATTERN_FILE": "p.mem"}
     slot_bits = 4 * 8 + 3 + 3 + 1
     check_synth(tmp_path, "sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {**PATTERN_RTL, **files},
-                {"WEIGHT_FILE": (300, 2 * slot_bits), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8), "PATTERN_FILE": (6, 28)},
+                {"WEIGHT_FILE": (300, 2 * slot_bits + 1), "CHAN_FILE": (16, 28), "CONST_FILE": (16, 8), "PATTERN_FILE": (6, 28)},
                 want_bram=True)

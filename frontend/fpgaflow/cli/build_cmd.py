@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--parallelism", type=int, help="MAC lanes P for every compute layer (default: balanced)")
     parser.add_argument("--config", type=Path, help="YAML file with per-layer settings: layers: {name: {parallelism: N}}")
     parser.add_argument("--synth", action="store_true", help="count LUT/FF/BRAM/DSP with yosys synth_xilinx (minutes)")
+    parser.add_argument("--timing", action="store_true",
+                        help="place and route every engine with nextpnr-ecp5 and report its fmax (minutes per engine)")
     parser.add_argument("--verify", type=int, default=0, metavar="N", help="simulate N frames in Verilator and compare")
     parser.set_defaults(handler=run)
 
@@ -74,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
                 check_config_layers(per_layer, args.config, compute_layer_names(graph))
             calibration = calibration_batch(graph, args.calib)
             graph = quantize(graph, calibration, bits)
-        options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth)
+        options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth,
+                               timing=args.timing)
         with step("generate RTL and report"):
             build_design(graph, options, out)
         mismatches = 0

@@ -175,9 +175,16 @@ def _window_words(params: Params) -> int:
     return _int(params, "BEATS") * -(-_int(params, "BEAT_N") // write_n)
 
 
-def engine_styles(params: Params, capacity: Mapping[str, int]) -> dict[str, str]:
+WINDOW_MEMORY_POLICIES = ("auto", "block")
+"""How the engines' per-lane window memories are placed: "auto" by shape (LUT RAM unless block
+RAM is cheaper at the board's LUT/BRAM ratio), "block" in block RAM (frees LUTs when a design
+is LUT-bound and block RAM is spare; the planner tries both)."""
+
+
+def engine_styles(params: Params, capacity: Mapping[str, int], window_memory: str = "auto") -> dict[str, str]:
     """The memory-style parameters of a sparse_conv_engine on a board: ROM_STYLE and WIN_RAM_STYLE."""
-    return {"ROM_STYLE": engine_rom_style(params, capacity), "WIN_RAM_STYLE": engine_window_style(params, capacity)}
+    window = "block" if window_memory == "block" else engine_window_style(params, capacity)
+    return {"ROM_STYLE": engine_rom_style(params, capacity), "WIN_RAM_STYLE": window}
 
 
 def engine_window_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:

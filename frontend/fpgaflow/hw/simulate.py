@@ -12,13 +12,12 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.hw.streams import hex_beats
 from fpgaflow.hw.toolchain import verilator_env, verilog_literal
-from fpgaflow.resources import share_dir
 
 TB_DIR_ENV = "FPGAFLOW_TB_DIR"
 """Environment variable through which a test bench finds the case files of its run."""
@@ -56,9 +55,14 @@ def rtl_sources(*modules: str) -> list[Path]:
     return required_files(list(modules))
 
 
-def build_key(top: str, parameters: Mapping[str, int | str]) -> str:
-    """A short stable name for one parameterization of one module."""
-    digest = hashlib.sha1(json.dumps([top, sorted(parameters.items())], default=str).encode()).hexdigest()
+def build_key(top: str, parameters: Mapping[str, int | str], sources: Sequence[Path] = ()) -> str:
+    """A short stable name for one parameterization of one module built from these sources.
+
+    The sources' contents are part of the key, so an edited module is rebuilt instead of a
+    cached simulation of the old one being run.
+    """
+    contents = [hashlib.sha1(Path(source).read_bytes()).hexdigest() for source in sources]
+    digest = hashlib.sha1(json.dumps([top, sorted(parameters.items()), contents], default=str).encode()).hexdigest()
     return f"{top}_{digest[:12]}"
 
 
@@ -78,7 +82,7 @@ def run_cocotb(
     """
     from cocotb_tools.runner import get_results, get_runner
 
-    build_dir = build_root / build_key(top, parameters)
+    build_dir = build_root / build_key(top, parameters, sources)
     case_dir.mkdir(parents=True, exist_ok=True)
     with _tool_environment():
         runner = get_runner("verilator")

@@ -77,6 +77,7 @@ def build_report(design: Design, bits: int, verify: dict[str, Any] | None = None
             "latency_us": latency / clock_hz * 1e6,
             "frames_per_second": design.frames_per_second(),
             "lanes": sum(c.parallelism for n, c in design.engines.items() if _is_compute(design, n)),
+            "window_memory": design.window_memory,
             "nonzero_macs": sum(p.nonzero_macs for p in design.plans),
             "dense_macs": sum(p.dense_macs for p in design.plans),
             "weight_bits_dense": sum(c.weight_bits_dense for c in design.engines.values()),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fpgaflow.report.build_report import left_out_line
+from fpgaflow.report.timing import timing_lines
 
 
 def _fmt(fmt: dict[str, Any] | None) -> str:
@@ -51,7 +52,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         "## Totals",
         "",
         f"- frame interval: {totals['cycles_per_frame']} cycles (slowest stage: {totals['bottleneck']}), "
-        f"{totals['frames_per_second']:.1f} frames/s",
+        f"{totals['frames_per_second']:.1f} frames/s at the board clock"
+        + ("" if report.get("timing") else " (not checked by place and route; see Timing)")
+        + ("" if not report.get("timing") or report["timing"]["meets_board_clock"]
+           else f" (**not reached**: the slowest engine routes at {report['timing']['fmax_mhz']:.1f} MHz)"),
         f"- latency (bound, every stage's frame time in a row): {totals['latency_cycles']} cycles = {totals['latency_us']:.1f} us",
         f"- MAC lanes: {totals['lanes']}; nonzero MACs per frame {totals['nonzero_macs']} of {totals['dense_macs']} dense",
         f"- weight memory: {totals['weight_bits_stored']} bits stored, {totals['weight_bits_dense']} bits if dense",
@@ -60,6 +64,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     if left_out:
         lines += ["", "## Left out of the hardware", ""]
         lines += [f"- {left_out_line(entry)}" for entry in left_out]
+    lines += timing_lines(report.get("timing"), board["clock_mhz"])
     lines += _resources(report.get("resources") or {}, board["name"])
     if "verify" in report:
         lines += _verify(report["verify"])

@@ -26,6 +26,7 @@ from fpgaflow.outdir import OutputDir
 from fpgaflow.reference.fixed_exec import quantize_input_counted, run_fixed
 from fpgaflow.report.build_report import build_report, left_out_line, report_json
 from fpgaflow.report.plots import render_plots
+from fpgaflow.report.timing import engine_timing
 from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
 from fpgaflow.report.text import render_markdown
 from fpgaflow.rtlgen.design import Design
@@ -49,6 +50,7 @@ class BuildOptions:
     per_layer: dict[str, int] | None = None
     synthesize: bool = False
     store_zeros: bool = False
+    timing: bool = False
 
 
 def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
@@ -76,6 +78,9 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     }
     out.write_text(DESIGN_FILE, json.dumps(setup, indent=1, sort_keys=True) + "\n")
     report = build_report(design, options.bits)
+    if options.timing:
+        report["timing"] = engine_timing(out.path("rtl"), generated.sources, generated.engines, options.board.clock_mhz,
+                                         report["totals"]["frames_per_second"])
     for entry in report["left_out_of_hardware"]:
         print(f"note: {left_out_line(entry)}", file=sys.stderr)
     write_reports(out, report)

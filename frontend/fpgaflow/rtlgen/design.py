@@ -37,6 +37,8 @@ class Design:
     engines: dict[str, EngineChoice]
     store_zeros: bool = False
     """The ROMs keep zero weights (a dense engine: the benchmark's baseline)."""
+    window_memory: str = "auto"
+    """Where the engines' per-lane window memories go (fpgaflow.hw.resources.WINDOW_MEMORY_POLICIES)."""
     resources: dict[str, object] = field(default_factory=dict)
     """Resource estimates: the model's and, after --synth, Yosys's (filled by fpgaflow.report.resources)."""
     overflow: list[str] = field(default_factory=list)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fpgaflow.boards import Board
-from fpgaflow.hw.resources import Resources, engine_styles, module_resources
+from fpgaflow.hw.resources import WINDOW_MEMORY_POLICIES, Resources, engine_styles, module_resources
 from fpgaflow.ir.graph import Graph
 from fpgaflow.names import sanitize_identifier
 from fpgaflow.rtlgen import stages
@@ -23,7 +23,7 @@ from fpgaflow.rtlgen.layer_plan import LayerPlan, plan_graph
 from fpgaflow.rtlgen.library import required_files
 from fpgaflow.rtlgen.netlist import Netlist, render_top
 from fpgaflow.rtlgen.parallelism import resolve_parallelism
-from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources
+from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources, stage_parameters
 from fpgaflow.rtlgen.verify import Tap
 
 RTL_DIR = "rtl"
@@ -39,6 +39,8 @@ class GeneratedRtl:
     sources: list[str]
     taps: list[Tap]
     layer_resources: dict[str, Resources]
+    engines: dict[str, dict[str, int | str]]
+    """Layer name -> the parameters of its sparse_conv_engine instance (what --timing places and routes)."""
 
 
 def top_name(graph: Graph) -> str:
@@ -61,8 +63,16 @@ def plan_design(
     benchmark's baseline).
     """
     plans = plan_graph(graph)
+    candidates = [_balanced(graph, board, plans, everywhere, per_layer, store_zeros, policy) for policy in WINDOW_MEMORY_POLICIES]
+    # the faster design; on a tie the first policy (window memories by shape)
+    return min(candidates, key=lambda design: (bool(design.overflow), design.frame_interval))
+
+
+def _balanced(graph: Graph, board: Board, plans: list[LayerPlan], everywhere: int | None,
+              per_layer: Mapping[str, int] | None, store_zeros: bool, window_memory: str) -> Design:
+    """The balanced design with the engines' window memories placed by one policy."""
     compute = {plan.name: plan for plan in plans if plan.is_compute}
-    overflowing = _fit_check(graph, board, plans, store_zeros)
+    overflowing = _fit_check(graph, board, plans, store_zeros, window_memory)
     lanes = resolve_parallelism(
         {name: stages.useful_lanes(plan, store_zeros) for name, plan in compute.items()},
         lambda name, p: stages.stage_cycles(compute[name], p, store_zeros),
@@ -70,13 +80,14 @@ def plan_design(
         everywhere,
         per_layer,
     )
-    design = _design(graph, board, plans, lanes, store_zeros)
+    design = _design(graph, board, plans, lanes, store_zeros, window_memory)
     design.overflow = overflowing({name: lanes.get(name, 1) for name in compute}, 1.0)
     design.overflow_at_one = overflowing({name: 1 for name in compute}, 1.0)
     return design
 
 
-def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[str, int], store_zeros: bool) -> Design:
+def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[str, int], store_zeros: bool,
+            window_memory: str = "auto") -> Design:
     engines = {}
     for plan in plans:
         p = lanes.get(plan.name, 1)
@@ -87,17 +98,17 @@ def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[s
             weight_bits_dense=dense_bits,
             weight_bits_stored=stored_bits,
         )
-    return Design(graph=graph, board=board, plans=plans, engines=engines, store_zeros=store_zeros)
+    return Design(graph=graph, board=board, plans=plans, engines=engines, store_zeros=store_zeros, window_memory=window_memory)
 
 
-def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: bool) -> Overflowing:
+def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: bool, window_memory: str) -> Overflowing:
     """The overflow check of the design by lanes: a netlist at P = 1 (all but the engines) and the engine model."""
     compute = {plan.name: plan for plan in plans if plan.is_compute}
-    stages_at_one = build_layered_netlist(_design(graph, board, plans, {}, store_zeros)).netlist.stages
+    stages_at_one = build_layered_netlist(_design(graph, board, plans, {}, store_zeros, window_memory)).netlist.stages
 
     def engine(name: str, p: int) -> Resources:
         params: dict[str, int | str] = dict(stages.engine_parameters(compute[name], p, store_zeros))
-        params.update(engine_styles(params, board.resources))
+        params.update(engine_styles(params, board.resources, window_memory))
         return module_resources(ENGINE_MODULE, params)
 
     return fit_check(stages_at_one, board.resources, engine)
@@ -147,6 +158,7 @@ def generate_rtl(design: Design) -> GeneratedRtl:
     top_file = f"{RTL_DIR}/{netlist.top}.sv"
     files[top_file] = render_top(netlist).encode()
     sources = [f"{RTL_DIR}/{path.name}" for path in library] + [top_file]
+    engines = {built.owner[stage.instance]: stage_parameters(stage) for stage in netlist.stages if stage.module == ENGINE_MODULE}
     return GeneratedRtl(top=netlist.top, files=files, sources=sources, taps=taps,
-                        layer_resources=group_resources(netlist.stages, built.owner))
+                        layer_resources=group_resources(netlist.stages, built.owner), engines=engines)
 

