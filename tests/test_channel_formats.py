@@ -8,6 +8,8 @@ formats it stays at the level of the other layers.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,25 @@ def test_serialization_round_trips_channel_formats(dead_channel_graph, tmp_path)
     codes = quantize_input(quantized, x[:4])
     assert np.array_equal(run_fixed(loaded, codes)[after.output], run_fixed(quantized, codes)[before.output])
     assert before.scale.format_text().endswith("/ch")
+
+
+def test_build_verify_bit_exact_with_per_channel_shifts(tmp_path):
+    """fpgaflow build --verify: the ScaleShift's engine requantizes per channel, the top equals run_fixed bit for bit."""
+    from test_network import check_bit_exact
+
+    from fpgaflow.cli.main import main
+
+    model, calib = tmp_path / "dead_bn.onnx", tmp_path / "calib.npz"
+    model.write_bytes(models.dead_channel_bn_onnx())
+    np.savez(calib, x=np.random.default_rng(0).standard_normal((32, 3, 8, 8)))
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--calib", str(calib), "--bits", str(BITS), "--verify", "4",
+                 "--out", str(out)]) == 0
+    check_bit_exact(out, 4)
+    (layer,) = [layer for layer in load_graph(out / "ir").layers if isinstance(layer, ScaleShift)]
+    assert layer.scale.channel_frac is not None
+    assert "SHIFT_SPREAD" in "".join(path.read_text() for path in (out / "rtl").glob("*.sv"))
+    report = json.loads((out / "report.json").read_text())
+    (row,) = [row for row in report["layers"] if row["op"] == "ScaleShift"]
+    assert row["formats"]["weights"]["channel_frac"] == layer.scale.channel_frac.tolist()
+    assert f"s8.{layer.scale.channel_frac.min()}..{layer.scale.channel_frac.max()}/ch" in (out / "report.md").read_text()
