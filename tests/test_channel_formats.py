@@ -122,3 +122,23 @@ def test_build_verify_bit_exact_with_per_channel_shifts(tmp_path):
     (row,) = [row for row in report["layers"] if row["op"] == "ScaleShift"]
     assert row["formats"]["weights"]["channel_frac"] == layer.scale.channel_frac.tolist()
     assert f"s8.{layer.scale.channel_frac.min()}..{layer.scale.channel_frac.max()}/ch" in (out / "report.md").read_text()
+
+
+def test_removing_a_channel_keeps_the_others_formats(dead_channel_graph):
+    """RemovePrunedChannels on a quantized graph drops a ScaleShift channel's F with its codes."""
+    from fpgaflow.passes.remove_pruned_channels import RemovePrunedChannels
+
+    graph, x = dead_channel_graph
+    quantized = quantize(graph, x, bits=BITS)
+    head = quantized.layers[-1]
+    head.weight.codes[:, 4] = 0  # nothing reads channel 4 of the ScaleShift any more
+    head.weight.values[:, 4] = 0.0
+    codes = quantize_input(quantized, x[:4])
+    before = run_fixed(quantized, codes)[quantized.outputs[0]]
+    (layer,) = [layer for layer in quantized.layers if isinstance(layer, ScaleShift)]
+    fracs = layer.scale.channel_frac.copy()
+    RemovePrunedChannels().run(quantized)
+    (layer,) = [layer for layer in quantized.layers if isinstance(layer, ScaleShift)]
+    assert np.array_equal(layer.scale.channel_frac, np.delete(fracs, 4))
+    assert len(layer.shift.channel_frac) == len(layer.scale.codes) == 7
+    assert np.array_equal(run_fixed(quantized, codes)[quantized.outputs[0]], before)
