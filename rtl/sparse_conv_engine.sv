@@ -17,6 +17,10 @@
 //   K_FIN       finish units: at most K_FIN output channels end in one ROM word
 //   ACC_W       accumulator bits (the accumulator type of the layer)
 //   SHIFT       ACC_FRAC - OUT_FRAC: requantize shift (> 0 rounds half up, <= 0 shifts left)
+//   SHIFT_SPREAD  0: every channel requantizes with SHIFT. > 0 (per-channel weight formats,
+//               docs/fixed-point.md): channel c's biased sum is first shifted left by its
+//               align a[c] (0..SHIFT_SPREAD, SHIFT_W = $clog2(SHIFT_SPREAD + 1) bits in its
+//               CHAN_FILE entry) to the largest F_acc, from which SHIFT = max F_acc - OUT_FRAC
 //   ACT         0 none, 1 ReLU, 2 ReLU6 (clamp at RELU6_MAX, the code of 6.0)
 //   DEPTH       ROM words; NZ_OC nonempty output channels (>= 1; a layer with none gets a dummy)
 //   OC_W        bits of an output channel number
@@ -36,7 +40,8 @@
 //                 of K_NZ.
 //   K_NZ, NP, IC_W, PID_W, PATTERN_FILE   pattern mode only (ignored when INDEX_MODE = 0)
 //   WEIGHT_FILE ROM words in the format INDEX_MODE says
-//   CHAN_FILE   per nonempty channel in ROM order: {oc (OC_W), bias (ACC_W)}
+//   CHAN_FILE   per nonempty channel in ROM order: {align (SHIFT_W), oc (OC_W), bias (ACC_W)};
+//               no align field when SHIFT_SPREAD is 0
 //   CONST_FILE  per output channel: the output code of an empty channel (requant(bias))
 //   ROM_STYLE   "block" or "distributed": the weight ROM's RAM_STYLE (rtl/weight_rom.sv)
 // Ports: clk, rst_n; s_axis_* window beats (BEAT_N*IN_W bits, element j at [j*IN_W +: IN_W]);
@@ -77,6 +82,7 @@ module sparse_conv_engine #(
     parameter int K_FIN = 1,
     parameter int ACC_W = 24,
     parameter int SHIFT = 4,
+    parameter int SHIFT_SPREAD = 0,
     parameter int ACT = 0,
     parameter int RELU6_MAX = 0,
     parameter int DEPTH = 4,
@@ -134,6 +140,10 @@ module sparse_conv_engine #(
     localparam int OUT_DEPTH = (LATENCY + WINDOW_CYCLES - 1) / WINDOW_CYCLES + 1;
     localparam int CR_W = $clog2(OUT_DEPTH + 1);
     localparam logic [AW-1:0] LAST_ADDR = AW'(DEPTH - 1);
+    // ---- finish: the channel's align field and the width of an aligned sum
+    localparam int SHIFT_W = (SHIFT_SPREAD > 0) ? $clog2(SHIFT_SPREAD + 1) : 0;
+    localparam int CHAN_W = SHIFT_W + OC_W + ACC_W;
+    localparam int BW = ACC_W + 1 + SHIFT_SPREAD;
 
     initial begin
         if ((1 << LWR) != WR_N) $error("sparse_conv_engine: WR_N = %0d must be a power of two", WR_N);
@@ -441,14 +451,14 @@ module sparse_conv_engine #(
 
     always_ff @(posedge clk) {tlast0, tlast1, tlast2, tlast3, tlast4} <= {t_tlast, tlast0, tlast1, tlast2, tlast3};
 
-    // ---- F1: channel table (output channel and bias of each closed channel)
-    logic [OC_W+ACC_W-1:0] chan [NZ_OC];
+    // ---- F1: channel table (output channel, bias and, with SHIFT_SPREAD, align of each closed channel)
+    logic [CHAN_W-1:0] chan [NZ_OC];
     initial $readmemh(CHAN_FILE, chan);
 
     logic signed [ACC_W-1:0] val1 [K_FIN];
     logic [ACC_W-1:0] bias1 [K_FIN];
     logic [OC_W-1:0] oc1 [K_FIN], oc2 [K_FIN], oc3 [K_FIN];
-    logic signed [ACC_W:0] biased2 [K_FIN];
+    logic signed [BW-1:0] biased2 [K_FIN];
     logic [OUT_W-1:0] code [K_FIN];
     logic [OUT_W-1:0] code3 [K_FIN];
 
@@ -458,8 +468,6 @@ module sparse_conv_engine #(
             bias1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W-1:0];
             oc1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W +: OC_W];
             val1[j] <= val0[j];
-            // ---- F2: bias
-            biased2[j] <= (ACC_W + 1)'(val1[j]) + (ACC_W + 1)'($signed(bias1[j]));
             oc2[j] <= oc1[j];
             // ---- F3: requantize, saturate, activation
             code3[j] <= code[j];
@@ -467,9 +475,24 @@ module sparse_conv_engine #(
         end
     end
 
+    // ---- F2: bias; with per-channel shifts the sum is aligned to the largest F_acc (an exact left shift)
+    if (SHIFT_SPREAD > 0) begin : g_align
+        logic [SHIFT_W-1:0] align1 [K_FIN];
+        always_ff @(posedge clk) begin
+            for (int j = 0; j < K_FIN; j++) begin
+                align1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W + OC_W +: SHIFT_W];
+                biased2[j] <= BW'((ACC_W + 1)'(val1[j]) + (ACC_W + 1)'($signed(bias1[j]))) <<< align1[j];
+            end
+        end
+    end else begin : g_bias
+        always_ff @(posedge clk) begin
+            for (int j = 0; j < K_FIN; j++) biased2[j] <= (ACC_W + 1)'(val1[j]) + (ACC_W + 1)'($signed(bias1[j]));
+        end
+    end
+
     for (genvar j = 0; j < K_FIN; j++) begin : g_finish
         requantize #(
-            .IN_W(ACC_W + 1), .SHIFT(SHIFT), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX)
+            .IN_W(BW), .SHIFT(SHIFT), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX)
         ) u_requantize (.value(biased2[j]), .code(code[j]));
     end
 

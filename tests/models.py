@@ -389,6 +389,41 @@ class TorchUnequalBranches(torch.nn.Module):
         return torch.nn.functional.adaptive_avg_pool2d(y, 1)
 
 
+class TorchDeadChannelBN(torch.nn.Module):
+    """conv 3->8 -> ReLU6 -> BatchNorm -> conv 8->4 on (3, 8, 8): the BatchNorm cannot fold (it follows the
+    ReLU6) and becomes a ScaleShift. Channels 0..2 are dead: their conv bias keeps them at 0 after the
+    ReLU6 and their running variance is 1e-6, so their scales are ~300 while the others stay ~1."""
+
+    DEAD = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(8)
+        self.head = torch.nn.Conv2d(8, 4, 1)
+        generator = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            self.conv.bias[: self.DEAD] = -100.0
+            self.bn.weight.uniform_(0.8, 1.2, generator=generator)
+            self.bn.bias.normal_(0, 0.2, generator=generator)
+            self.bn.running_mean.uniform_(1.0, 2.0, generator=generator)
+            self.bn.running_var.uniform_(0.5, 1.5, generator=generator)
+            self.bn.running_mean[: self.DEAD] = 0.0
+            self.bn.running_var[: self.DEAD] = 1e-6
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.bn(torch.nn.functional.relu6(self.conv(x))))
+
+
+def dead_channel_bn_onnx(seed: int = 0) -> bytes:
+    """TorchDeadChannelBN (weights seeded) exported to ONNX bytes."""
+    from fpgaflow.importers.torch_import import export_onnx_bytes
+
+    torch.manual_seed(seed)
+    model = TorchDeadChannelBN().eval()
+    return export_onnx_bytes(model, torch.randn(2, 3, 8, 8), dynamo=False)
+
+
 TORCH_MODELS: dict[str, tuple[type[torch.nn.Module], tuple[int, ...]]] = {
     "digits_cnn": (TorchDigitsCNN, (1, 8, 8)),
     "residual_net": (TorchResidualNet, (3, 6, 6)),

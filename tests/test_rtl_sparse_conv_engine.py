@@ -118,6 +118,42 @@ def test_sparse_conv_engine_sweep(tmp_path: Path, case) -> None:
     run_engine_case(tmp_path, case)
 
 
+# (in_ch, out_ch, k, pad, groups, P, activation, per-channel weight F): channel c's codes are at F[c], so its
+# accumulator is at F_in + F[c] and its requantize shift differs per channel (left shifts included).
+CHANNEL_SHIFT_CASES = [
+    (6, 6, 1, 0, 6, 2, Activation.NONE, (0, 5, 2, 7, 3, 5)),  # a ScaleShift as the generator lowers it
+    (3, 4, 3, 1, 1, 4, Activation.RELU6, (6, 1, 4, 1)),
+]
+
+
+@pytest.mark.parametrize("case", CHANNEL_SHIFT_CASES, ids=["depthwise_1x1", "conv_3x3"])
+def test_sparse_conv_engine_per_channel_shifts(tmp_path: Path, case) -> None:
+    """SHIFT_SPREAD > 0: each channel's sum is aligned to the largest F_acc, bit-exact with run_fixed's per-channel requantize."""
+    in_ch, out_ch, k, pad, groups, lanes, activation, fracs = case
+    rng = np.random.default_rng(11)
+    codes = sparse_codes(rng, (out_ch, in_ch // groups, k, k), "1.0", 6)
+    codes[out_ch - 1] = 0  # an empty channel: its constant comes from its own F_acc
+    bias = rng.integers(-2000, 2000, size=out_ch)
+    channel_frac = np.array(fracs, dtype=np.int64)
+    in_type = FixedType(activation is Activation.NONE, 8, 4)
+    w_type = FixedType(True, 6, int(channel_frac.min()))
+    out_type = FixedType(activation is Activation.NONE, 8, 6)
+    acc = FixedType(True, 24, in_type.frac + w_type.frac)
+    layer = Conv2d(
+        name="conv", inputs=["x"], output="y",
+        weight=Weight(values=codes.astype(float), ftype=w_type, codes=codes, channel_frac=channel_frac),
+        bias=Weight(values=bias.astype(float), ftype=acc, codes=bias, channel_frac=acc.frac + channel_frac - w_type.frac),
+        padding=(pad,) * 4, groups=groups, activation=activation, acc=acc,
+    )
+    graph = single(layer, (in_ch, 5, 5), (out_ch, 5, 5))
+    graph.tensors["x"].ftype, graph.tensors["y"].ftype = in_type, out_type
+    x = rng.integers(in_type.min_code, in_type.max_code + 1, size=(FRAMES, in_ch, 5, 5))
+    y = run_fixed(graph, x)["y"]
+    image = simulate_conv(tmp_path, (layer, in_type, out_type, x, y), 1, pad, lanes, index_mode="element")
+    assert image.parameters["SHIFT_SPREAD"] == channel_frac.max() - channel_frac.min()
+    assert image.parameters["SHIFT"] == acc.frac + image.parameters["SHIFT_SPREAD"] - out_type.frac
+
+
 def test_dense_engine_on_pixels(tmp_path: Path) -> None:
     """Flatten + Dense: the engine takes the H*W pixels as the beats of one window, addresses absorb the C-major flatten."""
     rng = np.random.default_rng(7)
@@ -212,7 +248,7 @@ PATTERN_RTL = {"BEAT_N": 72, "IN_W": 8, "C_OUT": 16, "P": 8, "WW": 8, "IDX_W": 7
                "ACC_W": 24, "INDEX_MODE": 1, "K_NZ": 4, "NP": 6, "IC_W": 3, "PID_W": 3}
 
 
-@pytest.mark.parametrize("params", [PATTERN_RTL, {**PATTERN_RTL, "K_NZ": 1, "P": 3, "NP": 1, "PID_W": 1, "DEPTH": 1, "NZ_OC": 1},
+@pytest.mark.parametrize("params", [PATTERN_RTL, {**PATTERN_RTL, "SHIFT_SPREAD": 9, "K_FIN": 2}, {**PATTERN_RTL, "K_NZ": 1, "P": 3, "NP": 1, "PID_W": 1, "DEPTH": 1, "NZ_OC": 1},
                                     {**PATTERN_RTL, "K_NZ": 9, "P": 9, "NP": 2, "PID_W": 1, "ACT": 2, "RELU6_MAX": 96}])
 def test_pattern_mode_is_lint_clean(params: dict[str, int]) -> None:
     result = run_verilator_lint(rtl_sources("sparse_conv_engine", "weight_rom", "requantize"), "sparse_conv_engine", params)

@@ -43,7 +43,7 @@ def _formats(graph: Graph, layer: Layer) -> dict[str, str]:
         found["output"] = str(output)
     for field, weight in layer.weights().items():
         if weight.ftype is not None:
-            found[field] = str(weight.ftype)
+            found[field] = weight.format_text()
     for field in ("acc", "reciprocal"):
         ftype = getattr(layer, field, None)
         if ftype is not None:

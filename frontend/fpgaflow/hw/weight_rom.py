@@ -28,7 +28,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType, relu6_ceiling
 from fpgaflow.ir.layers import Activation, Conv2d, Dense
 from fpgaflow.ir.sparsity import classify_sparsity, input_channel_index
-from fpgaflow.reference.fixed_exec import finish
+from fpgaflow.reference.fixed_exec import finish_channels
 
 ACTIVATION_CODES = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2}
 
@@ -161,7 +161,7 @@ class EngineImage:
         p = self.parameters
         files = {
             "WEIGHT_FILE": (self.weight_words, self.word_bits),
-            "CHAN_FILE": (self.channel_words, p["OC_W"] + p["ACC_W"]),
+            "CHAN_FILE": (self.channel_words, channel_entry_bits(p)),
             "CONST_FILE": (self.const_codes, p["OUT_W"]),
         }
         if self.is_pattern_mode:
@@ -172,6 +172,16 @@ class EngineImage:
             (folder / name).write_text(mem_text(words, bits))
             names[key] = name
         return names
+
+
+def shift_spread_bits(spread: int) -> int:
+    """SHIFT_W of a sparse_conv_engine: bits of a channel's alignment 0..SHIFT_SPREAD (0 when every channel shares SHIFT)."""
+    return spread.bit_length()
+
+
+def channel_entry_bits(params: Mapping[str, int | str]) -> int:
+    """Bits of a CHAN_FILE entry: {align (SHIFT_W), oc (OC_W), bias (ACC_W)}."""
+    return shift_spread_bits(int(params.get("SHIFT_SPREAD", 0))) + int(params["OC_W"]) + int(params["ACC_W"])
 
 
 def rom_word_bits(params: Mapping[str, int | str]) -> int:
@@ -429,8 +439,16 @@ def pack_engine(
         rom = encode(layout)
 
     counts = [len(codes2[oc]) if keep_zeros else int(np.count_nonzero(codes2[oc])) for oc in range(out_channels)]
-    channels = [(oc << acc_bits) | (int(bias[oc]) & ((1 << acc_bits) - 1)) for oc in range(out_channels) if counts[oc]]
-    const = finish(bias, layer.acc.frac, out_type, layer.activation)
+    # Per-channel formats (docs/fixed-point.md): channel oc's sum is shifted left by align[oc] to the
+    # largest F_acc, then every channel requantizes with the one SHIFT from there.
+    acc_fracs = weight.acc_fracs(layer.acc.frac)
+    top_frac = int(acc_fracs.max(initial=layer.acc.frac))
+    align = [top_frac - int(frac) for frac in acc_fracs]
+    align_shift = oc_bits + acc_bits
+    channels = [(align[oc] << align_shift) | (oc << acc_bits) | (int(bias[oc]) & ((1 << acc_bits) - 1))
+                for oc in range(out_channels) if counts[oc]]
+    const = finish_channels(bias[None, :], acc_fracs, out_type, layer.activation)[0]
+    spread = {"SHIFT_SPREAD": max(align)} if max(align, default=0) > 0 else {}
     parameters = {
         "BEAT_N": layout.beat_n,
         "BEATS": layout.beats,
@@ -444,7 +462,8 @@ def pack_engine(
         "IDX_W": layout.index_bits,
         "P": lanes,
         "ACC_W": acc_bits,
-        "SHIFT": layer.acc.frac - out_type.frac,
+        "SHIFT": top_frac - out_type.frac,
+        **spread,
         "ACT": ACTIVATION_CODES[layer.activation],
         "RELU6_MAX": relu6_ceiling(out_type) if layer.activation is Activation.RELU6 else 0,
         "DEPTH": len(rom.words),

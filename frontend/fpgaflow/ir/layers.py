@@ -34,6 +34,29 @@ class Weight:
     ftype: FixedType | None = None
     codes: np.ndarray | None = None
     sparsity: SparsityRecord | None = None
+    channel_frac: np.ndarray | None = None
+    """Fractional bits of each output channel's codes (axis 0) when the channels have their own
+    formats (docs/fixed-point.md, per-channel weight formats); ftype.frac is then the smallest."""
+
+    def channel_fracs(self) -> np.ndarray:
+        """F of each output channel's codes: channel_frac, or ftype.frac for every channel."""
+        if self.channel_frac is not None:
+            return np.asarray(self.channel_frac, dtype=np.int64)
+        assert self.ftype is not None, "the weight is not quantized"
+        return np.full(np.shape(self.values)[0], self.ftype.frac, dtype=np.int64)
+
+    def acc_fracs(self, acc_frac: int) -> np.ndarray:
+        """F_acc of each output channel of a layer whose accumulator format has F = acc_frac."""
+        assert self.ftype is not None, "the weight is not quantized"
+        return acc_frac + self.channel_fracs() - self.ftype.frac
+
+    def format_text(self) -> str:
+        """The format as the reports write it: "s8.5", or "s8.-2..7/ch" with per-channel F (smallest..largest)."""
+        assert self.ftype is not None, "the weight is not quantized"
+        if self.channel_frac is None:
+            return str(self.ftype)
+        fracs = self.channel_fracs()
+        return f"{'s' if self.ftype.signed else 'u'}{self.ftype.width}.{int(fracs.min())}..{int(fracs.max())}/ch"
 
     @property
     def mask(self) -> np.ndarray:

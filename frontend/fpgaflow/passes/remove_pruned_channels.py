@@ -229,7 +229,11 @@ def _take(weight: Weight | None, keep: np.ndarray, axis: int) -> Weight | None:
     if weight is None or keep.all():
         return weight
     codes = None if weight.codes is None else np.compress(keep, weight.codes, axis=axis)
-    return Weight(values=np.compress(keep, weight.values, axis=axis), ftype=weight.ftype, codes=codes)
+    channel_frac = weight.channel_frac
+    if channel_frac is not None and axis == 0:
+        channel_frac = np.compress(keep, channel_frac)
+    return Weight(values=np.compress(keep, weight.values, axis=axis), ftype=weight.ftype, codes=codes,
+                  channel_frac=channel_frac)
 
 
 def _shrink_layer(graph: Graph, layer: Layer, keep: dict[str, np.ndarray]) -> None:
@@ -264,7 +268,8 @@ def _zero_reads_of_zero_channels(graph: Graph, layer: Layer, zero_input: np.ndar
     if not (weight.mask & dead).any():
         return
     codes = None if weight.codes is None else np.where(dead, 0, weight.codes)
-    layer.weight = Weight(values=np.where(dead, 0.0, weight.values), ftype=weight.ftype, codes=codes)
+    layer.weight = Weight(values=np.where(dead, 0.0, weight.values), ftype=weight.ftype, codes=codes,
+                          channel_frac=weight.channel_frac)
 
 
 class RemovePrunedChannels(GraphPass):

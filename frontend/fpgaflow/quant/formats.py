@@ -48,14 +48,51 @@ def weight_format(values: np.ndarray, bits: int) -> FixedType:
     return fit_format(float(values.min()), float(values.max()), bits, signed=True)
 
 
-def bias_codes(values: np.ndarray, acc_frac: int) -> tuple[FixedType, np.ndarray]:
+CHANNEL_SPREAD_LIMIT = 3
+"""Bits by which the output channels' own weight formats may differ before each keeps its own
+(docs/fixed-point.md, per-channel weight formats: within 3 bits every channel keeps at least
+W-4 bits in the tensor's format)."""
+
+
+def channel_weight_format(values: np.ndarray, bits: int) -> tuple[FixedType, np.ndarray | None]:
+    """The tensor's weight format, and each output channel's F when their spread exceeds CHANNEL_SPREAD_LIMIT.
+
+    A channel's F comes from its own extremes (weight_format); an all-zero channel takes the
+    tensor's F. With per-channel F the tensor's format is the coarsest of them.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    tensor = weight_format(values, bits)
+    if values.size == 0:
+        return tensor, None
+    rows = values.reshape(values.shape[0], -1)
+    fracs = np.array([weight_format(row, bits).frac if np.any(row != 0) else tensor.frac for row in rows], dtype=np.int64)
+    if int(fracs.max() - fracs.min()) <= CHANNEL_SPREAD_LIMIT:
+        return tensor, None
+    return FixedType(True, bits, int(fracs.min())), fracs
+
+
+def channel_codes(values: np.ndarray, ftype: FixedType, channel_frac: np.ndarray | None) -> np.ndarray:
+    """Codes of a tensor in its format, each output channel (axis 0) at its own F when channel_frac is given."""
+    values = np.asarray(values, dtype=np.float64)
+    if channel_frac is None:
+        return ftype.quantize(values)
+    rows = values.reshape(values.shape[0], -1)
+    codes = [FixedType(ftype.signed, ftype.width, int(frac)).quantize(row) for row, frac in zip(rows, channel_frac)]
+    return np.stack(codes).reshape(values.shape).astype(np.int64)
+
+
+def bias_codes(values: np.ndarray, acc_frac: int | np.ndarray) -> tuple[FixedType, np.ndarray]:
     """A bias (or shift) quantized at the accumulator's F: codes round half up, no saturation.
 
-    Its width is just what its codes need; the accumulator format accounts for it.
+    Its width is just what its codes need; the accumulator format accounts for it. With an
+    array acc_frac (per-channel formats) channel c is quantized at acc_frac[c] and the
+    format's F is the smallest.
     """
-    codes = FixedType(True, MAX_WIDTH, acc_frac).quantize(values)
+    fracs = np.asarray(acc_frac, dtype=np.int64)
+    wide = FixedType(True, MAX_WIDTH, int(fracs.min()) if fracs.ndim else int(fracs))
+    codes = channel_codes(values, wide, fracs if fracs.ndim else None)
     signed, width = bits_for_range(min(int(codes.min(initial=0)), -1), int(codes.max(initial=0)))
-    return FixedType(signed, width, acc_frac), codes
+    return FixedType(signed, width, wide.frac), codes
 
 
 def accumulator_format(lo: int, hi: int, acc_frac: int) -> FixedType:

@@ -36,6 +36,8 @@ from fpgaflow.ir.sparsity import classify_sparsity
 from fpgaflow.quant.formats import (
     accumulator_format,
     bias_codes,
+    channel_codes,
+    channel_weight_format,
     dot_product_range,
     fit_format,
     reciprocal_format,
@@ -106,12 +108,17 @@ class _Quantizer:
     def weighted(self, layer: Conv2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
         """Weights, bias at F_acc = F_in + F_w, accumulator from the worst-case sums, output format."""
         in_type = self.fmt(layer.inputs[0])
-        weight.ftype = weight_format(weight.values, self.bits)
-        weight.codes = weight.ftype.quantize(weight.values)
+        if isinstance(layer, ScaleShift):
+            weight.ftype, weight.channel_frac = channel_weight_format(weight.values, self.bits)
+        else:
+            weight.ftype, weight.channel_frac = weight_format(weight.values, self.bits), None
+        weight.codes = channel_codes(weight.values, weight.ftype, weight.channel_frac)
         acc_frac = in_type.frac + weight.ftype.frac
         bias_code = None
         if bias is not None:
-            bias.ftype, bias.codes = bias_codes(bias.values, acc_frac)
+            per_channel = weight.channel_frac is not None
+            bias.ftype, bias.codes = bias_codes(bias.values, weight.acc_fracs(acc_frac) if per_channel else acc_frac)
+            bias.channel_frac = weight.acc_fracs(acc_frac) if per_channel else None
             bias_code = bias.codes
         rows = weight.codes.reshape(weight.codes.shape[0], -1)
         lo, hi = dot_product_range(rows, in_type, bias_code)

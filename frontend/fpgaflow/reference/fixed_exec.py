@@ -70,6 +70,22 @@ def finish(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activatio
     return activate(fixed.requantize(acc, acc_frac, out), activation, out)
 
 
+def channel_groups(acc_frac: int | np.ndarray) -> list[tuple[int, np.ndarray | slice]]:
+    """(F_acc, the channels at it along axis 1): one F for all, or per channel (per-channel weight formats)."""
+    fracs = np.asarray(acc_frac, dtype=np.int64)
+    if fracs.ndim == 0 or fracs.size == 0 or np.all(fracs == fracs.flat[0]):
+        return [(int(fracs.flat[0]) if fracs.size else 0, slice(None))]
+    return [(int(frac), fracs == frac) for frac in np.unique(fracs)]
+
+
+def finish_channels(acc: np.ndarray, acc_frac: int | np.ndarray, out: FixedType, activation: Activation) -> np.ndarray:
+    """`finish` of (N, C, ...) accumulators, channel c from acc_frac[c] when acc_frac is an array."""
+    codes = np.empty_like(np.asarray(acc, dtype=np.int64))
+    for frac, channels in channel_groups(acc_frac):
+        codes[:, channels] = finish(acc[:, channels], frac, out, activation)
+    return codes
+
+
 def saturated_count(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation) -> int:
     """How many results of `finish` the output format clipped.
 
@@ -176,11 +192,13 @@ class FixedExecutor:
         assert fmt is not None
         return fmt
 
-    def _finish(self, layer: Layer, acc: np.ndarray, acc_frac: int, activation: Activation = Activation.NONE) -> np.ndarray:
-        """`finish` to the layer's output format, counting what saturates in self.saturated."""
+    def _finish(self, layer: Layer, acc: np.ndarray, acc_frac: int | np.ndarray,
+                activation: Activation = Activation.NONE) -> np.ndarray:
+        """`finish_channels` to the layer's output format, counting what saturates in self.saturated."""
         out = self.ftype(layer.output)
-        self.saturated[layer.name] = self.saturated.get(layer.name, 0) + saturated_count(acc, acc_frac, out, activation)
-        return finish(acc, acc_frac, out, activation)
+        count = sum(saturated_count(acc[:, channels], frac, out, activation) for frac, channels in channel_groups(acc_frac))
+        self.saturated[layer.name] = self.saturated.get(layer.name, 0) + count
+        return finish_channels(acc, acc_frac, out, activation)
 
     def run(self, codes: np.ndarray) -> dict[str, np.ndarray]:
         check_batch(self.graph, codes, "the input codes")
@@ -212,19 +230,19 @@ class FixedExecutor:
         assert layer.acc is not None
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]),
                         lambda x, w: conv2d(x, w, layer.stride, layer.padding, layer.dilation, layer.groups), xs[0])
-        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac, layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.weight.acc_fracs(layer.acc.frac), layer.activation)
 
     def _dense(self, layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0].reshape(xs[0].shape[0], -1)
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]), lambda a, w: a @ w.T, x)
-        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac, layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.weight.acc_fracs(layer.acc.frac), layer.activation)
 
     def _scale_shift(self, layer: ScaleShift, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0]
         acc = x * channel_vector(_codes(layer.scale), x.ndim) + channel_vector(_codes(layer.shift), x.ndim)
-        return self._finish(layer, acc, layer.acc.frac, layer.activation)
+        return self._finish(layer, acc, layer.scale.acc_fracs(layer.acc.frac), layer.activation)
 
     def _max_pool(self, layer: MaxPool, xs: list[np.ndarray]) -> np.ndarray:
         lowest = np.iinfo(np.int64).min

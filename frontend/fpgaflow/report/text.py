@@ -14,6 +14,8 @@ from fpgaflow.report.timing import timing_lines
 def _fmt(fmt: dict[str, Any] | None) -> str:
     if fmt is None:
         return "-"
+    if "channel_frac" in fmt:  # per-channel formats: the range of F over the channels
+        return f"{'s' if fmt['signed'] else 'u'}{fmt['width']}.{min(fmt['channel_frac'])}..{max(fmt['channel_frac'])}/ch"
     return f"{'s' if fmt['signed'] else 'u'}{fmt['width']}.{fmt['frac']}"
 
 

@@ -36,7 +36,8 @@ def as_depthwise_conv(graph: Graph, layer: Layer) -> Conv2d:
         if layer.scale.codes is None or layer.shift.codes is None or layer.acc is None:
             raise UserError(f"layer {layer.name} is not quantized; run quantize before generating hardware")
         weight = Weight(values=np.asarray(layer.scale.values, dtype=np.float64).reshape(channels, 1, 1, 1),
-                        ftype=layer.scale.ftype, codes=np.asarray(layer.scale.codes).reshape(channels, 1, 1, 1))
+                        ftype=layer.scale.ftype, codes=np.asarray(layer.scale.codes).reshape(channels, 1, 1, 1),
+                        channel_frac=layer.scale.channel_frac)
         return Conv2d(name=layer.name, inputs=list(layer.inputs), output=layer.output, weight=weight, bias=layer.shift,
                       groups=channels, activation=layer.activation, acc=layer.acc)
     if isinstance(layer, Relu):

@@ -66,8 +66,16 @@ class LayerPlan:
         """The ideal cycles per frame with P lanes: nonzero MACs / P."""
         return self.nonzero_macs / parallelism
 
-    def format_dict(self) -> dict[str, dict[str, int | bool] | None]:
-        return {key: (fmt.to_dict() if fmt is not None else None) for key, fmt in self.formats.items()}
+    def format_dict(self) -> dict[str, dict[str, int | bool | list[int]] | None]:
+        """The formats as JSON; a weight or bias with per-channel formats adds its F per channel (`channel_frac`)."""
+        found: dict[str, dict[str, int | bool | list[int]] | None] = {
+            key: (dict(fmt.to_dict()) if fmt is not None else None) for key, fmt in self.formats.items()}
+        for key, field_name in (("weights", "weight"), ("bias", "bias")):
+            weight = getattr(self.layer, field_name, None)
+            entry = found.get(key)
+            if entry is not None and weight is not None and weight.channel_frac is not None:
+                entry["channel_frac"] = [int(frac) for frac in weight.channel_frac]
+        return found
 
 
 def _formats(graph: Graph, layer: Layer) -> dict[str, FixedType | None]:
