@@ -9,6 +9,9 @@ from typing import Any
 
 from fpgaflow.report.build_report import left_out_line
 
+MEASURED_ONLY = "measured only"
+"""Shown instead of a model figure for a layer whose modules an override changed without keeping the contract."""
+
 
 def _fmt(fmt: dict[str, Any] | None) -> str:
     if fmt is None:
@@ -44,7 +47,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         bits = layer["weight_bits"]
         lines.append(
             _row([layer["name"], layer["op"], shapes, formats, layer["parallelism"], layer.get("nonzero_macs", "-"),
-                  density, layer["cycles_model"], f"{bits['stored']} / {bits['dense']}" if bits["dense"] else "-"])
+                  density, MEASURED_ONLY if layer.get("measured_only") else layer["cycles_model"],
+                  f"{bits['stored']} / {bits['dense']}" if bits["dense"] else "-"])
         )
     lines += [
         "",
@@ -60,13 +64,32 @@ def render_markdown(report: dict[str, Any]) -> str:
     if left_out:
         lines += ["", "## Left out of the hardware", ""]
         lines += [f"- {left_out_line(entry)}" for entry in left_out]
-    lines += _resources(report.get("resources") or {}, board["name"])
+    lines += _templates(report)
+    lines += _resources(report.get("resources") or {}, board["name"], _measured_only(report))
     if "verify" in report:
         lines += _verify(report["verify"])
     return "\n".join(lines) + "\n"
 
 
-def _resources(resources: dict[str, Any], board_name: str) -> list[str]:
+def _measured_only(report: dict[str, Any]) -> set[str]:
+    return {layer["name"] for layer in report["layers"] if layer.get("measured_only")}
+
+
+def _templates(report: dict[str, Any]) -> list[str]:
+    """The files taken from a --templates folder, with their hashes and whether the models still apply."""
+    overrides = report.get("templates", {}).get("overrides", [])
+    if not overrides:
+        return []
+    lines = ["", "## Templates from your folder", "", _row(["file", "sha256", "keeps the contract"]), _row(["---"] * 3)]
+    lines += [_row([o["file"], o["sha256"][:16], "yes" if o["keeps_contract"] else "no"]) for o in overrides]
+    measured = sorted(_measured_only(report))
+    if measured:
+        lines += ["", f"Cycles and resources of {', '.join(measured)} are {MEASURED_ONLY}: an override they use does not "
+                  "declare that it keeps the contract, so take their cycles from --verify and their resources from --synth."]
+    return lines
+
+
+def _resources(resources: dict[str, Any], board_name: str, measured_only: set[str] = frozenset()) -> list[str]:
     """Totals by the model (and Yosys after --synth) against the board, the overflow line, and the model per layer."""
     if not resources:
         return []
@@ -85,7 +108,8 @@ def _resources(resources: dict[str, Any], board_name: str) -> list[str]:
         lines.append(_row([*cells, available[kind]]))
     kinds = sorted(available)
     lines += ["", "Model per layer:", "", _row(["layer", *kinds]), _row(["---"] * (len(kinds) + 1))]
-    lines += [_row([name, *(counts[k] for k in kinds)]) for name, counts in model["layers"].items()]
+    lines += [_row([name, *((MEASURED_ONLY if name in measured_only else counts[k]) for k in kinds)])
+              for name, counts in model["layers"].items()]
     return lines
 
 

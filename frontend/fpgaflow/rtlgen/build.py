@@ -31,6 +31,7 @@ from fpgaflow.report.text import render_markdown
 from fpgaflow.rtlgen.design import Design
 from fpgaflow.rtlgen.dma import words_per_pixel
 from fpgaflow.rtlgen.generate import generate_rtl, plan_design
+from fpgaflow.rtlgen.templates import Templates, check_overrides
 from fpgaflow.rtlgen.verify import Tap, VerifyResult, cycle_budget, run_verification
 
 DESIGN_FILE = "design.json"
@@ -49,14 +50,19 @@ class BuildOptions:
     per_layer: dict[str, int] | None = None
     synthesize: bool = False
     store_zeros: bool = False
+    templates: Templates = Templates()
 
 
 def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     """Write rtl/, ir/, design.json, report.json, report.md and the plots for a quantized graph."""
     design = plan_design(graph, options.board, options.everywhere, options.per_layer, options.store_zeros)
-    generated = generate_rtl(design)
+    generated = generate_rtl(design, options.templates)
     for relpath, content in sorted(generated.files.items()):
         out.write_bytes(relpath, content)
+    check_overrides(options.templates, generated.overrides, out.path("rtl"), [out.path(s) for s in generated.sources],
+                    generated.top)
+    design.overrides = generated.overrides
+    design.measured_only = generated.measured_only
     out.file(f"{IR_DIR}/{WEIGHTS_FILE}")
     save_graph(graph, out.file(f"{IR_DIR}/{GRAPH_FILE}").parent)
     model = model_summary(options.board, generated.layer_resources, design.overflow_at_one)
