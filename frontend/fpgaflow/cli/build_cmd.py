@@ -21,7 +21,7 @@ from fpgaflow.progress import step
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
-from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
+from fpgaflow.rtlgen.build import BuildOptions, build_design, print_summary, verify_build
 from fpgaflow.rtlgen.layer_plan import compute_layer_names
 from fpgaflow.rtlgen.templates import Templates, check_templates_folder, templates_in_config
 from fpgaflow.rtlgen.parallelism import check_config_layers, check_parallelism, read_parallelism_config
@@ -96,5 +96,6 @@ def run(args: argparse.Namespace) -> int:
         if args.verify:
             mismatches = verify_build(out, args.verify, calibration if args.calib is not None else None).mismatches
         out.commit()
+    print_summary(out.root)
     print(f"wrote {out.root}")
     return 0 if mismatches == 0 else 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fpgaflow.report.build_report import left_out_line
+from fpgaflow.report.hardware import summary_lines
 
 MEASURED_ONLY = "measured only"
 """Shown instead of a model figure for a layer whose modules an override changed without keeping the contract."""
@@ -31,6 +32,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"Board {board['name']} ({board['part']}), clock {board['clock_mhz']:g} MHz, "
         f"DMA stream {board['dma_data_width']} bits; {report['bits']}-bit quantization.",
+        "",
+        "## Summary",
+        "",
+        *(line if line.startswith("  ") else f"- {line}" for line in summary_lines(report, ".")),
         "",
         "## Layers",
         "",

@@ -102,6 +102,8 @@ class Interface:
     parameters: tuple[str, ...]
     ports: dict[str, str]
     """Port name -> direction (input, output, inout)."""
+    widths: dict[str, int]
+    """Port name -> bits (with the default parameters)."""
 
 
 class ParseError(Exception):
@@ -122,14 +124,38 @@ def module_interface(sources: list[Path], module: str) -> Interface:
     node = _find_module(tree, module)
     if node is None:
         raise ParseError(f"Verilator's tree has no module {module}")
+    dtypes: dict[str, dict] = {}
+    _index_dtypes(tree, dtypes)
     parameters: list[str] = []
     ports: dict[str, str] = {}
+    widths: dict[str, int] = {}
     for var in _vars(node):
         if var.get("varType") == "GPARAM":
             parameters.append(str(var["name"]))
         elif var.get("direction") in ("INPUT", "OUTPUT", "INOUT"):
             ports[str(var["name"])] = str(var["direction"]).lower()
-    return Interface(tuple(parameters), ports)
+            widths[str(var["name"])] = _width(dtypes.get(str(var.get("dtypep")), {}))
+    return Interface(tuple(parameters), ports, widths)
+
+
+def _index_dtypes(tree: object, index: dict[str, dict]) -> None:
+    """Every data type node of Verilator's tree by its address (what a VAR's dtypep points to)."""
+    if isinstance(tree, dict):
+        if str(tree.get("type", "")).endswith("DTYPE") and "addr" in tree:
+            index.setdefault(str(tree["addr"]), tree)
+        children = list(tree.values())
+    elif isinstance(tree, list):
+        children = tree
+    else:
+        return
+    for child in children:
+        _index_dtypes(child, index)
+
+
+def _width(dtype: dict) -> int:
+    """Bits of a basic type from its range "hi:lo" (a single bit has none)."""
+    bounds = str(dtype.get("range", "0:0")).split(":")
+    return abs(int(bounds[0]) - int(bounds[-1])) + 1
 
 
 def _find_module(tree: object, name: str) -> dict | None:
