@@ -18,8 +18,8 @@ ROUNDING = "if (SR > 0) shifted = (wide + RND) >>> SR;"
 ROUNDING_REWRITTEN = (
     "if (SR > 0) shifted = (wide >>> SR) + (((wide & ((RND <<< 1) - XW'(1))) >= RND) ? XW'(1) : XW'(0));"
 )
-# Truncation instead of rounding: breaks the numeric contract.
-ROUNDING_BROKEN = "if (SR > 0) shifted = wide >>> SR;"
+# Adds a whole instead of a half before the shift: lint-clean, but breaks the numeric contract.
+ROUNDING_BROKEN = "if (SR > 0) shifted = (wide + (RND <<< 1)) >>> SR;"
 
 
 def run_cli(capsys, *argv):
@@ -81,8 +81,13 @@ def test_top_template_override_appears_in_the_top_and_the_report(capsys, tmp_pat
     folder = override(tmp_path / "tpl", "network_top.sv.j2", "-#}\n", f"-#}}\n{header}\n")
     config = tmp_path / "build.yaml"
     config.write_text("templates: tpl\n")
-    code, err = run_cli(capsys, "build", DIGITS, "--board", "pynq", "--out", tmp_path / "out", "--config", config)
-    assert code == 0, err
+    code = main(["build", DIGITS, "--board", "pynq", "--out", str(tmp_path / "out"), "--config", str(config)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    # The terminal summary: DMA words per frame of the digits top (docs/build.md), rates and what to do next.
+    assert "64 DMA words of 64 bits per frame" in printed and "2 DMA words of 64 bits per frame" in printed
+    assert "frames/s at the board clock" in printed and "fmax: not measured" in printed
+    assert "build_bitstream.sh" in printed
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     top = (tmp_path / "out" / "rtl" / f"{json.loads((tmp_path / 'out' / 'design.json').read_text())['top']}.sv").read_text()
     assert top.startswith(header + "\n")
