@@ -118,3 +118,27 @@ def test_edited_requantize_verifies_bit_exact_and_a_broken_one_is_caught(capsys,
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["verify"]["mismatches"] > 0
     assert any(f"layer {name}" in report["verify"]["first_mismatch"] for name in measured_only)
+
+
+def test_only_an_override_without_the_contract_mark_makes_layers_measured_only(tmp_path):
+    import numpy as np
+
+    from fpgaflow.api import load_model
+    from fpgaflow.boards import load_board
+    from fpgaflow.quant import quantize
+    from fpgaflow.rtlgen.generate import generate_rtl, plan_design
+    from fpgaflow.rtlgen.templates import Templates
+
+    graph = load_model(DIGITS)
+    graph = quantize(graph, np.random.default_rng(0).random((8, 1, 8, 8)).astype(np.float32), 8)
+    design = plan_design(graph, load_board("pynq"))
+    plain = override(tmp_path / "plain", "requantize.sv", ROUNDING, ROUNDING_REWRITTEN)
+    marked = override(tmp_path / "marked", "requantize.sv", ROUNDING, f"// {CONTRACT_MARK}\n        {ROUNDING_REWRITTEN}")
+    unmarked = generate_rtl(design, Templates(plain))
+    # The engines' finish units requantize; the max pools do not.
+    engines = {plan.name for plan in design.plans if plan.is_compute}
+    assert set(unmarked.measured_only) == engines
+    assert unmarked.files["rtl/requantize.sv"] == (plain / "rtl" / "requantize.sv").read_bytes()
+    kept = generate_rtl(design, Templates(marked))
+    assert kept.measured_only == [] and [o.keeps_contract for o in kept.overrides] == [True]
+    assert generate_rtl(design).overrides == []
