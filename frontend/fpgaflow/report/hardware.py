@@ -96,6 +96,10 @@ def summary_lines(report: dict[str, Any], folder: str = "OUT") -> list[str]:
     else:
         lines.append(f"fmax: {NOT_MEASURED}")
     lines += _resource_lines(report.get("resources") or {})
+    measured_only = [layer["name"] for layer in report["layers"] if layer.get("measured_only")]
+    if measured_only:
+        lines.append(f"the modelled figures count the shipped modules; {len(measured_only)} layers use an edited module "
+                     "without the keeps-contract mark, so trust the measured interval (--verify) and Yosys (--synth)")
     lines += [left_out_line(entry) for entry in report.get("left_out_of_hardware", [])]
     lines += _next_steps(report, folder)
     return lines
