@@ -104,3 +104,36 @@ def test_verify_reports_saturated_values():
     assert Saturation(0, {"conv": 0}).warning() is None
     report = {**build_report(make_design(toy_graph()), bits=8), "verify": result.report()}
     assert "- saturated values (beyond the calibrated range): input 3, fc 5" in render_markdown(report)
+
+
+def test_summary_gives_the_interface_rates_resources_and_next_steps(quantized):
+    from fpgaflow.report.hardware import interface_entry, summary_lines, timing_entry
+    from fpgaflow.rtlgen.templates import Interface
+
+    design = make_design(quantized)
+    report = build_report(design, bits=8)
+    ports = Interface((), {"clk": "input", "s_axis_tdata": "input", "m_axis_tdata": "output"},
+                      {"clk": 1, "s_axis_tdata": 64, "m_axis_tdata": 64})
+    report["interface"] = interface_entry(quantized, design.board, "toy_top", ports)
+    report["timing"] = timing_entry()
+    # Input 2x4x4 codes of 8 bits: 16-bit pixels, one 64-bit word each; output 3 codes: one word.
+    assert report["interface"]["input"]["dma_words_per_frame"] == 16
+    assert report["interface"]["output"]["dma_words_per_frame"] == 1
+    text = "\n".join(summary_lines(report, "OUT"))
+    assert "top module toy_top (rtl/toy_top.sv): input clk, input s_axis_tdata[63:0], output m_axis_tdata[63:0]" in text
+    assert "16 DMA words of 64 bits per frame" in text and "not measured (add --verify N)" in text
+    assert "fmax: not measured" in text and "fpgaflow verify OUT --frames 16" in text
+    report["verify"] = {"frame_interval_measured": 1000.0, "frames": 2, "mismatches": 0, "first_mismatch": ""}
+    text = "\n".join(summary_lines(report, "OUT"))
+    assert "1000 measured in simulation" in text and f"{design.board.clock_mhz * 1e6 / 1000:.0f} measured" in text
+    assert "fpgaflow verify" not in text and "## Summary" in render_markdown(report)
+
+
+def test_resources_plot_stacks_every_layer(quantized):
+    report = build_report(make_design(quantized), bits=8)
+    kinds = ("bram18", "dsp", "ff", "lut")
+    report["resources"] = {
+        "available": {kind: 100 for kind in kinds},
+        "model": {"layers": {"conv": {kind: 10 for kind in kinds}, "fc": {kind: 5 for kind in kinds}}},
+    }
+    assert sorted(render_plots(report)) == ["cycles_per_layer.png", "resources_per_layer.png", "weight_memory_per_layer.png"]

@@ -21,8 +21,9 @@ from fpgaflow.progress import step
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
-from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
+from fpgaflow.rtlgen.build import BuildOptions, build_design, print_summary, verify_build
 from fpgaflow.rtlgen.layer_plan import compute_layer_names
+from fpgaflow.rtlgen.templates import Templates, check_templates_folder, templates_in_config
 from fpgaflow.rtlgen.parallelism import check_config_layers, check_parallelism, read_parallelism_config
 
 RANDOM_CALIBRATION = 64
@@ -42,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bits", type=int, default=8, help="fixed-point width of weights and activations")
     parser.add_argument("--parallelism", type=int, help="MAC lanes P for every compute layer (default: balanced)")
     parser.add_argument("--config", type=Path, help="YAML file with per-layer settings: layers: {name: {parallelism: N}}")
+    parser.add_argument(
+        "--templates", type=Path, metavar="DIR",
+        help="use DIR/rtl/* (from `fpgaflow templates export DIR`, edited) instead of the shipped files of the same name",
+    )
     parser.add_argument("--synth", action="store_true", help="count LUT/FF/BRAM/DSP with yosys synth_xilinx (minutes)")
     parser.add_argument("--timing", action="store_true",
                         help="place and route every engine with nextpnr-ecp5 and report its fmax (minutes per engine)")
@@ -62,12 +67,21 @@ def calibration_batch(graph, path: Path | None) -> np.ndarray:
     return np.random.default_rng(0).random((RANDOM_CALIBRATION, *shape)).astype(np.float32)
 
 
+def _templates(args: argparse.Namespace) -> Templates:
+    """The template search path: --templates, else the config file's `templates:`, else the shipped files only."""
+    if args.templates is not None:
+        return check_templates_folder(args.templates, "--templates")
+    folder = templates_in_config(args.config) if args.config is not None else None
+    return check_templates_folder(folder, f"templates of {args.config}") if folder is not None else Templates()
+
+
 def run(args: argparse.Namespace) -> int:
     bits = check_bits(args.bits)
     if args.verify < 0:
         raise UserError(f"--verify {args.verify} must be 0 (no simulation) or a number of frames")
     everywhere = check_parallelism(args.parallelism, "--parallelism") if args.parallelism is not None else None
     per_layer = read_parallelism_config(args.config) if args.config is not None else None
+    templates = _templates(args)
     board = load_board(args.board)
     with OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"), force=args.force) as out:
         with step("import and quantize"):
@@ -77,12 +91,13 @@ def run(args: argparse.Namespace) -> int:
             calibration = calibration_batch(graph, args.calib)
             graph = quantize(graph, calibration, bits)
         options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth,
-                               timing=args.timing)
+                               templates=templates, timing=args.timing)
         with step("generate RTL and report"):
             build_design(graph, options, out)
         mismatches = 0
         if args.verify:
             mismatches = verify_build(out, args.verify, calibration if args.calib is not None else None).mismatches
         out.commit()
+    print_summary(out.root)
     print(f"wrote {out.root}")
     return 0 if mismatches == 0 else 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
-from fpgaflow.rtlgen.build import DESIGN_FILE, verify_build
+from fpgaflow.rtlgen.build import DESIGN_FILE, print_summary, verify_build
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,4 +27,5 @@ def run(args: argparse.Namespace) -> int:
         out.keep_previous()
         result = verify_build(out, args.frames, None, calib_path=args.calib)
         out.commit()
+    print_summary(args.dir)
     return 0 if result.mismatches == 0 else 1

@@ -26,6 +26,7 @@ def layer_entry(design: Design, name: str) -> dict[str, Any]:
         "parallelism": choice.parallelism,
         "cycles_model": choice.cycles_model,
         "weight_bits": {"dense": choice.weight_bits_dense, "stored": choice.weight_bits_stored},
+        "measured_only": name in design.measured_only,
     }
     if plan.is_compute:
         entry.update(
@@ -84,6 +85,7 @@ def build_report(design: Design, bits: int, verify: dict[str, Any] | None = None
             "weight_bits_stored": sum(c.weight_bits_stored for c in design.engines.values()),
         },
         "resources": design.resources,
+        "templates": {"overrides": [override.to_dict() for override in design.overrides]},
     }
     if verify is not None:
         report["verify"] = verify

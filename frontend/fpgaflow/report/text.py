@@ -9,6 +9,10 @@ from typing import Any
 
 from fpgaflow.report.build_report import left_out_line
 from fpgaflow.report.timing import timing_lines
+from fpgaflow.report.hardware import summary_lines
+
+MEASURED_ONLY = "measured only"
+"""Shown instead of a model figure for a layer whose modules an override changed without keeping the contract."""
 
 
 def _fmt(fmt: dict[str, Any] | None) -> str:
@@ -32,6 +36,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Board {board['name']} ({board['part']}), clock {board['clock_mhz']:g} MHz, "
         f"DMA stream {board['dma_data_width']} bits; {report['bits']}-bit quantization.",
         "",
+        "## Summary",
+        "",
+        *(line if line.startswith("  ") else f"- {line}" for line in summary_lines(report, ".")),
+        "",
         "## Layers",
         "",
         "Formats are s|u width.frac (input / weights / bias / accumulator / output). "
@@ -47,7 +55,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         bits = layer["weight_bits"]
         lines.append(
             _row([layer["name"], layer["op"], shapes, formats, layer["parallelism"], layer.get("nonzero_macs", "-"),
-                  density, layer["cycles_model"], f"{bits['stored']} / {bits['dense']}" if bits["dense"] else "-"])
+                  density, MEASURED_ONLY if layer.get("measured_only") else layer["cycles_model"],
+                  f"{bits['stored']} / {bits['dense']}" if bits["dense"] else "-"])
         )
     lines += [
         "",
@@ -55,8 +64,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"- frame interval: {totals['cycles_per_frame']} cycles (slowest stage: {totals['bottleneck']}), "
         f"{totals['frames_per_second']:.1f} frames/s at the board clock"
-        + ("" if report.get("timing") else " (not checked by place and route; see Timing)")
-        + ("" if not report.get("timing") or report["timing"]["meets_board_clock"]
+        + ("" if (report.get("timing") or {}).get("engines") else " (not checked by place and route; see Timing)")
+        + ("" if not (report.get("timing") or {}).get("engines") or report["timing"]["meets_board_clock"]
            else f" (**not reached**: the slowest engine routes at {report['timing']['fmax_mhz']:.1f} MHz)"),
         f"- latency (bound, every stage's frame time in a row): {totals['latency_cycles']} cycles = {totals['latency_us']:.1f} us",
         f"- MAC lanes: {totals['lanes']}; nonzero MACs per frame {totals['nonzero_macs']} of {totals['dense_macs']} dense",
@@ -67,13 +76,32 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", "## Left out of the hardware", ""]
         lines += [f"- {left_out_line(entry)}" for entry in left_out]
     lines += timing_lines(report.get("timing"), board["clock_mhz"])
-    lines += _resources(report.get("resources") or {}, board["name"])
+    lines += _templates(report)
+    lines += _resources(report.get("resources") or {}, board["name"], _measured_only(report))
     if "verify" in report:
         lines += _verify(report["verify"])
     return "\n".join(lines) + "\n"
 
 
-def _resources(resources: dict[str, Any], board_name: str) -> list[str]:
+def _measured_only(report: dict[str, Any]) -> set[str]:
+    return {layer["name"] for layer in report["layers"] if layer.get("measured_only")}
+
+
+def _templates(report: dict[str, Any]) -> list[str]:
+    """The files taken from a --templates folder, with their hashes and whether the models still apply."""
+    overrides = report.get("templates", {}).get("overrides", [])
+    if not overrides:
+        return []
+    lines = ["", "## Templates from your folder", "", _row(["file", "sha256", "keeps the contract"]), _row(["---"] * 3)]
+    lines += [_row([o["file"], o["sha256"][:16], "yes" if o["keeps_contract"] else "no"]) for o in overrides]
+    measured = sorted(_measured_only(report))
+    if measured:
+        lines += ["", f"Cycles and resources of {', '.join(measured)} are {MEASURED_ONLY}: an override they use does not "
+                  "declare that it keeps the contract, so take their cycles from --verify and their resources from --synth."]
+    return lines
+
+
+def _resources(resources: dict[str, Any], board_name: str, measured_only: set[str] = frozenset()) -> list[str]:
     """Totals by the model (and Yosys after --synth) against the board, the overflow line, and the model per layer."""
     if not resources:
         return []
@@ -92,7 +120,8 @@ def _resources(resources: dict[str, Any], board_name: str) -> list[str]:
         lines.append(_row([*cells, available[kind]]))
     kinds = sorted(available)
     lines += ["", "Model per layer:", "", _row(["layer", *kinds]), _row(["---"] * (len(kinds) + 1))]
-    lines += [_row([name, *(counts[k] for k in kinds)]) for name, counts in model["layers"].items()]
+    lines += [_row([name, *((MEASURED_ONLY if name in measured_only else counts[k]) for k in kinds)])
+              for name, counts in model["layers"].items()]
     return lines
 
 

@@ -41,7 +41,7 @@ def engine_timing(rtl_dir: Path, sources: list[str], engines: dict[str, dict[str
 def timing_lines(timing: dict[str, Any] | None, clock_mhz: float) -> list[str]:
     """report.md's Timing section."""
     lines = ["", "## Timing", ""]
-    if not timing:
+    if not timing or not timing.get("engines"):
         return lines + [f"- not checked: the frame rate above assumes the board clock ({clock_mhz:g} MHz); "
                         "`fpgaflow build --timing` places and routes every engine and reports its fmax"]
     lines.append(f"- {timing['method']}")

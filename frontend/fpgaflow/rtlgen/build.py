@@ -25,13 +25,15 @@ from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_gra
 from fpgaflow.outdir import OutputDir
 from fpgaflow.reference.fixed_exec import quantize_input_counted, run_fixed
 from fpgaflow.report.build_report import build_report, left_out_line, report_json
+from fpgaflow.report.hardware import interface_entry, summary_lines, timing_entry
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.timing import engine_timing
 from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
 from fpgaflow.report.text import render_markdown
 from fpgaflow.rtlgen.design import Design
-from fpgaflow.rtlgen.dma import words_per_pixel
+from fpgaflow.rtlgen.dma import frame_words
 from fpgaflow.rtlgen.generate import generate_rtl, plan_design
+from fpgaflow.rtlgen.templates import Templates, check_overrides, module_interface
 from fpgaflow.rtlgen.verify import Tap, VerifyResult, cycle_budget, run_verification
 
 DESIGN_FILE = "design.json"
@@ -51,14 +53,19 @@ class BuildOptions:
     synthesize: bool = False
     store_zeros: bool = False
     timing: bool = False
+    templates: Templates = Templates()
 
 
 def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     """Write rtl/, ir/, design.json, report.json, report.md and the plots for a quantized graph."""
     design = plan_design(graph, options.board, options.everywhere, options.per_layer, options.store_zeros)
-    generated = generate_rtl(design)
+    generated = generate_rtl(design, options.templates)
     for relpath, content in sorted(generated.files.items()):
         out.write_bytes(relpath, content)
+    check_overrides(options.templates, generated.overrides, out.path("rtl"), [out.path(s) for s in generated.sources],
+                    generated.top)
+    design.overrides = generated.overrides
+    design.measured_only = generated.measured_only
     out.file(f"{IR_DIR}/{WEIGHTS_FILE}")
     save_graph(graph, out.file(f"{IR_DIR}/{GRAPH_FILE}").parent)
     model = model_summary(options.board, generated.layer_resources, design.overflow_at_one)
@@ -78,9 +85,13 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     }
     out.write_text(DESIGN_FILE, json.dumps(setup, indent=1, sort_keys=True) + "\n")
     report = build_report(design, options.bits)
+    ports = module_interface([out.path(source) for source in generated.sources], generated.top)
+    report["interface"] = interface_entry(graph, options.board, generated.top, ports)
     if options.timing:
         report["timing"] = engine_timing(out.path("rtl"), generated.sources, generated.engines, options.board.clock_mhz,
                                          report["totals"]["frames_per_second"])
+    else:
+        report["timing"] = timing_entry()
     for entry in report["left_out_of_hardware"]:
         print(f"note: {left_out_line(entry)}", file=sys.stderr)
     write_reports(out, report)
@@ -90,6 +101,12 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     golden, _ = _verify_inputs(graph, GOLDEN_FRAMES, None)
     write_golden(out, golden, run_fixed(graph, golden)[graph.hardware_outputs[0]], simulated=False)
     return design
+
+
+def print_summary(folder: Path) -> None:
+    """The build at a glance on the terminal (fpgaflow.report.hardware.summary_lines of its report.json)."""
+    for line in summary_lines(json.loads((folder / REPORT_FILE).read_text()), str(folder)):
+        print(line)
 
 
 def write_reports(out: OutputDir, report: dict) -> None:
@@ -116,8 +133,7 @@ def _dma_words_per_frame(graph: Graph, dma_width: int) -> int:
     for tensor in (graph.inputs[0], graph.hardware_outputs[0]):
         shape, ftype = graph.tensors[tensor].shape, graph.tensors[tensor].ftype
         assert ftype is not None
-        pixels = 1 if len(shape) == 1 else int(np.prod(shape[1:]))
-        words.append(pixels * words_per_pixel(shape[0], ftype.width, dma_width))
+        words.append(frame_words(tuple(shape), ftype.width, dma_width))
     return max(words)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fpgaflow.boards import Board
 from fpgaflow.ir.graph import Graph
 from fpgaflow.rtlgen.layer_plan import LayerPlan
+from fpgaflow.rtlgen.templates import Override
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class Design:
     """Resource kinds the model says the chosen P overflow on the board (empty: it fits)."""
     overflow_at_one: list[str] = field(default_factory=list)
     """Resource kinds that overflow even with P = 1 everywhere (the network cannot fit this board)."""
+    overrides: list[Override] = field(default_factory=list)
+    """Files the build took from a template override folder (fpgaflow.rtlgen.templates)."""
+    measured_only: list[str] = field(default_factory=list)
+    """Layers whose modules an override changed without keeping the cycle and resource models' contract."""
 
     @property
     def frame_interval(self) -> int:

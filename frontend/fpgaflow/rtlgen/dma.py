@@ -17,7 +17,13 @@ import numpy as np
 
 from fpgaflow.deploy.pynq_driver.packing import pack_frame_bytes, unpack_frame_bytes, words_per_pixel
 
-__all__ = ["pack_frame", "unpack_frame", "words_per_pixel"]
+__all__ = ["frame_words", "pack_frame", "unpack_frame", "words_per_pixel"]
+
+
+def frame_words(shape: tuple[int, ...], elem_bits: int, dma_width: int) -> int:
+    """DMA words of one frame of the given per-sample shape, (C, H, W) or (N,) (one pixel of N channels)."""
+    pixels = 1 if len(shape) == 1 else int(np.prod(shape[1:]))
+    return pixels * words_per_pixel(shape[0], elem_bits, dma_width)
 
 
 def pack_frame(frame: np.ndarray, elem_bits: int, dma_width: int) -> list[int]:

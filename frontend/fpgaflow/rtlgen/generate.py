@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from fpgaflow.boards import Board
 from fpgaflow.hw.resources import WINDOW_MEMORY_POLICIES, Resources, engine_styles, module_resources
@@ -21,9 +22,10 @@ from fpgaflow.rtlgen import stages
 from fpgaflow.rtlgen.design import Design, EngineChoice
 from fpgaflow.rtlgen.layer_plan import LayerPlan, plan_graph
 from fpgaflow.rtlgen.library import required_files
-from fpgaflow.rtlgen.netlist import Netlist, render_top
+from fpgaflow.rtlgen.netlist import TOP_TEMPLATE, Netlist, render_top
 from fpgaflow.rtlgen.parallelism import resolve_parallelism
 from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources, stage_parameters
+from fpgaflow.rtlgen.templates import Override, Templates
 from fpgaflow.rtlgen.verify import Tap
 
 RTL_DIR = "rtl"
@@ -32,7 +34,9 @@ RTL_DIR = "rtl"
 @dataclass
 class GeneratedRtl:
     """The files of OUT/rtl/ (relative path -> bytes), the top's name, compile order, layer taps and
-    the modelled resources per layer (fpgaflow.rtlgen.resource_use.TOP_GROUP for the DMA converters)."""
+    the modelled resources per layer (fpgaflow.rtlgen.resource_use.TOP_GROUP for the DMA converters),
+    the files taken from a template override folder and the layers whose modules an override
+    changed without keeping the models' contract (their cycles and resources are measured only)."""
 
     top: str
     files: dict[str, bytes]
@@ -41,6 +45,8 @@ class GeneratedRtl:
     layer_resources: dict[str, Resources]
     engines: dict[str, dict[str, int | str]]
     """Layer name -> the parameters of its sparse_conv_engine instance (what --timing places and routes)."""
+    overrides: list[Override]
+    measured_only: list[str]
 
 
 def top_name(graph: Graph) -> str:
@@ -145,20 +151,44 @@ def build_netlist(design: Design) -> tuple[Netlist, dict[str, bytes], list[Tap]]
     return built.netlist, built.memory_files, built.taps
 
 
-def generate_rtl(design: Design) -> GeneratedRtl:
-    """Render the top, the memory files and copies of the library modules it needs."""
+def generate_rtl(design: Design, templates: Templates = Templates()) -> GeneratedRtl:
+    """Render the top, the memory files and copies of the library modules it needs.
+
+    `templates` says where each file comes from: a user's override folder first, then
+    the shipped rtl/ (fpgaflow.rtlgen.templates).
+    """
     built = build_layered_netlist(design)
     netlist, memory_files, taps = built.netlist, built.memory_files, built.taps
+    rtl_dirs = templates.rtl_dirs()
     files: dict[str, bytes] = {}
-    library = required_files(netlist.modules)
+    library = required_files(netlist.modules, rtl_dirs)
     for path in library:
         files[f"{RTL_DIR}/{path.name}"] = path.read_bytes()
     for name, content in sorted(memory_files.items()):
         files[f"{RTL_DIR}/{name}"] = content
     top_file = f"{RTL_DIR}/{netlist.top}.sv"
-    files[top_file] = render_top(netlist).encode()
+    files[top_file] = render_top(netlist, rtl_dirs).encode()
     sources = [f"{RTL_DIR}/{path.name}" for path in library] + [top_file]
+    # The shipped closure too: an override that lost a module's name drops out of its own closure.
+    used = sorted({path.name for path in [*library, *required_files(netlist.modules)]} | {TOP_TEMPLATE})
+    overrides = [found for name in used if (found := templates.override_of(f"{RTL_DIR}/{name}")) is not None]
     engines = {built.owner[stage.instance]: stage_parameters(stage) for stage in netlist.stages if stage.module == ENGINE_MODULE}
     return GeneratedRtl(top=netlist.top, files=files, sources=sources, taps=taps,
-                        layer_resources=group_resources(netlist.stages, built.owner), engines=engines)
+                        layer_resources=group_resources(netlist.stages, built.owner), engines=engines, overrides=overrides,
+                        measured_only=_measured_only(netlist, built.owner, overrides, rtl_dirs))
+
+
+def _measured_only(netlist: Netlist, owner: dict[str, str], overrides: list[Override], rtl_dirs: list[Path]) -> list[str]:
+    """Layers that use (directly or through another module) an override that does not declare it keeps the contract."""
+    changed = {Path(o.relpath).name for o in overrides if not o.keeps_contract}
+    if not changed:
+        return []
+    modules_of: dict[str, set[str]] = {}
+    for stage in netlist.stages:
+        if stage.instance in owner:
+            modules_of.setdefault(owner[stage.instance], set()).add(stage.module)
+    return sorted(
+        layer for layer, modules in modules_of.items()
+        if changed & {path.name for path in required_files(sorted(modules), rtl_dirs)}
+    )
 

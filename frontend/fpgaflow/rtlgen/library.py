@@ -9,6 +9,7 @@ kept here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from fpgaflow.resources import share_dir
@@ -17,12 +18,20 @@ _MODULE = re.compile(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
-def library_modules() -> dict[str, Path]:
-    """Every module defined in the shipped rtl/*.sv files, by name."""
+def library_modules(rtl_dirs: Sequence[Path] = ()) -> dict[str, Path]:
+    """Every module defined in the rtl/*.sv files, by name.
+
+    rtl_dirs is the search path, first folder first (fpgaflow.rtlgen.templates: a user's
+    override folder, then the shipped rtl/); a file replaces the file of the same name in
+    a later folder. Empty: the shipped folder alone.
+    """
+    files: dict[str, Path] = {}
+    for folder in reversed(list(rtl_dirs) or [share_dir("rtl")]):
+        files.update((path.name, path) for path in folder.glob("*.sv"))
     modules = {}
-    for path in sorted(share_dir("rtl").glob("*.sv")):
-        for name in _MODULE.findall(_COMMENT.sub("", path.read_text())):
-            modules[name] = path
+    for file_name in sorted(files):
+        for name in _MODULE.findall(_COMMENT.sub("", files[file_name].read_text())):
+            modules[name] = files[file_name]
     return modules
 
 
@@ -36,12 +45,13 @@ def _instantiated(text: str, candidates: set[str]) -> set[str]:
     return found
 
 
-def required_files(top_modules: list[str]) -> list[Path]:
+def required_files(top_modules: list[str], rtl_dirs: Sequence[Path] = ()) -> list[Path]:
     """Source files of the given modules and of every library module they use, sorted by file name."""
-    modules = library_modules()
+    modules = library_modules(rtl_dirs)
     missing = sorted(set(top_modules) - set(modules))
     if missing:
-        raise ValueError(f"the RTL library in {share_dir('rtl')} has no module {', '.join(missing)}")
+        folders = ", ".join(str(folder) for folder in rtl_dirs) or str(share_dir("rtl"))
+        raise ValueError(f"the RTL library in {folders} has no module {', '.join(missing)}")
     needed: set[str] = set()
     pending = list(top_modules)
     while pending:

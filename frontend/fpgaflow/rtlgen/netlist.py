@@ -9,7 +9,9 @@ sized so the branch can never stall the others. rtl/network_top.sv.j2 renders it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import jinja2
 
@@ -116,18 +118,18 @@ def _literal(value: int | str) -> str:
     return str(value)
 
 
-def _environment() -> jinja2.Environment:
+def _environment(rtl_dirs: Sequence[Path]) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(share_dir("rtl"))),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in rtl_dirs] or [str(share_dir("rtl"))]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
 
 
-def render_top(netlist: Netlist) -> str:
-    """The SystemVerilog text of the top module."""
-    template = _environment().get_template(TOP_TEMPLATE)
+def render_top(netlist: Netlist, rtl_dirs: Sequence[Path] = ()) -> str:
+    """The SystemVerilog text of the top module, from the first TOP_TEMPLATE on rtl_dirs (default: the shipped one)."""
+    template = _environment(rtl_dirs).get_template(TOP_TEMPLATE)
     return template.render(
         top=netlist.top,
         model=netlist.model,
