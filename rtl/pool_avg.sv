@@ -18,9 +18,10 @@
 // order, m_axis_* one pixel (C*OUT_DW bits, channel 0 low) per output position in raster
 // order, TLAST on the last pixel of a frame.
 //
-// Cycles: those of window_gen, one per pixel of the padded image; the sum, multiply and
-// requantization are combinational on window_gen's output register, so the latency is
-// window_gen's.
+// Cycles: those of window_gen, one per pixel of the padded image. The sum is an adder tree
+// with a register after every level (log2(KH*KW) stages, at least one), then one stage
+// multiplies by the reciprocal (a registered DSP product) and one requantizes, so no path
+// holds more than one adder or the requantizer; the latency is window_gen's plus those stages.
 module pool_avg #(
     parameter int IN_H = 8,
     parameter int IN_W = 8,
@@ -54,8 +55,14 @@ module pool_avg #(
 );
     localparam int K = KH * KW;
     localparam int SUM_W = DW + 1 + $clog2(K + 1);
+    localparam int LV = (K > 1) ? $clog2(K) : 1;  // registered adder-tree levels
+    localparam int PK = 1 << LV;                   // window elements rounded up to a power of two
+    localparam int MW = (RECIP_W > 0) ? SUM_W + RECIP_W + 1 : SUM_W;  // after the multiply
+    localparam int STAGES = LV + 2;                // tree levels, multiply, requantize
 
     logic [K*C*DW-1:0] window;
+    logic win_valid, win_last, enable;
+    logic [STAGES-1:0] valid, last;
 
     window_gen #(
         .IN_H(IN_H), .IN_W(IN_W), .C(C), .DW(DW), .KH(KH), .KW(KW),
@@ -69,29 +76,80 @@ module pool_avg #(
         .s_axis_tready(s_axis_tready),
         .s_axis_tlast(s_axis_tlast),
         .m_axis_tdata(window),
-        .m_axis_tvalid(m_axis_tvalid),
-        .m_axis_tready(m_axis_tready),
-        .m_axis_tlast(m_axis_tlast)
+        .m_axis_tvalid(win_valid),
+        .m_axis_tready(enable),
+        .m_axis_tlast(win_last)
     );
 
-    logic signed [SUM_W-1:0] sums [C];
+    // The pipeline moves when its last stage is empty or taken.
+    assign enable = !valid[STAGES-1] || m_axis_tready;
+
+    // level 0: the window's elements sign- or zero-extended, padded with zeros; level d keeps
+    // PK >> d partial sums per channel, node n of channel c at [((d-1)*PK*C + c*(PK>>d) + n)*SUM_W]
+    logic [PK*C*SUM_W-1:0] leaves;
+    logic [LV*PK*C*SUM_W-1:0] level, level_next;
 
     always_comb begin
         for (int c = 0; c < C; c++) begin
-            sums[c] = '0;
-            for (int k = 0; k < K; k++) begin
-                sums[c] = sums[c] + SUM_W'($signed({IN_SIGNED && window[(k*C+c)*DW + DW-1], window[(k*C+c)*DW +: DW]}));
+            for (int k = 0; k < PK; k++) begin
+                leaves[(c*PK+k)*SUM_W +: SUM_W] = (k < K)
+                    ? SUM_W'($signed({IN_SIGNED && window[((k < K ? k : 0)*C+c)*DW + DW-1], window[((k < K ? k : 0)*C+c)*DW +: DW]}))
+                    : '0;
             end
+        end
+        level_next = level;
+        for (int d = 1; d <= LV; d++) begin
+            for (int c = 0; c < C; c++) begin
+                for (int n = 0; n < (PK >> d); n++) begin
+                    if (d == 1)
+                        level_next[(c*(PK>>1)+n)*SUM_W +: SUM_W] =
+                            leaves[(c*PK+2*n)*SUM_W +: SUM_W] + leaves[(c*PK+2*n+1)*SUM_W +: SUM_W];
+                    else
+                        level_next[((d-1)*PK*C+c*(PK>>d)+n)*SUM_W +: SUM_W] =
+                            level[((d-2)*PK*C+c*(PK>>(d-1))+2*n)*SUM_W +: SUM_W]
+                            + level[((d-2)*PK*C+c*(PK>>(d-1))+2*n+1)*SUM_W +: SUM_W];
+                end
+            end
+        end
+    end
+
+    // multiply by the reciprocal (or pass the sum), then requantize with the same shift
+    localparam logic signed [RECIP_W:0] RECIP = (RECIP_W + 1)'(RECIP_CODE);
+    logic signed [MW-1:0] product [C];
+    logic [C*OUT_DW-1:0] code;
+
+    always_ff @(posedge clk) begin
+        if (enable) begin
+            level <= level_next;
+            for (int c = 0; c < C; c++) begin
+                if (RECIP_W > 0) product[c] <= MW'($signed(level[((LV-1)*PK*C+c)*SUM_W +: SUM_W])) * MW'(RECIP);
+                else product[c] <= MW'($signed(level[((LV-1)*PK*C+c)*SUM_W +: SUM_W]));
+            end
+            m_axis_tdata <= code;
         end
     end
 
     for (genvar c = 0; c < C; c++) begin : g_channel
         requantize #(
-            .IN_W(SUM_W), .SCALE_W(RECIP_W), .SCALE_CODE(RECIP_CODE), .SHIFT(SHIFT),
-            .OUT_W(OUT_DW), .OUT_SIGNED(OUT_SIGNED)
+            .IN_W(MW), .SHIFT(SHIFT), .OUT_W(OUT_DW), .OUT_SIGNED(OUT_SIGNED)
         ) u_requantize (
-            .value(sums[c]),
-            .code(m_axis_tdata[c*OUT_DW +: OUT_DW])
+            .value(product[c]),
+            .code(code[c*OUT_DW +: OUT_DW])
         );
     end
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            valid <= '0;
+        end else if (enable) begin
+            valid <= STAGES'({valid, win_valid});
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (enable) last <= STAGES'({last, win_last});
+    end
+
+    assign m_axis_tvalid = valid[STAGES-1];
+    assign m_axis_tlast = last[STAGES-1];
 endmodule
