@@ -138,3 +138,12 @@ def test_a_layer_too_big_for_the_board_at_one_lane():
 
     message = overflow_message(BOARD, model_summary(BOARD, generate_rtl(design).layer_resources, design.overflow_at_one))
     assert message is not None and "even with P = 1" in message and "bram18" in message
+
+
+def test_dsp_count_follows_the_family_operand_widths():
+    """A 26 x 18 multiply fits one DSP48E2 (27 x 18, Zynq UltraScale+) but takes two DSP48E1 (25 x 18, Zynq-7000)."""
+    assert multiplier_dsps(26, 18, "zynq7") == 2 and multiplier_dsps(26, 18, "zynquplus") == 1
+    wide = engine_params(IN_W=25, WW=18, P=4)
+    assert sparse_conv_engine(wide, "zynq7").dsp == 8
+    assert sparse_conv_engine(wide, "zynquplus").dsp == 4
+    assert module_resources("sparse_conv_engine", wide, "zynquplus").dsp == 4

@@ -35,8 +35,9 @@ MemoryStyle = Literal["block", "distributed"]
 
 BRAM18_MODES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 """RAMB18E1 (depth, width) aspect ratios (512 x 36 is the simple dual-port mode, which Yosys uses for ROMs too)."""
-DSP_A_BITS, DSP_B_BITS = 25, 18
-"""Signed operand widths of one DSP48E1 multiplier."""
+DSP_OPERAND_BITS = {"zynq7": (25, 18), "zynquplus": (27, 18)}
+"""Signed operand widths of one DSP multiplier by device family (fpgaflow.boards.FAMILIES): DSP48E1
+25 x 18 (UG479, "DSP48E1 Slice Features") and DSP48E2 27 x 18 (UG579, "DSP48E2 Slice Features")."""
 LUTRAM_DEPTH = 64
 """Bits of one LUT6 used as a 64 x 1 ROM or RAM."""
 ENGINE_LUT_SCALE, ENGINE_FF_SCALE = 1.0, 1.0
@@ -140,9 +141,10 @@ def memory(depth: int, width: int, style: MemoryStyle, writable: bool = False) -
     return Resources(lut=lutram_luts(depth, width, writable), ff=width)
 
 
-def multiplier_dsps(a_bits: int, b_bits: int) -> int:
-    """DSP48E1 blocks of one signed a_bits x b_bits multiplier."""
-    return min(ceil(a_bits / DSP_A_BITS) * ceil(b_bits / DSP_B_BITS), ceil(b_bits / DSP_A_BITS) * ceil(a_bits / DSP_B_BITS))
+def multiplier_dsps(a_bits: int, b_bits: int, family: str = "zynq7") -> int:
+    """DSP slices of one signed a_bits x b_bits multiplier (operands swapped when that takes fewer)."""
+    dsp_a, dsp_b = DSP_OPERAND_BITS[family]
+    return min(ceil(a_bits / dsp_a) * ceil(b_bits / dsp_b), ceil(b_bits / dsp_a) * ceil(a_bits / dsp_b))
 
 
 def _logic(luts: float, ffs: float) -> Resources:
@@ -193,7 +195,7 @@ def engine_window_style(params: Params, capacity: Mapping[str, int]) -> MemorySt
                         writable=True)
 
 
-def sparse_conv_engine(params: Params) -> Resources:
+def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
     """Lanes (window memory, element pick, multiplier), K_FIN + 1 segment adder trees, K_FIN finish units,
     result registers, output FIFO and ROM.
 
@@ -225,10 +227,10 @@ def sparse_conv_engine(params: Params) -> Resources:
     fifo = axis_fifo({"DW": c_out * out_w, "DEPTH": engine_output_depth(params)})
     lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
     return (_logic(luts * ENGINE_LUT_SCALE, ffs * ENGINE_FF_SCALE) + lanes + rom + fifo
-            + Resources(dsp=p * multiplier_dsps(in_w + 1, ww)))
+            + Resources(dsp=p * multiplier_dsps(in_w + 1, ww, family)))
 
 
-def window_gen(params: Params) -> Resources:
+def window_gen(params: Params, family: str = "zynq7") -> Resources:
     """Line buffer ((KH-1) rows side by side, padded-width deep), window registers, forwarding mux, counters.
 
     LUTs: the read-during-write forwarding mux (one per line-buffer bit) and the counters.
@@ -242,29 +244,29 @@ def window_gen(params: Params) -> Resources:
     return buffer + _logic(line_w + 24, kh * kw * pix + line_w + pix + 48)
 
 
-def pool_max(params: Params) -> Resources:
+def pool_max(params: Params, family: str = "zynq7") -> Resources:
     """A window generator and a comparator tree (KH*KW-1 compare-and-select per channel)."""
     c, dw, n = _int(params, "C"), _int(params, "DW"), _int(params, "KH") * _int(params, "KW")
     return window_gen(params) + _logic(c * (n - 1) * 2 * dw, c * dw)
 
 
-def pool_avg(params: Params) -> Resources:
+def pool_avg(params: Params, family: str = "zynq7") -> Resources:
     """A window generator, an adder tree per channel and one reciprocal multiply per channel."""
     c, dw, n = _int(params, "C"), _int(params, "DW"), _int(params, "KH") * _int(params, "KW")
     sum_w = dw + max(1, (n - 1).bit_length())
-    return window_gen(params) + _logic(c * (n - 1) * sum_w + c * sum_w, c * (sum_w + _int(params, "OUT_DW"))) + _recip(params, c, sum_w)
+    return window_gen(params) + _logic(c * (n - 1) * sum_w + c * sum_w, c * (sum_w + _int(params, "OUT_DW"))) + _recip(params, c, sum_w, family)
 
 
-def _recip(params: Params, channels: int, sum_w: int) -> Resources:
+def _recip(params: Params, channels: int, sum_w: int, family: str) -> Resources:
     bits = _int(params, "RECIP_W") if "RECIP_W" in params else 0
-    return Resources(dsp=channels * multiplier_dsps(sum_w, bits)) if bits > 1 else Resources()
+    return Resources(dsp=channels * multiplier_dsps(sum_w, bits, family)) if bits > 1 else Resources()
 
 
-def pool_global_avg(params: Params) -> Resources:
+def pool_global_avg(params: Params, family: str = "zynq7") -> Resources:
     """Per-channel accumulators over the frame, then one reciprocal multiply per channel."""
     c, dw = _int(params, "C"), _int(params, "DW")
     sum_w = dw + (_int(params, "IN_H") * _int(params, "IN_W")).bit_length()
-    return _logic(2 * c * sum_w, c * (sum_w + _int(params, "OUT_DW")) + 32) + _recip(params, c, sum_w)
+    return _logic(2 * c * sum_w, c * (sum_w + _int(params, "OUT_DW")) + 32) + _recip(params, c, sum_w, family)
 
 
 def _two_input(params: Params, channels: int) -> Resources:
@@ -273,41 +275,41 @@ def _two_input(params: Params, channels: int) -> Resources:
     return _logic(channels * 3 * width, channels * (width + _int(params, "OUT_DW")) + 8)
 
 
-def axis_add(params: Params) -> Resources:
+def axis_add(params: Params, family: str = "zynq7") -> Resources:
     return _two_input(params, _int(params, "C"))
 
 
-def axis_concat(params: Params) -> Resources:
+def axis_concat(params: Params, family: str = "zynq7") -> Resources:
     return _two_input(params, _int(params, "C_A") + _int(params, "C_B"))
 
 
-def axis_fifo(params: Params) -> Resources:
+def axis_fifo(params: Params, family: str = "zynq7") -> Resources:
     """A DEPTH x DW memory (the style by shape, as the synthesis tool chooses it) and pointers."""
     depth, dw = _int(params, "DEPTH"), _int(params, "DW")
     style = memory_style(depth, dw, LUTS_PER_BRAM18_7SERIES, writable=True)  # no style parameter: Yosys picks
     return memory(depth, dw, style, writable=True) + _logic(4 * depth.bit_length() + 8, dw + 2 * depth.bit_length() + 4)
 
 
-def axis_width_converter(params: Params) -> Resources:
+def axis_width_converter(params: Params, family: str = "zynq7") -> Resources:
     """A shift register of the wider side and a beat counter."""
     wide, narrow = max(_int(params, "IN_DW"), _int(params, "OUT_DW")), min(_int(params, "IN_DW"), _int(params, "OUT_DW"))
     return _logic(wide + mux_luts(ceil(wide / narrow)) * narrow + 16, wide + 16)
 
 
-def axis_dma_packer(params: Params) -> Resources:
+def axis_dma_packer(params: Params, family: str = "zynq7") -> Resources:
     """Packs pixels into DMA words (or back): a buffer of two words and a bit offset, and a shifter."""
     pixel, dma = _int(params, "PIXEL_W"), _int(params, "DMA_W")
     return _logic(2 * (pixel + dma) + 32, 2 * (pixel + dma) + 16)
 
 
-def requantize(params: Params) -> Resources:
+def requantize(params: Params, family: str = "zynq7") -> Resources:
     return _logic(_int(params, "IN_W") + 2 * _int(params, "OUT_W"), 0)
 
 
 LUTS_PER_BRAM18_7SERIES = 53200 / 280
 """LUTs a BRAM18 is worth on a Zynq-7020 (used for modules whose memory style the synthesis tool picks)."""
 
-MODULES: dict[str, Callable[[Params], Resources]] = {
+MODULES: dict[str, Callable[[Params, str], Resources]] = {
     "sparse_conv_engine": sparse_conv_engine,
     "window_gen": window_gen,
     "pool_max": pool_max,
@@ -323,8 +325,8 @@ MODULES: dict[str, Callable[[Params], Resources]] = {
 """The model of every library module a generated top instantiates, by module name."""
 
 
-def module_resources(module: str, params: Params) -> Resources:
+def module_resources(module: str, params: Params, family: str = "zynq7") -> Resources:
     """The modelled resources of one instance; a module without a model is a bug in this table."""
     if module not in MODULES:
         raise ValueError(f"no resource model for module {module!r}; add one to fpgaflow.hw.resources.MODULES")
-    return MODULES[module](params)
+    return MODULES[module](params, family)

@@ -115,9 +115,9 @@ def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: 
     def engine(name: str, p: int) -> Resources:
         params: dict[str, int | str] = dict(stages.engine_parameters(compute[name], p, store_zeros))
         params.update(engine_styles(params, board.resources, window_memory))
-        return module_resources(ENGINE_MODULE, params)
+        return module_resources(ENGINE_MODULE, params, board.family)
 
-    return fit_check(stages_at_one, board.resources, engine)
+    return fit_check(stages_at_one, board.resources, engine, board.family)
 
 
 @dataclass
@@ -173,8 +173,9 @@ def generate_rtl(design: Design, templates: Templates = Templates()) -> Generate
     used = sorted({path.name for path in [*library, *required_files(netlist.modules)]} | {TOP_TEMPLATE})
     overrides = [found for name in used if (found := templates.override_of(f"{RTL_DIR}/{name}")) is not None]
     engines = {built.owner[stage.instance]: stage_parameters(stage) for stage in netlist.stages if stage.module == ENGINE_MODULE}
+    layer_resources = group_resources(netlist.stages, built.owner, design.board.family)
     return GeneratedRtl(top=netlist.top, files=files, sources=sources, taps=taps,
-                        layer_resources=group_resources(netlist.stages, built.owner), engines=engines, overrides=overrides,
+                        layer_resources=layer_resources, engines=engines, overrides=overrides,
                         measured_only=_measured_only(netlist, built.owner, overrides, rtl_dirs))
 
 

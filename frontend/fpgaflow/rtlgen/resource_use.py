@@ -24,15 +24,15 @@ def stage_parameters(stage: Stage) -> dict[str, int | str]:
     return {name: value[1:-1] if value.startswith('"') else int(value) for name, value in stage.parameters}
 
 
-def stage_resources(stage: Stage) -> Resources:
-    return module_resources(stage.module, stage_parameters(stage))
+def stage_resources(stage: Stage, family: str = "zynq7") -> Resources:
+    return module_resources(stage.module, stage_parameters(stage), family)
 
 
-def group_resources(stages: list[Stage], owner: Mapping[str, str]) -> dict[str, Resources]:
+def group_resources(stages: list[Stage], owner: Mapping[str, str], family: str = "zynq7") -> dict[str, Resources]:
     """Modelled resources per layer (stage instance -> layer in `owner`), TOP_GROUP for the rest."""
     groups: dict[str, list[Resources]] = {}
     for stage in stages:
-        groups.setdefault(owner.get(stage.instance, TOP_GROUP), []).append(stage_resources(stage))
+        groups.setdefault(owner.get(stage.instance, TOP_GROUP), []).append(stage_resources(stage, family))
     return {name: total(items) for name, items in groups.items()}
 
 
@@ -49,13 +49,13 @@ Overflowing = Callable[[Mapping[str, int], float], list[str]]
 """overflowing(P per layer, limit) -> the resource kinds whose use exceeds `limit` of the board's."""
 
 
-def fit_check(stages: list[Stage], capacity: Mapping[str, int], engine: EngineAt) -> Overflowing:
+def fit_check(stages: list[Stage], capacity: Mapping[str, int], engine: EngineAt, family: str = "zynq7") -> Overflowing:
     """The overflow check of a design as a function of its lanes per layer.
 
     `stages` is a netlist of the design at any P: everything but the engines keeps its
     resources when P changes, so it is counted once, and the engines come from `engine`.
     """
-    fixed = total([stage_resources(s) for s in stages if s.module != ENGINE_MODULE])
+    fixed = total([stage_resources(s, family) for s in stages if s.module != ENGINE_MODULE])
 
     def overflowing(lanes: Mapping[str, int], limit: float = 1.0) -> list[str]:
         allowed = {kind: int(count * limit) for kind, count in capacity.items()}
