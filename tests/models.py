@@ -215,6 +215,17 @@ def clip_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 3, 6, 6], b.conv(x, "conv_out", 4, 2, k=1))
 
 
+def leaky_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """YOLO-tiny style on 3x8x8: conv+BN+LeakyRelu(0.1) (fused), max pool 2, conv+LeakyRelu(0.1), Concat
+    with the pooled map, a stand-alone LeakyRelu(0.125) (a power-of-two slope), a 1x1 conv head."""
+    b = OnnxBuilder("leaky_net", opset, seed)
+    x = b.node("LeakyRelu", [b.batchnorm(b.conv("input", "conv1", 3, 4, pads=[1, 1, 1, 1]), "bn1", 4)], "leaky1", alpha=0.1)
+    pooled = b.node("MaxPool", [x], "pool1", kernel_shape=[2, 2], strides=[2, 2])
+    x = b.node("LeakyRelu", [b.conv(pooled, "conv2", 4, 6, pads=[1, 1, 1, 1])], "leaky2", alpha=0.1)
+    x = b.node("LeakyRelu", [b.node("Concat", [x, pooled], "concat", axis=1)], "leaky_cat", alpha=0.125)
+    return b.model(["N", 3, 8, 8], b.conv(x, "head", 10, 3, k=1))
+
+
 def arithmetic_bn_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """BatchNorm written as arithmetic with constants, as DenseNet/Inception-v2 exports do: conv,
     Mul by (C, 1, 1) and Add of (1, C, 1, 1) (fold into the conv), relu, Sub of a scalar and Div by
@@ -294,6 +305,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "arithmetic_bn_net": (arithmetic_bn_net, 6),
     "shuffle_net": (shuffle_net, 6),
     "line_net": (line_net, 6),
+    "leaky_net": (leaky_net, 6),
 }
 
 

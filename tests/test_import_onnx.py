@@ -184,10 +184,26 @@ def test_nan_or_inf_weights(bad: float) -> None:
 
 
 def test_all_unsupported_ops_are_listed_at_once() -> None:
-    b = OnnxBuilder("bad", 13)
+    b = OnnxBuilder("bad", 14)  # HardSwish is opset 14
     x = b.node("Sigmoid", [b.conv("input", "conv", 1, 2)], "sig")
-    x = b.node("LeakyRelu", [x], "leaky")
-    assert_one_line_error(lambda: import_onnx(b.model(["N", 1, 5, 5], x)), "(2)", "Sigmoid 'sig'", "LeakyRelu 'leaky'")
+    x = b.node("HardSwish", [x], "hswish")
+    x = b.node("Tanh", [x], "tanh")
+    assert_one_line_error(lambda: import_onnx(b.model(["N", 1, 5, 5], x)), "(3)", "Sigmoid 'sig' (a transcendental",
+                          "HardSwish 'hswish' (x times HardSigmoid(x) multiplies two feature maps", "Tanh 'tanh'")
+
+
+def test_leaky_relu_imports_with_its_alpha_and_fuses() -> None:
+    graph = import_flow().run(import_onnx(ONNX_BUILDERS["leaky_net"][0](13)))
+    assert [(layer.OP, layer.activation, layer.alpha) for layer in graph.layers if layer.OP in ("Conv2d", "Relu")] == [
+        ("Conv2d", Activation.LEAKY, np.float32(0.1)), ("Conv2d", Activation.LEAKY, np.float32(0.1)),
+        ("Relu", Activation.LEAKY, 0.125), ("Conv2d", Activation.NONE, 0.0)]
+    zero = OnnxBuilder("leaky0", 13)
+    out = zero.node("LeakyRelu", [zero.conv("input", "conv", 1, 2)], "leaky", alpha=0.0)
+    assert import_flow().run(import_onnx(zero.model(["N", 1, 5, 5], out))).layers[0].activation is Activation.RELU
+    for alpha in (-0.1, 1.5):
+        bad = OnnxBuilder("leaky_bad", 13)
+        out = bad.node("LeakyRelu", ["input"], "leaky", alpha=alpha)
+        assert_one_line_error(lambda: import_onnx(bad.model(["N", 2, 4, 4], out)), "LeakyRelu 'leaky'", "0 <= alpha <= 1")
 
 
 def test_unsupported_configurations() -> None:

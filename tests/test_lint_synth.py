@@ -43,6 +43,9 @@ LINT = [
     ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16}),
     ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16, "TO_PIXELS": 0}),
     ("requantize", ["requantize"], {"SHIFT": 3}),
+    ("requantize", ["requantize"], {"SHIFT": 3, "ACT": 3, "SLOPE_CODE": 52429, "SLOPE_FRAC": 19}),
+    ("requantize", ["requantize"], {"SHIFT": -5, "ACT": 3, "SLOPE_CODE": 1, "SLOPE_FRAC": 3}),
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {"ACT": 3, "SLOPE_CODE": 52429, "SLOPE_FRAC": 19}),
 ]
 
 # (top, modules, parameters, memory files {parameter: (words, bits)}, expect block RAM)

@@ -90,7 +90,8 @@ def test_verify_reruns_a_build_and_traces_a_wrong_weight(digits_build, tmp_path)
     assert verify["mismatches"] > 0 and verify["first_mismatch"].startswith(f"layer {target}:")
 
 
-@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net", "pooled_concat_net", "arithmetic_bn_net", "shuffle_net"])
+@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net", "pooled_concat_net", "arithmetic_bn_net", "shuffle_net",
+                                     "leaky_net"])
 def test_more_architectures_bit_exact(builder, tmp_path):
     model = tmp_path / f"{builder}.onnx"
     onnx.save(getattr(models, builder)(), model)

@@ -25,12 +25,23 @@ from typing import Literal
 import numpy as np
 
 from fpgaflow.errors import UserError
-from fpgaflow.fixed import FixedType, relu6_ceiling
-from fpgaflow.ir.layers import Activation, Conv2d, Dense
+from fpgaflow.fixed import FixedType, leaky_slope, relu6_ceiling
+from fpgaflow.ir.layers import Activated, Activation, Conv2d, Dense
 from fpgaflow.ir.sparsity import classify_sparsity, input_channel_index
 from fpgaflow.reference.fixed_exec import finish
 
-ACTIVATION_CODES = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2}
+ACTIVATION_CODES = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2, Activation.LEAKY: 3}
+
+
+def activation_parameters(layer: Activated, out: FixedType) -> dict[str, int]:
+    """The activation parameters of rtl/requantize.sv (ACT, RELU6_MAX, SLOPE_CODE, SLOPE_FRAC) for a layer."""
+    slope_code, slope_frac = leaky_slope(layer.alpha) if layer.activation is Activation.LEAKY else (0, 0)
+    return {
+        "ACT": ACTIVATION_CODES[layer.activation],
+        "RELU6_MAX": relu6_ceiling(out) if layer.activation is Activation.RELU6 else 0,
+        "SLOPE_CODE": slope_code,
+        "SLOPE_FRAC": slope_frac,
+    }
 
 IndexMode = Literal["auto", "element", "pattern"]
 """How pack_engine names window elements: choose the smaller, or force one (tests, benchmarks)."""
@@ -430,7 +441,7 @@ def pack_engine(
 
     counts = [len(codes2[oc]) if keep_zeros else int(np.count_nonzero(codes2[oc])) for oc in range(out_channels)]
     channels = [(oc << acc_bits) | (int(bias[oc]) & ((1 << acc_bits) - 1)) for oc in range(out_channels) if counts[oc]]
-    const = finish(bias, layer.acc.frac, out_type, layer.activation)
+    const = finish(bias, layer.acc.frac, out_type, layer.activation, layer.alpha)
     parameters = {
         "BEAT_N": layout.beat_n,
         "BEATS": layout.beats,
@@ -445,8 +456,7 @@ def pack_engine(
         "P": lanes,
         "ACC_W": acc_bits,
         "SHIFT": layer.acc.frac - out_type.frac,
-        "ACT": ACTIVATION_CODES[layer.activation],
-        "RELU6_MAX": relu6_ceiling(out_type) if layer.activation is Activation.RELU6 else 0,
+        **activation_parameters(layer, out_type),
         "DEPTH": len(rom.words),
         "NZ_OC": max(1, len(channels)),
         "OC_W": oc_bits,

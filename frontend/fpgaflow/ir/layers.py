@@ -24,6 +24,7 @@ class Activation(str, Enum):
     NONE = "none"
     RELU = "relu"
     RELU6 = "relu6"
+    LEAKY = "leaky"
 
 
 @dataclass(kw_only=True)
@@ -57,7 +58,22 @@ class Layer:
 
 
 @dataclass(kw_only=True)
-class Conv2d(Layer):
+class Activated(Layer):
+    """A layer that applies an activation to its result: fused (Conv2d, Dense, ScaleShift, Add) or a Relu."""
+
+    activation: Activation = Activation.NONE
+    alpha: float = 0.0
+    """The slope of LeakyRelu for negative values (activation LEAKY only); its fixed-point
+    code is fpgaflow.fixed.leaky_slope(alpha), so the IR keeps only the float."""
+
+    @property
+    def clamps_negative(self) -> bool:
+        """True when the activation makes every output non-negative (ReLU, ReLU6; not LeakyRelu)."""
+        return self.activation in (Activation.RELU, Activation.RELU6)
+
+
+@dataclass(kw_only=True)
+class Conv2d(Activated):
     """2-D convolution, weight (O, I/groups, KH, KW); padding is (top, left, bottom, right)."""
 
     OP: ClassVar[str] = "Conv2d"
@@ -67,7 +83,6 @@ class Conv2d(Layer):
     padding: tuple[int, int, int, int] = (0, 0, 0, 0)
     dilation: tuple[int, int] = (1, 1)
     groups: int = 1
-    activation: Activation = Activation.NONE
     acc: FixedType | None = None
 
     @property
@@ -76,24 +91,22 @@ class Conv2d(Layer):
 
 
 @dataclass(kw_only=True)
-class Dense(Layer):
+class Dense(Activated):
     """Fully connected layer, weight (O, I), on a flat input vector."""
 
     OP: ClassVar[str] = "Dense"
     weight: Weight
     bias: Weight | None = None
-    activation: Activation = Activation.NONE
     acc: FixedType | None = None
 
 
 @dataclass(kw_only=True)
-class ScaleShift(Layer):
+class ScaleShift(Activated):
     """Per-channel y = scale * x + shift: a BatchNormalization that follows no conv or dense."""
 
     OP: ClassVar[str] = "ScaleShift"
     scale: Weight
     shift: Weight
-    activation: Activation = Activation.NONE
     acc: FixedType | None = None
 
 
@@ -131,11 +144,10 @@ class GlobalAvgPool(Layer):
 
 
 @dataclass(kw_only=True)
-class Add(Layer):
+class Add(Activated):
     """Element-wise sum of two or more same-shape tensors (residual connections)."""
 
     OP: ClassVar[str] = "Add"
-    activation: Activation = Activation.NONE
 
 
 @dataclass(kw_only=True)
@@ -169,7 +181,7 @@ class Softmax(Layer):
 
 
 @dataclass(kw_only=True)
-class Relu(Layer):
+class Relu(Activated):
     """A stand-alone activation that a pass could not fuse into a preceding layer."""
 
     OP: ClassVar[str] = "Relu"

@@ -1,4 +1,4 @@
-"""Fuse stand-alone ReLU/ReLU6 layers into the Conv2d, Dense, ScaleShift or Add before them.
+"""Fuse stand-alone ReLU/ReLU6/LeakyRelu layers into the Conv2d, Dense, ScaleShift or Add before them.
 
 The engines apply the activation while requantizing, at no cost, so a Relu layer whose
 input comes from such a layer (with no activation yet, and no other reader) becomes that
@@ -27,5 +27,5 @@ class FuseActivation(GraphPass):
                 and producer.activation == Activation.NONE
                 and sole_consumer(graph, producer.output) is relu
             ):
-                producer.activation = relu.activation
+                producer.activation, producer.alpha = relu.activation, relu.alpha
                 absorb_next(graph, producer, relu)

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from fpgaflow.errors import UserError
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
+    Activated,
     Activation,
     Add,
     AvgPool,
@@ -44,11 +45,13 @@ def _param(values: np.ndarray) -> nn.Parameter:
     return nn.Parameter(torch.tensor(np.asarray(values), dtype=torch.float32))
 
 
-def _activation(activation: Activation) -> nn.Module:
-    if activation is Activation.RELU:
+def _activation(layer: Activated) -> nn.Module:
+    if layer.activation is Activation.RELU:
         return nn.ReLU()
-    if activation is Activation.RELU6:
+    if layer.activation is Activation.RELU6:
         return nn.ReLU6()
+    if layer.activation is Activation.LEAKY:
+        return nn.LeakyReLU(layer.alpha)
     return nn.Identity()
 
 
@@ -105,7 +108,7 @@ def _conv(layer: Conv2d) -> nn.Module:
     conv.weight = _param(layer.weight.values)
     if layer.bias is not None:
         conv.bias = _param(layer.bias.values)
-    parts = ([] if padding is not None else [_zero_pad(layer.padding)]) + [conv, _activation(layer.activation)]
+    parts = ([] if padding is not None else [_zero_pad(layer.padding)]) + [conv, _activation(layer)]
     return nn.Sequential(*parts)
 
 
@@ -115,7 +118,7 @@ def _dense(layer: Dense) -> nn.Module:
     linear.weight = _param(layer.weight.values)
     if layer.bias is not None:
         linear.bias = _param(layer.bias.values)
-    return nn.Sequential(nn.Flatten(1), linear, _activation(layer.activation))
+    return nn.Sequential(nn.Flatten(1), linear, _activation(layer))
 
 
 def _batch_norm(layer: BatchNorm) -> nn.Module:
@@ -172,7 +175,7 @@ def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
     if isinstance(layer, BatchNorm):
         return _batch_norm(layer)
     if isinstance(layer, ScaleShift):
-        return nn.Sequential(ChannelAffine(layer.scale.values, layer.shift.values), _activation(layer.activation))
+        return nn.Sequential(ChannelAffine(layer.scale.values, layer.shift.values), _activation(layer))
     if isinstance(layer, MaxPool):
         return _max_pool(layer)
     if isinstance(layer, AvgPool):
@@ -185,11 +188,11 @@ def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
     if isinstance(layer, Softmax):
         return nn.Softmax(dim=1)
     if isinstance(layer, Relu):
-        return _activation(layer.activation)
+        return _activation(layer)
     if isinstance(layer, Pad):
         return _zero_pad(layer.padding)
     if isinstance(layer, Add):
-        return _activation(layer.activation)
+        return _activation(layer)
     if isinstance(layer, Concat):
         return None
     raise UserError(f"layer {layer.name!r} of type {layer.OP} cannot be converted to PyTorch for pruning")
@@ -270,7 +273,7 @@ ONNX_OPS: dict[str, tuple[str, ...]] = {
     "Concat": ("Concat",),
     "Flatten": ("Flatten", "Reshape"),
     "Softmax": ("Softmax",),
-    "Relu": ("Relu", "Clip"),
+    "Relu": ("Relu", "Clip", "LeakyRelu"),
     "Pad": ("Pad",),
     "BatchNorm": ("BatchNormalization",),
 }

@@ -12,7 +12,7 @@ import copy
 import numpy as np
 
 from fpgaflow.errors import UserError
-from fpgaflow.fixed import FixedType
+from fpgaflow.fixed import MAX_WIDTH, SLOPE_BITS, FixedType
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
     Activation,
@@ -92,12 +92,12 @@ class _Quantizer:
             self.weighted(layer, layer.scale, layer.shift)
         elif isinstance(layer, SAME_TYPE_LAYERS):
             self.graph.tensors[layer.output].ftype = self.fmt(layer.inputs[0])
-            if inputs_non_negative or isinstance(layer, Relu):
+            if inputs_non_negative or (isinstance(layer, Relu) and layer.clamps_negative):
                 self.non_negative.add(layer.output)
         elif isinstance(layer, (AvgPool, GlobalAvgPool)):
             self.average(layer, inputs_non_negative)
         elif isinstance(layer, Add):
-            self.observe(layer.output, inputs_non_negative or layer.activation is not Activation.NONE)
+            self.observe(layer.output, inputs_non_negative or layer.clamps_negative)
         elif isinstance(layer, (Concat, Softmax)):
             self.observe(layer.output, inputs_non_negative or isinstance(layer, Softmax))
         else:
@@ -119,7 +119,10 @@ class _Quantizer:
             layer.acc = accumulator_format(int(min(lo, default=0)), int(max(hi, default=0)), acc_frac)
         except ValueError as exc:
             raise UserError(f"layer {layer.name!r}: {exc}; quantize with fewer bits") from exc
-        self.observe(layer.output, layer.activation is not Activation.NONE)
+        if layer.activation is Activation.LEAKY and layer.acc.width + SLOPE_BITS > MAX_WIDTH:
+            raise UserError(f"layer {layer.name!r}: its {layer.acc.width}-bit accumulator times the LeakyRelu slope code "
+                            f"needs more than {MAX_WIDTH} bits; quantize with fewer bits")
+        self.observe(layer.output, layer.clamps_negative)
 
     def average(self, layer: AvgPool | GlobalAvgPool, non_negative: bool) -> None:
         """Output format, and the reciprocal when the count is not a power of two."""

@@ -25,6 +25,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
+    Activated,
     Activation,
     Add,
     AvgPool,
@@ -65,18 +66,26 @@ def activate(codes: np.ndarray, activation: Activation, out: FixedType) -> np.nd
     return codes
 
 
-def finish(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation) -> np.ndarray:
-    """Accumulator to output codes: round half up and saturate (fixed.requantize), then the activation."""
+def finish(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation, alpha: float = 0.0) -> np.ndarray:
+    """Accumulator to output codes: round half up and saturate (fixed.requantize), then the activation.
+
+    LeakyRelu (slope alpha) scales negative accumulators before the one rounding
+    (fixed.leaky_requantize).
+    """
+    if activation is Activation.LEAKY:
+        return fixed.leaky_requantize(acc, acc_frac, out, alpha)
     return activate(fixed.requantize(acc, acc_frac, out), activation, out)
 
 
-def saturated_count(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation) -> int:
+def saturated_count(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation, alpha: float = 0.0) -> int:
     """How many results of `finish` the output format clipped.
 
     A value counts when its exact result (the activation applied to the rescaled value
     before saturation, ReLU6 at the unsaturated code of 6.0) lies outside `out`: a
     negative value that ReLU zeroes anyway does not count, nor does one above 6.0 under ReLU6.
     """
+    if activation is Activation.LEAKY:
+        return out.count_outside(fixed.leaky_rescaled(acc, acc_frac, out.frac, alpha))
     exact = fixed.shift_round(acc, acc_frac - out.frac)
     if activation is not Activation.NONE:
         exact = np.maximum(exact, 0)
@@ -176,11 +185,13 @@ class FixedExecutor:
         assert fmt is not None
         return fmt
 
-    def _finish(self, layer: Layer, acc: np.ndarray, acc_frac: int, activation: Activation = Activation.NONE) -> np.ndarray:
-        """`finish` to the layer's output format, counting what saturates in self.saturated."""
+    def _finish(self, layer: Layer, acc: np.ndarray, acc_frac: int) -> np.ndarray:
+        """`finish` to the layer's output format with its activation, counting what saturates in self.saturated."""
         out = self.ftype(layer.output)
-        self.saturated[layer.name] = self.saturated.get(layer.name, 0) + saturated_count(acc, acc_frac, out, activation)
-        return finish(acc, acc_frac, out, activation)
+        activation = layer.activation if isinstance(layer, Activated) else Activation.NONE
+        alpha = layer.alpha if isinstance(layer, Activated) else 0.0
+        self.saturated[layer.name] = self.saturated.get(layer.name, 0) + saturated_count(acc, acc_frac, out, activation, alpha)
+        return finish(acc, acc_frac, out, activation, alpha)
 
     def run(self, codes: np.ndarray) -> dict[str, np.ndarray]:
         check_batch(self.graph, codes, "the input codes")
@@ -212,19 +223,19 @@ class FixedExecutor:
         assert layer.acc is not None
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]),
                         lambda x, w: conv2d(x, w, layer.stride, layer.padding, layer.dilation, layer.groups), xs[0])
-        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac, layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac)
 
     def _dense(self, layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0].reshape(xs[0].shape[0], -1)
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]), lambda a, w: a @ w.T, x)
-        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac, layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac)
 
     def _scale_shift(self, layer: ScaleShift, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0]
         acc = x * channel_vector(_codes(layer.scale), x.ndim) + channel_vector(_codes(layer.shift), x.ndim)
-        return self._finish(layer, acc, layer.acc.frac, layer.activation)
+        return self._finish(layer, acc, layer.acc.frac)
 
     def _max_pool(self, layer: MaxPool, xs: list[np.ndarray]) -> np.ndarray:
         lowest = np.iinfo(np.int64).min
@@ -256,7 +267,7 @@ class FixedExecutor:
         fracs = [self.ftype(name).frac for name in layer.inputs]
         common = max(fracs)
         total = sum(fixed.shift_round(x, frac - common) for x, frac in zip(xs, fracs))
-        return self._finish(layer, np.asarray(total), common, layer.activation)
+        return self._finish(layer, np.asarray(total), common)
 
     def _concat(self, layer: Concat, xs: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([self._finish(layer, x, self.ftype(name).frac) for x, name in zip(xs, layer.inputs)], axis=1)
@@ -265,6 +276,8 @@ class FixedExecutor:
         return xs[0].reshape(xs[0].shape[0], -1)
 
     def _relu(self, layer: Relu, xs: list[np.ndarray]) -> np.ndarray:
+        if layer.activation is Activation.LEAKY:  # the input at its own format, requantized to the same one
+            return self._finish(layer, xs[0], self.ftype(layer.inputs[0]).frac)
         return activate(xs[0], layer.activation, self.ftype(layer.output))
 
     def _pad(self, layer: Pad, xs: list[np.ndarray]) -> np.ndarray:

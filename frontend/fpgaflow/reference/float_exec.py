@@ -13,6 +13,7 @@ import numpy as np
 
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
+    Activated,
     Activation,
     Add,
     AvgPool,
@@ -41,12 +42,14 @@ from fpgaflow.reference.kernels import (
 )
 
 
-def activate(x: np.ndarray, activation: Activation) -> np.ndarray:
-    """Apply a fused activation to float values."""
-    if activation is Activation.RELU:
+def activate(x: np.ndarray, layer: Activated) -> np.ndarray:
+    """Apply a layer's activation to float values; LeakyRelu with the true alpha, as onnxruntime does."""
+    if layer.activation is Activation.RELU:
         return np.maximum(x, 0.0)
-    if activation is Activation.RELU6:
+    if layer.activation is Activation.RELU6:
         return np.clip(x, 0.0, 6.0)
+    if layer.activation is Activation.LEAKY:
+        return np.where(x < 0, layer.alpha * x, x)
     return x
 
 
@@ -58,7 +61,7 @@ def _conv(layer: Conv2d, xs: list[np.ndarray]) -> np.ndarray:
     out = conv2d(xs[0], _values(layer.weight), layer.stride, layer.padding, layer.dilation, layer.groups)
     if layer.bias is not None:
         out = out + channel_vector(_values(layer.bias), out.ndim)
-    return activate(out, layer.activation)
+    return activate(out, layer)
 
 
 def _dense(layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
@@ -66,13 +69,13 @@ def _dense(layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
     out = x @ _values(layer.weight).T
     if layer.bias is not None:
         out = out + _values(layer.bias)
-    return activate(out, layer.activation)
+    return activate(out, layer)
 
 
 def _scale_shift(layer: ScaleShift, xs: list[np.ndarray]) -> np.ndarray:
     x = xs[0]
     out = x * channel_vector(_values(layer.scale), x.ndim) + channel_vector(_values(layer.shift), x.ndim)
-    return activate(out, layer.activation)
+    return activate(out, layer)
 
 
 def _max_pool(layer: MaxPool, xs: list[np.ndarray]) -> np.ndarray:
@@ -92,7 +95,7 @@ def _global_avg_pool(layer: GlobalAvgPool, xs: list[np.ndarray]) -> np.ndarray:
 
 
 def _add(layer: Add, xs: list[np.ndarray]) -> np.ndarray:
-    return activate(np.sum(xs, axis=0), layer.activation)
+    return activate(np.sum(xs, axis=0), layer)
 
 
 def _concat(layer: Concat, xs: list[np.ndarray]) -> np.ndarray:
@@ -111,7 +114,7 @@ def _softmax(layer: Softmax, xs: list[np.ndarray]) -> np.ndarray:
 
 
 def _relu(layer: Relu, xs: list[np.ndarray]) -> np.ndarray:
-    return activate(xs[0], layer.activation)
+    return activate(xs[0], layer)
 
 
 def _pad(layer: Pad, xs: list[np.ndarray]) -> np.ndarray:

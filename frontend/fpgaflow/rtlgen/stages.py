@@ -19,10 +19,10 @@ from pathlib import Path
 from fpgaflow.errors import UserError
 from fpgaflow.hw import cycles
 from fpgaflow.hw.resources import engine_styles, line_buffer_style
-from fpgaflow.hw.weight_rom import ACTIVATION_CODES, EngineImage, pack_engine
+from fpgaflow.hw.weight_rom import EngineImage, activation_parameters, pack_engine
 from fpgaflow.ir.graph import Graph
-from fpgaflow.fixed import FixedType, relu6_ceiling
-from fpgaflow.ir.layers import Activation, Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
+from fpgaflow.fixed import FixedType
+from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.rtlgen.branch_buffers import branch_fifo_depths
 from fpgaflow.rtlgen.design import Design
@@ -347,8 +347,7 @@ def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> s
         "B_DW": b.width, "B_SIGNED": int(b.signed), "B_SHIFT": common - b.frac,
         "SHIFT": common - out.frac,
         "OUT_DW": out.width, "OUT_SIGNED": int(out.signed),
-        "ACT": ACTIVATION_CODES[layer.activation],
-        "RELU6_MAX": relu6_ceiling(out) if layer.activation is Activation.RELU6 else 0,
+        **activation_parameters(layer, out),
     }
     builder.netlist.add(plan.name, "axis_add", f"{plan.name}: residual add", parameters,
                         [("s_axis_a", src), ("s_axis_b", second), ("m_axis", dst)])
