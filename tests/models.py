@@ -226,6 +226,26 @@ def leaky_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 3, 8, 8], b.conv(x, "head", 10, 3, k=1))
 
 
+def unet(opset: int = 13, seed: int = 0, upsample: str = "resize") -> onnx.ModelProto:
+    """A two-level U-Net on 1x32x32: conv-relu (the skip), max pool 2, conv-relu, nearest upsampling by 2
+    (Resize, or Upsample before opset 10), Concat with the skip, conv-relu, 1x1 head."""
+    b = OnnxBuilder("unet", opset, seed)
+    skip = b.node("Relu", [b.conv("input", "enc1", 1, 4, pads=[1, 1, 1, 1])], "enc1_relu")
+    x = b.node("MaxPool", [skip], "pool", kernel_shape=[2, 2], strides=[2, 2])
+    x = b.node("Relu", [b.conv(x, "enc2", 4, 6, pads=[1, 1, 1, 1])], "enc2_relu")
+    scales = b.constant("up.scales", np.array([1, 1, 2, 2], np.float32))
+    if opset < 10:
+        x = b.node("Upsample", [x, scales] if opset >= 9 else [x], "up", mode="nearest",
+                   **({} if opset >= 9 else {"scales": [1.0, 1.0, 2.0, 2.0]}))
+    elif opset == 10:
+        x = b.node("Resize", [x, scales], "up", mode="nearest")
+    else:
+        x = b.node("Resize", [x, b.constant("up.roi", np.array([], np.float32)), scales], "up", mode="nearest")
+    x = b.node("Concat", [x, skip], "concat", axis=1)
+    x = b.node("Relu", [b.conv(x, "dec1", 10, 4, pads=[1, 1, 1, 1])], "dec1_relu")
+    return b.model(["N", 1, 32, 32], b.conv(x, "head", 4, 2, k=1))
+
+
 def arithmetic_bn_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """BatchNorm written as arithmetic with constants, as DenseNet/Inception-v2 exports do: conv,
     Mul by (C, 1, 1) and Add of (1, C, 1, 1) (fold into the conv), relu, Sub of a scalar and Div by
@@ -306,6 +326,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "shuffle_net": (shuffle_net, 6),
     "line_net": (line_net, 6),
     "leaky_net": (leaky_net, 6),
+    "unet": (unet, 7),
 }
 
 

@@ -20,6 +20,7 @@ from fpgaflow.importers import (
     onnx_ops_affine,
     onnx_ops_compute,
     onnx_ops_elementwise,
+    onnx_ops_resize,
     onnx_ops_shape,
     onnx_ops_window,
 )
@@ -35,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     **onnx_ops_elementwise.HANDLERS,
     **onnx_ops_window.HANDLERS,
     **onnx_ops_shape.HANDLERS,
+    **onnx_ops_resize.HANDLERS,
 }
 NO_EXACT_FORM = {
     "Sigmoid": "a transcendental function has no exact fixed-point form under docs/fixed-point.md",

@@ -20,6 +20,7 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
     Weight,
 )
 from fpgaflow.ir.serialize import load_graph, save_graph
@@ -45,6 +46,7 @@ __all__ = [
     "Relu",
     "ScaleShift",
     "Softmax",
+    "Upsample",
     "SparsityRecord",
     "Tensor",
     "Weight",

@@ -173,6 +173,15 @@ class ChannelPermute(Layer):
 
 
 @dataclass(kw_only=True)
+class Upsample(Layer):
+    """Nearest-neighbour upsampling by integer factors (scale_h, scale_w): every pixel repeated,
+    every row repeated (ONNX Resize/Upsample in nearest mode). Codes move, never change."""
+
+    OP: ClassVar[str] = "Upsample"
+    scale: tuple[int, int]
+
+
+@dataclass(kw_only=True)
 class Softmax(Layer):
     """A final softmax: kept in the float reference, left out of the hardware (argmax is unchanged)."""
 
@@ -221,6 +230,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         Concat,
         Flatten,
         ChannelPermute,
+        Upsample,
         Softmax,
         Relu,
         Pad,

@@ -30,6 +30,7 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
 )
 
 Shape = tuple[int, ...]
@@ -141,6 +142,13 @@ def _channel_permute(layer: ChannelPermute, shapes: Sequence[Shape]) -> Shape:
     return shape
 
 
+def _upsample(layer: Upsample, shapes: Sequence[Shape]) -> Shape:
+    channels, height, width = _feature_map(layer, shapes[0])
+    if min(layer.scale) < 1:
+        raise UserError(f"layer {layer.name!r}: upsampling factors {layer.scale} must be positive integers")
+    return (channels, height * layer.scale[0], width * layer.scale[1])
+
+
 def _pad(layer: Pad, shapes: Sequence[Shape]) -> Shape:
     channels, height, width = _feature_map(layer, shapes[0])
     top, left, bottom, right = layer.padding
@@ -164,6 +172,7 @@ _RULES: dict[type[Layer], Callable[[Layer, Sequence[Shape]], Shape]] = {
     Softmax: lambda layer, s: s[0],
     Relu: lambda layer, s: s[0],
     Pad: _pad,  # type: ignore[dict-item]
+    Upsample: _upsample,  # type: ignore[dict-item]
 }
 
 

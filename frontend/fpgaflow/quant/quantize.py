@@ -30,6 +30,7 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
     Weight,
 )
 from fpgaflow.ir.sparsity import classify_sparsity
@@ -50,7 +51,7 @@ MIN_BITS = 2
 MAX_BITS = widest_bits(MIN_BITS)
 """30: two products of 31-bit codes already need a 63-bit accumulator (fpgaflow.fixed.MAX_WIDTH is 62)."""
 
-SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu, ChannelPermute)
+SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu, ChannelPermute, Upsample)
 """Layers whose output codes are in the input's format (they move or clamp codes, never rescale)."""
 
 

@@ -40,6 +40,7 @@ from fpgaflow.ir.layers import (
     Pad,
     Relu,
     ScaleShift,
+    Upsample,
     Weight,
 )
 from fpgaflow.inputs import check_batch
@@ -50,6 +51,7 @@ from fpgaflow.reference.kernels import (
     pad_spatial,
     permute_channels,
     sliding_windows,
+    upsample_nearest,
 )
 
 EXACT_FLOAT_LIMITS = ((np.float32, 1 << 24), (np.float64, 1 << 53))
@@ -176,6 +178,8 @@ class FixedExecutor:
             Concat: self._concat,
             Flatten: self._flatten,
             ChannelPermute: lambda layer, xs: permute_channels(xs[0], layer.order),
+            Upsample: lambda layer, xs: upsample_nearest(xs[0], layer.scale),
+    Upsample: lambda layer, xs: upsample_nearest(xs[0], layer.scale),
             Relu: self._relu,
             Pad: self._pad,
         }

@@ -29,6 +29,7 @@ from fpgaflow.ir.layers import (
     Pad,
     Relu,
     ScaleShift,
+    Upsample,
     Softmax,
 )
 from fpgaflow.inputs import check_batch
@@ -39,6 +40,7 @@ from fpgaflow.reference.kernels import (
     pad_spatial,
     permute_channels,
     sliding_windows,
+    upsample_nearest,
 )
 
 
@@ -139,6 +141,7 @@ FLOAT_KERNELS: dict[type[Layer], Callable[..., np.ndarray]] = {
     Concat: _concat,
     Flatten: _flatten,
     ChannelPermute: lambda layer, xs: permute_channels(xs[0], layer.order),
+    Upsample: lambda layer, xs: upsample_nearest(xs[0], layer.scale),
     Softmax: _softmax,
     Relu: _relu,
     Pad: _pad,

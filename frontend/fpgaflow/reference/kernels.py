@@ -122,6 +122,11 @@ def permute_channels(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
     return x[:, list(order)]
 
 
+def upsample_nearest(x: np.ndarray, scale: tuple[int, int]) -> np.ndarray:
+    """Repeat every pixel scale[1] times along W and every row scale[0] times along H (Upsample)."""
+    return np.repeat(np.repeat(x, scale[0], axis=2), scale[1], axis=3)
+
+
 def channel_vector(values: np.ndarray, ndim: int) -> np.ndarray:
     """Shape a per-channel vector (C,) to broadcast against a batched (N, C, ...) array."""
     return np.asarray(values).reshape((1, -1) + (1,) * (ndim - 2))
