@@ -293,6 +293,15 @@ def axis_dma_packer(params: Params) -> Resources:
     return _logic(2 * (pixel + dma) + 32, 2 * (pixel + dma) + 16)
 
 
+def axis_upsample(params: Params) -> Resources:
+    """A one-row line buffer (IN_W x PW distributed RAM, read asynchronously), the output register
+    and its 2:1 mux, four counters."""
+    pixel = _int(params, "PW")
+    counters = sum(max(1, (_int(params, name) - 1).bit_length()) for name in ("IN_W", "IN_H", "SH", "SW"))
+    return _logic(lutram_luts(max(_int(params, "IN_W"), 2), pixel, writable=True) + pixel + 2 * counters + 8,
+                  pixel + counters + 2)
+
+
 def requantize(params: Params) -> Resources:
     return _logic(_int(params, "IN_W") + 2 * _int(params, "OUT_W"), 0)
 
@@ -311,6 +320,7 @@ MODULES: dict[str, Callable[[Params], Resources]] = {
     "axis_fifo": axis_fifo,
     "axis_width_converter": axis_width_converter,
     "axis_dma_packer": axis_dma_packer,
+    "axis_upsample": axis_upsample,
     "requantize": requantize,
 }
 """The model of every library module a generated top instantiates, by module name."""

@@ -37,6 +37,7 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
 )
 from fpgaflow.reference.kernels import avg_pool_counts
 
@@ -195,6 +196,8 @@ def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
         return _activation(layer)
     if isinstance(layer, Concat):
         return None
+    if isinstance(layer, Upsample):
+        return nn.Upsample(scale_factor=tuple(float(s) for s in layer.scale), mode="nearest")
     raise UserError(f"layer {layer.name!r} of type {layer.OP} cannot be converted to PyTorch for pruning")
 
 
@@ -275,6 +278,7 @@ ONNX_OPS: dict[str, tuple[str, ...]] = {
     "Softmax": ("Softmax",),
     "Relu": ("Relu", "Clip", "LeakyRelu"),
     "Pad": ("Pad",),
+    "Upsample": ("Resize", "Upsample"),
     "BatchNorm": ("BatchNormalization",),
 }
 """The ONNX node an IR layer is imported from, by IR op (the node whose name the importer gives the layer)."""

@@ -22,7 +22,7 @@ from fpgaflow.hw.resources import engine_styles, line_buffer_style
 from fpgaflow.hw.weight_rom import EngineImage, activation_parameters, pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType
-from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
+from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool, Upsample
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.rtlgen.branch_buffers import branch_fifo_depths
 from fpgaflow.rtlgen.design import Design
@@ -327,7 +327,7 @@ def _dense_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) ->
 
 
 def _add_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """axis_add and axis_concat pass one pixel per cycle."""
+    """axis_add and axis_concat pass one pixel per cycle; axis_upsample emits one output pixel per cycle."""
     return int(plan.output_shape[1] * plan.output_shape[2]) if len(plan.output_shape) == 3 else 1
 
 
@@ -424,6 +424,19 @@ def _channel_permute_stages(builder: StageBuilder, plan: LayerPlan, src: str, ds
     return ""
 
 
+def _upsample_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    """axis_upsample: pixels and rows repeated, with a line buffer of one input row."""
+    layer = plan.layer
+    assert isinstance(layer, Upsample)
+    _, height, width = plan.input_shape
+    parameters = {"PW": builder.pixel_width(plan.inputs[0]), "IN_H": height, "IN_W": width,
+                  "SH": layer.scale[0], "SW": layer.scale[1]}
+    builder.netlist.add(plan.name, "axis_upsample", f"{plan.name}: nearest upsampling x{layer.scale[0]}, x{layer.scale[1]}",
+                        parameters, [("s_axis", src), ("m_axis", dst)])
+    return ""
+
+
+ENGINES["Upsample"] = EngineKind(_upsample_stages, _add_cycles)  # one output pixel per cycle, as axis_add
 ENGINES["ChannelPermute"] = EngineKind(_channel_permute_stages, lambda plan, lanes, store_zeros: 0)
 ENGINES["AvgPool"] = EngineKind(_avg_pool_stages, _pool_cycles)
 ENGINES["GlobalAvgPool"] = EngineKind(_global_avg_pool_stages, _global_avg_pool_cycles)
