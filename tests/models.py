@@ -228,13 +228,17 @@ def leaky_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
 
 def unet(opset: int = 13, seed: int = 0, upsample: str = "resize") -> onnx.ModelProto:
     """A two-level U-Net on 1x32x32: conv-relu (the skip), max pool 2, conv-relu, nearest upsampling by 2
-    (Resize, or Upsample before opset 10), Concat with the skip, conv-relu, 1x1 head."""
+    (Resize, or Upsample before opset 10) or with upsample="transposed" a 2x2 stride-2 ConvTranspose
+    and relu, Concat with the skip, conv-relu, 1x1 head."""
     b = OnnxBuilder("unet", opset, seed)
     skip = b.node("Relu", [b.conv("input", "enc1", 1, 4, pads=[1, 1, 1, 1])], "enc1_relu")
     x = b.node("MaxPool", [skip], "pool", kernel_shape=[2, 2], strides=[2, 2])
     x = b.node("Relu", [b.conv(x, "enc2", 4, 6, pads=[1, 1, 1, 1])], "enc2_relu")
     scales = b.constant("up.scales", np.array([1, 1, 2, 2], np.float32))
-    if opset < 10:
+    if upsample == "transposed":
+        weight, bias = b.weight("up.weight", (6, 6, 2, 2)), b.weight("up.bias", (6,))
+        x = b.node("Relu", [b.node("ConvTranspose", [x, weight, bias], "up", kernel_shape=[2, 2], strides=[2, 2])], "up_relu")
+    elif opset < 10:
         x = b.node("Upsample", [x, scales] if opset >= 9 else [x], "up", mode="nearest",
                    **({} if opset >= 9 else {"scales": [1.0, 1.0, 2.0, 2.0]}))
     elif opset == 10:
@@ -244,6 +248,11 @@ def unet(opset: int = 13, seed: int = 0, upsample: str = "resize") -> onnx.Model
     x = b.node("Concat", [x, skip], "concat", axis=1)
     x = b.node("Relu", [b.conv(x, "dec1", 10, 4, pads=[1, 1, 1, 1])], "dec1_relu")
     return b.model(["N", 1, 32, 32], b.conv(x, "head", 4, 2, k=1))
+
+
+def unet_transposed(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """unet with a 2x2 stride-2 ConvTranspose (and relu) in place of the nearest upsampling."""
+    return unet(opset, seed, upsample="transposed")
 
 
 def arithmetic_bn_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
@@ -327,6 +336,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "line_net": (line_net, 6),
     "leaky_net": (leaky_net, 6),
     "unet": (unet, 7),
+    "unet_transposed": (unet_transposed, 6),
 }
 
 

@@ -404,3 +404,10 @@ def test_upsampling_that_does_not_repeat_pixels_is_refused() -> None:
     assert_one_line_error(lambda: import_onnx(asymmetric), "does not repeat pixels")
     ceil = _resize_model(13, [1, 1, 4, 1], mode="nearest", nearest_mode="ceil")  # (x + 1/2) / 4 - 1/2 = 1/8 rounds up
     assert_one_line_error(lambda: import_onnx(ceil), "does not repeat pixels")
+
+
+def test_conv_transpose_other_than_stride_equal_to_kernel_is_refused() -> None:
+    for attrs in ({"strides": [1, 1]}, {"strides": [2, 2], "pads": [1, 1, 0, 0]}, {"strides": [2, 2], "output_padding": [1, 1]}):
+        b = OnnxBuilder("convt", 13)
+        out = b.node("ConvTranspose", ["input", b.weight("w", (2, 3, 2, 2))], "up", kernel_shape=[2, 2], **attrs)
+        assert_one_line_error(lambda: import_onnx(b.model(["N", 2, 4, 4], out)), "ConvTranspose 'up'", "strides equal to the kernel")

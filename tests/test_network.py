@@ -155,16 +155,18 @@ def test_1d_network_bit_exact_with_calibration_in_ncl(tmp_path):
     check_bit_exact(out, 6)
 
 
-def test_unet_with_upsampling_and_a_skip_concat_bit_exact(tmp_path):
-    """models.unet (1x32x32: conv, pool, conv, nearest upsampling x2, Concat with the full-resolution skip,
-    conv, 1x1 head): the upsampling runs on axis_upsample, and the skip branch's FIFO holds only what
-    the rule needs (about a row of the map and a 3x3 window's rows, not a frame)."""
+@pytest.mark.parametrize("builder, stage", [("unet", "axis_upsample"), ("unet_transposed", "axis_depth_to_space")])
+def test_unet_with_upsampling_and_a_skip_concat_bit_exact(builder, stage, tmp_path):
+    """models.unet (1x32x32: conv, pool, conv, nearest upsampling x2 or a 2x2 stride-2 ConvTranspose, Concat
+    with the full-resolution skip, conv, 1x1 head): the upsampling runs on axis_upsample, the transposed
+    conv on the engine and axis_depth_to_space, and the skip branch's FIFO holds only what the rule needs
+    (about a row of the map and a 3x3 window's rows, not a frame)."""
     model = tmp_path / "unet.onnx"
-    onnx.save(models.unet(), model)
+    onnx.save(getattr(models, builder)(), model)
     out = tmp_path / "out"
     assert main(["build", str(model), "--board", "pynq", "--verify", "4", "--out", str(out)]) == 0
     check_bit_exact(out, 4)
     top = next((out / "rtl").glob("*top*.sv")).read_text()
-    assert "axis_upsample" in top
+    assert stage in top
     depths = [int(d) for d in re.findall(r"\.DEPTH\((\d+)\)", top)]
     assert depths and max(depths) < 32 * 32 // 2, depths

@@ -12,7 +12,7 @@ from fpgaflow.reference.float_exec import run_float
 from models import ONNX_BUILDERS, random_input
 
 CONV_MODELS = ["digits_cnn", "residual_block", "grouped_conv_net", "concat_net", "avgpool_net", "pad_net", "clip_net", "softmax_mlp", "squeeze_softmax_net", "mlp",
-               "leaky_net", "unet"]
+               "leaky_net", "unet", "unet_transposed"]
 
 
 @pytest.mark.parametrize("name", CONV_MODELS)

@@ -340,3 +340,21 @@ def test_leaky_relu_on_a_too_wide_accumulator_is_refused(tmp_path) -> None:
     graph = load_model(tmp_path / "leaky.onnx")
     with pytest.raises(UserError, match="LeakyRelu slope"):
         quantize(graph, models.random_input(model), bits=24)
+
+
+def test_conv_transpose_codes_by_hand(tmp_path) -> None:
+    """Each output pixel (2y + i, 2x + j) of a 2x2 stride-2 ConvTranspose is one dot product over the input
+    pixel (y, x) with w[:, o, i, j], plus the bias, requantized as a conv's accumulator."""
+    model = models.unet_transposed(13)
+    onnx.save(model, tmp_path / "unet.onnx")
+    graph = load_model(tmp_path / "unet.onnx")
+    x = models.random_input(model, batch=4)
+    q = quantize(graph, x, bits=8)
+    layer = next(layer for layer in q.layers if layer.OP == "ConvTranspose2d")
+    codes = run_fixed(q, quantize_input(q, x))
+    source = codes[layer.inputs[0]]
+    acc = np.einsum("ncyx,coij->noyixj", source, layer.weight.codes) + layer.bias.codes[None, :, None, None, None, None]
+    n, o, h, _, w, _ = acc.shape
+    expected = finish(acc.reshape(n, o, 2 * h, 2 * w), layer.acc.frac, q.tensors[layer.output].ftype, layer.activation)
+    assert np.array_equal(codes[layer.output], expected)
+    assert layer.acc.frac == q.tensors[layer.inputs[0]].ftype.frac + layer.weight.ftype.frac

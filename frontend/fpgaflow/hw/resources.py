@@ -302,6 +302,15 @@ def axis_upsample(params: Params) -> Resources:
                   pixel + counters + 2)
 
 
+def axis_depth_to_space(params: Params) -> Resources:
+    """A line buffer of one input row of BH*BW-pixel beats (distributed RAM, read asynchronously), the
+    pick of one pixel out of a beat, the output register, four counters."""
+    pixel, blocks = _int(params, "PW"), _int(params, "BH") * _int(params, "BW")
+    counters = sum(max(1, (_int(params, name) - 1).bit_length()) for name in ("IN_W", "IN_H", "BH", "BW"))
+    return _logic(lutram_luts(max(_int(params, "IN_W"), 2), blocks * pixel, writable=True) + mux_luts(blocks + 1) * pixel
+                  + 2 * counters + 8, pixel + counters + 2)
+
+
 def requantize(params: Params) -> Resources:
     return _logic(_int(params, "IN_W") + 2 * _int(params, "OUT_W"), 0)
 
@@ -321,6 +330,7 @@ MODULES: dict[str, Callable[[Params], Resources]] = {
     "axis_width_converter": axis_width_converter,
     "axis_dma_packer": axis_dma_packer,
     "axis_upsample": axis_upsample,
+    "axis_depth_to_space": axis_depth_to_space,
     "requantize": requantize,
 }
 """The model of every library module a generated top instantiates, by module name."""

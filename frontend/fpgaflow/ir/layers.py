@@ -91,6 +91,25 @@ class Conv2d(Activated):
 
 
 @dataclass(kw_only=True)
+class ConvTranspose2d(Activated):
+    """Transposed convolution whose stride equals its kernel, no padding, groups 1: every input
+    pixel writes its own KH x KW block of output pixels. weight (I, O, KH, KW), as ONNX stores it.
+
+    It computes exactly the 1x1 conv with KH*KW*O outputs of fpgaflow.ir.transposed followed by
+    a depth-to-space; the accumulator rules are that conv's."""
+
+    OP: ClassVar[str] = "ConvTranspose2d"
+    weight: Weight
+    bias: Weight | None = None
+    acc: FixedType | None = None
+
+    @property
+    def block(self) -> tuple[int, int]:
+        """(KH, KW): the kernel, which is also the stride and each input pixel's output block."""
+        return int(self.weight.values.shape[2]), int(self.weight.values.shape[3])
+
+
+@dataclass(kw_only=True)
 class Dense(Activated):
     """Fully connected layer, weight (O, I), on a flat input vector."""
 
@@ -221,6 +240,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
     cls.OP: cls
     for cls in (
         Conv2d,
+        ConvTranspose2d,
         Dense,
         ScaleShift,
         MaxPool,

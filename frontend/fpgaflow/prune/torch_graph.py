@@ -28,6 +28,7 @@ from fpgaflow.ir.layers import (
     BatchNorm,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -113,6 +114,15 @@ def _conv(layer: Conv2d) -> nn.Module:
     return nn.Sequential(*parts)
 
 
+def _conv_transpose(layer: ConvTranspose2d) -> nn.Module:
+    in_channels, out_channels = layer.weight.values.shape[:2]
+    conv = nn.ConvTranspose2d(in_channels, out_channels, layer.block, stride=layer.block, bias=layer.bias is not None)
+    conv.weight = _param(layer.weight.values)
+    if layer.bias is not None:
+        conv.bias = _param(layer.bias.values)
+    return nn.Sequential(conv, _activation(layer))
+
+
 def _dense(layer: Dense) -> nn.Module:
     out_features, in_features = layer.weight.values.shape
     linear = nn.Linear(in_features, out_features, bias=layer.bias is not None)
@@ -173,6 +183,8 @@ def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
         return _conv(layer)
     if isinstance(layer, Dense):
         return _dense(layer)
+    if isinstance(layer, ConvTranspose2d):
+        return _conv_transpose(layer)
     if isinstance(layer, BatchNorm):
         return _batch_norm(layer)
     if isinstance(layer, ScaleShift):
@@ -267,6 +279,7 @@ def export_onnx(model: GraphModule, example: torch.Tensor, path: str) -> None:
 
 ONNX_OPS: dict[str, tuple[str, ...]] = {
     "Conv2d": ("Conv",),
+    "ConvTranspose2d": ("ConvTranspose",),
     "Dense": ("Gemm", "MatMul"),
     "ScaleShift": ("Mul",),
     "MaxPool": ("MaxPool",),

@@ -21,6 +21,7 @@ from fpgaflow.ir.layers import (
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -34,6 +35,7 @@ from fpgaflow.ir.layers import (
     Weight,
 )
 from fpgaflow.ir.sparsity import classify_sparsity
+from fpgaflow.ir.transposed import pointwise_rows
 from fpgaflow.quant.formats import (
     accumulator_format,
     bias_codes,
@@ -91,6 +93,8 @@ class _Quantizer:
                 layer.weight.sparsity = classify_sparsity(layer.weight.codes, groups)
         elif isinstance(layer, ScaleShift):
             self.weighted(layer, layer.scale, layer.shift)
+        elif isinstance(layer, ConvTranspose2d):
+            self.weighted(layer, layer.weight, layer.bias)
         elif isinstance(layer, SAME_TYPE_LAYERS):
             self.graph.tensors[layer.output].ftype = self.fmt(layer.inputs[0])
             if inputs_non_negative or (isinstance(layer, Relu) and layer.clamps_negative):
@@ -104,7 +108,7 @@ class _Quantizer:
         else:
             raise UserError(f"layer {layer.name!r} ({layer.OP}) cannot be quantized; fold it with the import passes first")
 
-    def weighted(self, layer: Conv2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
+    def weighted(self, layer: Conv2d | ConvTranspose2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
         """Weights, bias at F_acc = F_in + F_w, accumulator from the worst-case sums, output format."""
         in_type = self.fmt(layer.inputs[0])
         weight.ftype = weight_format(weight.values, self.bits)
@@ -115,6 +119,9 @@ class _Quantizer:
             bias.ftype, bias.codes = bias_codes(bias.values, acc_frac)
             bias_code = bias.codes
         rows = weight.codes.reshape(weight.codes.shape[0], -1)
+        if isinstance(layer, ConvTranspose2d):  # the rows of its 1x1 conv (fpgaflow.ir.transposed)
+            rows = pointwise_rows(weight.codes).reshape(-1, weight.codes.shape[0])
+            bias_code = None if bias_code is None else np.tile(bias_code, layer.block[0] * layer.block[1])
         lo, hi = dot_product_range(rows, in_type, bias_code)
         try:
             layer.acc = accumulator_format(int(min(lo, default=0)), int(max(hi, default=0)), acc_frac)

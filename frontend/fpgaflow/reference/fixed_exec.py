@@ -32,6 +32,7 @@ from fpgaflow.ir.layers import (
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -44,10 +45,12 @@ from fpgaflow.ir.layers import (
     Weight,
 )
 from fpgaflow.inputs import check_batch
+from fpgaflow.ir.transposed import as_pointwise_conv
 from fpgaflow.reference.kernels import (
     avg_pool_counts,
     channel_vector,
     conv2d,
+    depth_to_space,
     pad_spatial,
     permute_channels,
     sliding_windows,
@@ -169,6 +172,7 @@ class FixedExecutor:
         self.saturated: dict[str, int] = {}
         self.kernels: dict[type[Layer], Callable[..., np.ndarray]] = {
             Conv2d: self._conv,
+            ConvTranspose2d: self._conv_transpose,
             Dense: self._dense,
             ScaleShift: self._scale_shift,
             MaxPool: self._max_pool,
@@ -228,6 +232,10 @@ class FixedExecutor:
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]),
                         lambda x, w: conv2d(x, w, layer.stride, layer.padding, layer.dilation, layer.groups), xs[0])
         return self._finish(layer, self._bias(acc, layer.bias), layer.acc.frac)
+
+    def _conv_transpose(self, layer: ConvTranspose2d, xs: list[np.ndarray]) -> np.ndarray:
+        """The equivalent 1x1 conv (same name, accumulator and activation), then its blocks in place."""
+        return depth_to_space(self._conv(as_pointwise_conv(layer), xs), layer.block)
 
     def _dense(self, layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None

@@ -21,6 +21,7 @@ from fpgaflow.ir.layers import (
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -33,10 +34,12 @@ from fpgaflow.ir.layers import (
     Softmax,
 )
 from fpgaflow.inputs import check_batch
+from fpgaflow.ir.transposed import as_pointwise_conv
 from fpgaflow.reference.kernels import (
     avg_pool_counts,
     channel_vector,
     conv2d,
+    depth_to_space,
     pad_spatial,
     permute_channels,
     sliding_windows,
@@ -64,6 +67,11 @@ def _conv(layer: Conv2d, xs: list[np.ndarray]) -> np.ndarray:
     if layer.bias is not None:
         out = out + channel_vector(_values(layer.bias), out.ndim)
     return activate(out, layer)
+
+
+def _conv_transpose(layer: ConvTranspose2d, xs: list[np.ndarray]) -> np.ndarray:
+    """The equivalent 1x1 conv, then its blocks in place (fpgaflow.ir.transposed)."""
+    return depth_to_space(_conv(as_pointwise_conv(layer), xs), layer.block)
 
 
 def _dense(layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
@@ -132,6 +140,7 @@ def _batch_norm(layer: BatchNorm, xs: list[np.ndarray]) -> np.ndarray:
 
 FLOAT_KERNELS: dict[type[Layer], Callable[..., np.ndarray]] = {
     Conv2d: _conv,
+    ConvTranspose2d: _conv_transpose,
     Dense: _dense,
     ScaleShift: _scale_shift,
     MaxPool: _max_pool,

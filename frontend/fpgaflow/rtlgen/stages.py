@@ -436,6 +436,27 @@ def _upsample_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str)
     return ""
 
 
+def _conv_transpose_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    """The engine computes the 1x1 conv with KH*KW blocks of channels per input pixel; axis_depth_to_space
+    writes each beat's block of output pixels in raster order with a line buffer of one input row."""
+    layer = plan.layer
+    assert isinstance(layer, Conv2d)
+    block = (plan.output_shape[1] // plan.input_shape[1], plan.output_shape[2] // plan.input_shape[2])
+    pixel = builder.pixel_width(plan.output)
+    blocks = builder.netlist.stream(f"{plan.name}_blocks", block[0] * block[1] * pixel)
+    work = _conv_stages(builder, plan, src, blocks)
+    parameters = {"PW": pixel, "IN_H": plan.input_shape[1], "IN_W": plan.input_shape[2], "BH": block[0], "BW": block[1]}
+    builder.netlist.add(f"{plan.name}_reorder", "axis_depth_to_space", f"{plan.name}: {block[0]}x{block[1]} blocks to raster order",
+                        parameters, [("s_axis", blocks), ("m_axis", dst)])
+    return work
+
+
+def _conv_transpose_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    """The slower of the 1x1 conv (one engine position per input pixel) and the reorder (one output pixel per cycle)."""
+    return max(_conv_cycles(plan, lanes, store_zeros), _add_cycles(plan, lanes, store_zeros))
+
+
+ENGINES["ConvTranspose2d"] = EngineKind(_conv_transpose_stages, _conv_transpose_cycles, _compute_bits)
 ENGINES["Upsample"] = EngineKind(_upsample_stages, _add_cycles)  # one output pixel per cycle, as axis_add
 ENGINES["ChannelPermute"] = EngineKind(_channel_permute_stages, lambda plan, lanes, store_zeros: 0)
 ENGINES["AvgPool"] = EngineKind(_avg_pool_stages, _pool_cycles)
