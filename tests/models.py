@@ -413,6 +413,24 @@ class TorchMLP(torch.nn.Module):
         return torch.softmax(self.fc2(torch.relu(self.bn(self.fc1(x)))), dim=1)
 
 
+class TorchUNet(torch.nn.Module):
+    """A small U-Net on 1x16x16: conv + LeakyReLU(0.1) (the skip), max pool, conv + relu, then both a nearest
+    nn.Upsample and a 2x2 stride-2 ConvTranspose2d + relu, concatenated with the skip, 1x1 head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc1 = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.enc2 = torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.up = torch.nn.Upsample(scale_factor=2, mode="nearest")
+        self.up_t = torch.nn.ConvTranspose2d(4, 4, 2, stride=2)
+        self.head = torch.nn.Conv2d(12, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip = torch.nn.functional.leaky_relu(self.enc1(x), 0.1)
+        low = torch.relu(self.enc2(torch.nn.functional.max_pool2d(skip, 2)))
+        return self.head(torch.cat([self.up(low), torch.relu(self.up_t(low)), skip], dim=1))
+
+
 class TorchUnequalBranches(torch.nn.Module):
     """A fan-out into a 1x1 conv and a padded 3x3 conv (depthwise or full) of unequal latency,
     joined by a channel Concat or an Add (`first` names the join's first input), then a global
@@ -436,6 +454,7 @@ TORCH_MODELS: dict[str, tuple[type[torch.nn.Module], tuple[int, ...]]] = {
     "digits_cnn": (TorchDigitsCNN, (1, 8, 8)),
     "residual_net": (TorchResidualNet, (3, 6, 6)),
     "mlp": (TorchMLP, (16,)),
+    "unet": (TorchUNet, (1, 16, 16)),
 }
 
 
