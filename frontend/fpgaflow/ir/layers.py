@@ -59,7 +59,7 @@ class Layer:
 
 @dataclass(kw_only=True)
 class Activated(Layer):
-    """A layer that applies an activation to its result: fused (Conv2d, Dense, ScaleShift, Add) or a Relu."""
+    """A layer that applies an activation to its result: fused (Conv2d, ConvTranspose2d, Dense, ScaleShift, Add) or a Relu."""
 
     activation: Activation = Activation.NONE
     alpha: float = 0.0
