@@ -160,7 +160,7 @@ def test_unet_with_upsampling_and_a_skip_concat_bit_exact(builder, stage, tmp_pa
     """models.unet (1x32x32: conv, pool, conv, nearest upsampling x2 or a 2x2 stride-2 ConvTranspose, Concat
     with the full-resolution skip, conv, 1x1 head): the upsampling runs on axis_upsample, the transposed
     conv on the engine and axis_depth_to_space, and the skip branch's FIFO holds only what the rule needs
-    (about a row of the map and a 3x3 window's rows, not a frame)."""
+    (a few rows of the map, not a frame; docs/hardware.md says why that is not yet full speed)."""
     model = tmp_path / "unet.onnx"
     onnx.save(getattr(models, builder)(), model)
     out = tmp_path / "out"
