@@ -7,7 +7,8 @@
 //   B_DW, B_SIGNED, B_SHIFT  the same for input B
 //   SHIFT              F_max - F_out: > 0 rounds half up, <= 0 shifts left; then saturation
 //   OUT_DW, OUT_SIGNED bits and signedness of an output code
-//   ACT, RELU6_MAX     0 none, 1 ReLU, 2 ReLU6 (clamp at RELU6_MAX, the code of 6.0)
+//   ACT, RELU6_MAX     0 none, 1 ReLU, 2 ReLU6 (clamp at RELU6_MAX, the code of 6.0), 3 LeakyRelu
+//   SLOPE_CODE, SLOPE_FRAC  the LeakyRelu slope (requantize.sv)
 // Ports: clk, rst_n (active-low synchronous); s_axis_a_*, s_axis_b_* input pixels (C*A_DW and
 // C*B_DW bits, channel 0 low); m_axis_* output pixels (C*OUT_DW bits), TLAST from input A.
 //
@@ -28,7 +29,9 @@ module axis_add #(
     parameter int OUT_DW = 8,
     parameter bit OUT_SIGNED = 1'b1,
     parameter int ACT = 0,
-    parameter int RELU6_MAX = 0
+    parameter int RELU6_MAX = 0,
+    parameter int SLOPE_CODE = 0,  // LeakyRelu (ACT 3): see requantize.sv
+    parameter int SLOPE_FRAC = 0
 ) (
     input  logic                clk,
     input  logic                rst_n,
@@ -83,7 +86,8 @@ module axis_add #(
 
     for (genvar c = 0; c < C; c++) begin : g_channel
         requantize #(
-            .IN_W(SUM_W), .SHIFT(SHIFT), .OUT_W(OUT_DW), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX)
+            .IN_W(SUM_W), .SHIFT(SHIFT), .OUT_W(OUT_DW), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX),
+            .SLOPE_CODE(SLOPE_CODE), .SLOPE_FRAC(SLOPE_FRAC)
         ) u_requantize (
             .value(sums[c]),
             .code(m_axis_tdata[c*OUT_DW +: OUT_DW])

@@ -21,7 +21,7 @@
 //               docs/fixed-point.md): channel c's biased sum is first shifted left by its
 //               align a[c] (0..SHIFT_SPREAD, SHIFT_W = $clog2(SHIFT_SPREAD + 1) bits in its
 //               CHAN_FILE entry) to the largest F_acc, from which SHIFT = max F_acc - OUT_FRAC
-//   ACT         0 none, 1 ReLU, 2 ReLU6 (clamp at RELU6_MAX, the code of 6.0)
+//   ACT         0 none, 1 ReLU, 2 ReLU6 (clamp at RELU6_MAX, the code of 6.0), 3 LeakyRelu (SLOPE_CODE, SLOPE_FRAC; requantize.sv)
 //   DEPTH       ROM words; NZ_OC nonempty output channels (>= 1; a layer with none gets a dummy)
 //   OC_W        bits of an output channel number
 //   INDEX_MODE  how a ROM word names the window elements of its weights
@@ -85,6 +85,8 @@ module sparse_conv_engine #(
     parameter int SHIFT_SPREAD = 0,
     parameter int ACT = 0,
     parameter int RELU6_MAX = 0,
+    parameter int SLOPE_CODE = 0,  // LeakyRelu (ACT 3): see requantize.sv
+    parameter int SLOPE_FRAC = 0,
     parameter int DEPTH = 4,
     parameter int NZ_OC = 4,
     parameter int OC_W = 2,
@@ -492,7 +494,8 @@ module sparse_conv_engine #(
 
     for (genvar j = 0; j < K_FIN; j++) begin : g_finish
         requantize #(
-            .IN_W(BW), .SHIFT(SHIFT), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX)
+            .IN_W(BW), .SHIFT(SHIFT), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .ACT(ACT), .RELU6_MAX(RELU6_MAX),
+            .SLOPE_CODE(SLOPE_CODE), .SLOPE_FRAC(SLOPE_FRAC)
         ) u_requantize (.value(biased2[j]), .code(code[j]));
     end
 

@@ -215,6 +215,46 @@ def clip_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 3, 6, 6], b.conv(x, "conv_out", 4, 2, k=1))
 
 
+def leaky_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """YOLO-tiny style on 3x8x8: conv+BN+LeakyRelu(0.1) (fused), max pool 2, conv+LeakyRelu(0.1), Concat
+    with the pooled map, a stand-alone LeakyRelu(0.125) (a power-of-two slope), a 1x1 conv head."""
+    b = OnnxBuilder("leaky_net", opset, seed)
+    x = b.node("LeakyRelu", [b.batchnorm(b.conv("input", "conv1", 3, 4, pads=[1, 1, 1, 1]), "bn1", 4)], "leaky1", alpha=0.1)
+    pooled = b.node("MaxPool", [x], "pool1", kernel_shape=[2, 2], strides=[2, 2])
+    x = b.node("LeakyRelu", [b.conv(pooled, "conv2", 4, 6, pads=[1, 1, 1, 1])], "leaky2", alpha=0.1)
+    x = b.node("LeakyRelu", [b.node("Concat", [x, pooled], "concat", axis=1)], "leaky_cat", alpha=0.125)
+    return b.model(["N", 3, 8, 8], b.conv(x, "head", 10, 3, k=1))
+
+
+def unet(opset: int = 13, seed: int = 0, upsample: str = "resize") -> onnx.ModelProto:
+    """A two-level U-Net on 1x32x32: conv-relu (the skip), max pool 2, conv-relu, nearest upsampling by 2
+    (Resize, or Upsample before opset 10) or with upsample="transposed" a 2x2 stride-2 ConvTranspose
+    and relu, Concat with the skip, conv-relu, 1x1 head."""
+    b = OnnxBuilder("unet", opset, seed)
+    skip = b.node("Relu", [b.conv("input", "enc1", 1, 4, pads=[1, 1, 1, 1])], "enc1_relu")
+    x = b.node("MaxPool", [skip], "pool", kernel_shape=[2, 2], strides=[2, 2])
+    x = b.node("Relu", [b.conv(x, "enc2", 4, 6, pads=[1, 1, 1, 1])], "enc2_relu")
+    scales = b.constant("up.scales", np.array([1, 1, 2, 2], np.float32))
+    if upsample == "transposed":
+        weight, bias = b.weight("up.weight", (6, 6, 2, 2)), b.weight("up.bias", (6,))
+        x = b.node("Relu", [b.node("ConvTranspose", [x, weight, bias], "up", kernel_shape=[2, 2], strides=[2, 2])], "up_relu")
+    elif opset < 10:
+        x = b.node("Upsample", [x, scales] if opset >= 9 else [x], "up", mode="nearest",
+                   **({} if opset >= 9 else {"scales": [1.0, 1.0, 2.0, 2.0]}))
+    elif opset == 10:
+        x = b.node("Resize", [x, scales], "up", mode="nearest")
+    else:
+        x = b.node("Resize", [x, b.constant("up.roi", np.array([], np.float32)), scales], "up", mode="nearest")
+    x = b.node("Concat", [x, skip], "concat", axis=1)
+    x = b.node("Relu", [b.conv(x, "dec1", 10, 4, pads=[1, 1, 1, 1])], "dec1_relu")
+    return b.model(["N", 1, 32, 32], b.conv(x, "head", 4, 2, k=1))
+
+
+def unet_transposed(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """unet with a 2x2 stride-2 ConvTranspose (and relu) in place of the nearest upsampling."""
+    return unet(opset, seed, upsample="transposed")
+
+
 def arithmetic_bn_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """BatchNorm written as arithmetic with constants, as DenseNet/Inception-v2 exports do: conv,
     Mul by (C, 1, 1) and Add of (1, C, 1, 1) (fold into the conv), relu, Sub of a scalar and Div by
@@ -294,6 +334,9 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "arithmetic_bn_net": (arithmetic_bn_net, 6),
     "shuffle_net": (shuffle_net, 6),
     "line_net": (line_net, 6),
+    "leaky_net": (leaky_net, 6),
+    "unet": (unet, 7),
+    "unet_transposed": (unet_transposed, 6),
 }
 
 
@@ -370,6 +413,24 @@ class TorchMLP(torch.nn.Module):
         return torch.softmax(self.fc2(torch.relu(self.bn(self.fc1(x)))), dim=1)
 
 
+class TorchUNet(torch.nn.Module):
+    """A small U-Net on 1x16x16: conv + LeakyReLU(0.1) (the skip), max pool, conv + relu, then both a nearest
+    nn.Upsample and a 2x2 stride-2 ConvTranspose2d + relu, concatenated with the skip, 1x1 head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc1 = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.enc2 = torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.up = torch.nn.Upsample(scale_factor=2, mode="nearest")
+        self.up_t = torch.nn.ConvTranspose2d(4, 4, 2, stride=2)
+        self.head = torch.nn.Conv2d(12, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip = torch.nn.functional.leaky_relu(self.enc1(x), 0.1)
+        low = torch.relu(self.enc2(torch.nn.functional.max_pool2d(skip, 2)))
+        return self.head(torch.cat([self.up(low), torch.relu(self.up_t(low)), skip], dim=1))
+
+
 class TorchUnequalBranches(torch.nn.Module):
     """A fan-out into a 1x1 conv and a padded 3x3 conv (depthwise or full) of unequal latency,
     joined by a channel Concat or an Add (`first` names the join's first input), then a global
@@ -428,6 +489,7 @@ TORCH_MODELS: dict[str, tuple[type[torch.nn.Module], tuple[int, ...]]] = {
     "digits_cnn": (TorchDigitsCNN, (1, 8, 8)),
     "residual_net": (TorchResidualNet, (3, 6, 6)),
     "mlp": (TorchMLP, (16,)),
+    "unet": (TorchUNet, (1, 16, 16)),
 }
 
 

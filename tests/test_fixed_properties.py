@@ -74,3 +74,29 @@ def test_bits_for_range_is_minimal(a: int, b: int) -> None:
     if not signed and width > 1:
         assert hi > FixedType(False, width - 1, 0).max_code
     assert signed == (lo < 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(alpha=st.floats(2.0**-30, 1.0, exclude_min=False))
+def test_leaky_slope_is_within_its_bound_and_exact_for_powers_of_two(alpha: float) -> None:
+    code, frac = fixed.leaky_slope(alpha)
+    assert 0 < code < 1 << fixed.SLOPE_BITS and code % 2 == 1
+    assert abs(Fraction(code, 1) * Fraction(2) ** -frac - Fraction(alpha)) <= Fraction(alpha) * Fraction(2) ** -fixed.SLOPE_BITS
+    power = 2.0 ** math.floor(math.log2(alpha))
+    assert fixed.leaky_slope(power) == (1, -round(math.log2(power)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(fmt=formats, acc=st.integers(-(1 << 40), 1 << 40), acc_frac=st.integers(-8, 40),
+       alpha=st.sampled_from([0.1, 0.01, 0.125, 0.2, 1.0, 0.3]))
+def test_leaky_requantize_rounds_once(fmt: FixedType, acc: int, acc_frac: int, alpha: float) -> None:
+    """Negative values times the slope code, then one round half up and saturation; others as requantize."""
+    code, frac = fixed.leaky_slope(alpha)
+    assume(abs(acc).bit_length() + fixed.SLOPE_BITS + max(0, fmt.frac - acc_frac) < 61)  # int64 codes: the contract's domain
+    assume(acc_frac + frac - fmt.frac < 62)  # shift_round's shifts stay inside int64
+    real = Fraction(acc) * Fraction(2) ** -acc_frac * (Fraction(code) * Fraction(2) ** -frac if acc < 0 else 1)
+    exact = math.floor(real * Fraction(2) ** fmt.frac + Fraction(1, 2))
+    got = int(fixed.leaky_requantize(np.array(acc), acc_frac, fmt, alpha))
+    assert got == min(max(exact, fmt.min_code), fmt.max_code)
+    if acc >= 0:
+        assert got == int(fixed.requantize(np.array(acc), acc_frac, fmt))

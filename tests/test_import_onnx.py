@@ -51,6 +51,8 @@ def test_opsets_onnxruntime_cannot_run_import_like_their_neighbours(name: str, o
     the nearest opset that it checked (avgpool_net differs by design at 6: no count_include_pad)."""
     if name == "avgpool_net" and opset == 6:
         pytest.skip("avgpool_net has one pool fewer at opset 6")
+    if name == "unet" and opset == 6:
+        pytest.skip("nearest upsampling with scales starts at opset 7 (Upsample)")
     builder, _ = ONNX_BUILDERS[name]
     reference = import_flow().run(import_onnx(builder(compared_with)))
     graph = import_flow().run(import_onnx(builder(opset)))
@@ -184,10 +186,26 @@ def test_nan_or_inf_weights(bad: float) -> None:
 
 
 def test_all_unsupported_ops_are_listed_at_once() -> None:
-    b = OnnxBuilder("bad", 13)
+    b = OnnxBuilder("bad", 14)  # HardSwish is opset 14
     x = b.node("Sigmoid", [b.conv("input", "conv", 1, 2)], "sig")
-    x = b.node("LeakyRelu", [x], "leaky")
-    assert_one_line_error(lambda: import_onnx(b.model(["N", 1, 5, 5], x)), "(2)", "Sigmoid 'sig'", "LeakyRelu 'leaky'")
+    x = b.node("HardSwish", [x], "hswish")
+    x = b.node("Tanh", [x], "tanh")
+    assert_one_line_error(lambda: import_onnx(b.model(["N", 1, 5, 5], x)), "(3)", "Sigmoid 'sig' (a transcendental",
+                          "HardSwish 'hswish' (x times HardSigmoid(x) multiplies two feature maps", "Tanh 'tanh'")
+
+
+def test_leaky_relu_imports_with_its_alpha_and_fuses() -> None:
+    graph = import_flow().run(import_onnx(ONNX_BUILDERS["leaky_net"][0](13)))
+    assert [(layer.OP, layer.activation, layer.alpha) for layer in graph.layers if layer.OP in ("Conv2d", "Relu")] == [
+        ("Conv2d", Activation.LEAKY, np.float32(0.1)), ("Conv2d", Activation.LEAKY, np.float32(0.1)),
+        ("Relu", Activation.LEAKY, 0.125), ("Conv2d", Activation.NONE, 0.0)]
+    zero = OnnxBuilder("leaky0", 13)
+    out = zero.node("LeakyRelu", [zero.conv("input", "conv", 1, 2)], "leaky", alpha=0.0)
+    assert import_flow().run(import_onnx(zero.model(["N", 1, 5, 5], out))).layers[0].activation is Activation.RELU
+    for alpha in (-0.1, 1.5):
+        bad = OnnxBuilder("leaky_bad", 13)
+        out = bad.node("LeakyRelu", ["input"], "leaky", alpha=alpha)
+        assert_one_line_error(lambda: import_onnx(bad.model(["N", 2, 4, 4], out)), "LeakyRelu 'leaky'", "0 <= alpha <= 1")
 
 
 def test_unsupported_configurations() -> None:
@@ -351,3 +369,45 @@ def test_1d_convolutions_and_pools_run_as_2d_with_height_1() -> None:
     assert graph.tensors[graph.inputs[0]].shape == (2, 1, 16) and conv1.weight.values.shape == (4, 2, 1, 5)
     assert conv1.padding == (0, 2, 0, 2) and pool.kernel == (1, 2) and conv2.stride == (1, 2) and avg.stride == (1, 2)
     assert graph.output_shape(avg) == (4, 1, 2)
+
+
+def _resize_model(opset: int, scales: list[float] | None = None, sizes: list[int] | None = None, **attrs) -> onnx.ModelProto:
+    b = OnnxBuilder("resize", opset)
+    roi = b.constant("roi", np.array([], np.float32))
+    inputs = ["input", roi, b.constant("scales", np.array(scales if scales is not None else [], np.float32))]
+    if sizes is not None:
+        inputs.append(b.constant("sizes", np.array(sizes, np.int64)))
+    return b.model(["N", 2, 3, 4], b.node("Resize", inputs, "up", **attrs))
+
+
+@pytest.mark.parametrize(("opset", "kwargs"), [
+    (9, {}),  # Upsample with a scales input
+    (10, {}),  # Resize (X, scales)
+    (13, {"scales": [1, 1, 3, 2]}),
+    (13, {"sizes": [1, 2, 6, 12]}),
+    (13, {"scales": [1, 1, 2, 3], "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}),
+    (13, {"scales": [1, 1, 4, 1], "coordinate_transformation_mode": "pytorch_half_pixel", "nearest_mode": "round_prefer_ceil"}),
+])
+def test_nearest_upsampling_repeats_pixels_like_onnxruntime(opset: int, kwargs: dict) -> None:
+    model = ONNX_BUILDERS["unet"][0](opset) if not kwargs else _resize_model(opset, mode="nearest", **kwargs)
+    x = random_input(model, batch=1)  # `sizes` names the batch
+    graph = import_flow().run(import_onnx(model))
+    assert any(layer.OP == "Upsample" for layer in graph.layers)
+    np.testing.assert_allclose(run_float(graph, x)[graph.outputs[0]], onnxruntime_output(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_upsampling_that_does_not_repeat_pixels_is_refused() -> None:
+    assert_one_line_error(lambda: import_onnx(_resize_model(13, [1, 1, 2, 2], mode="linear")), "Resize 'up'", "linear")
+    assert_one_line_error(lambda: import_onnx(_resize_model(13, [1, 1, 1.5, 2], mode="nearest")), "integer factors")
+    assert_one_line_error(lambda: import_onnx(_resize_model(13, [1, 2, 2, 2], mode="nearest")), "1 on N and C")
+    asymmetric = _resize_model(13, [1, 1, 3, 3], mode="nearest", coordinate_transformation_mode="asymmetric")
+    assert_one_line_error(lambda: import_onnx(asymmetric), "does not repeat pixels")
+    ceil = _resize_model(13, [1, 1, 4, 1], mode="nearest", nearest_mode="ceil")  # (x + 1/2) / 4 - 1/2 = 1/8 rounds up
+    assert_one_line_error(lambda: import_onnx(ceil), "does not repeat pixels")
+
+
+def test_conv_transpose_other_than_stride_equal_to_kernel_is_refused() -> None:
+    for attrs in ({"strides": [1, 1]}, {"strides": [2, 2], "pads": [1, 1, 0, 0]}, {"strides": [2, 2], "output_padding": [1, 1]}):
+        b = OnnxBuilder("convt", 13)
+        out = b.node("ConvTranspose", ["input", b.weight("w", (2, 3, 2, 2))], "up", kernel_shape=[2, 2], **attrs)
+        assert_one_line_error(lambda: import_onnx(b.model(["N", 2, 4, 4], out)), "ConvTranspose 'up'", "strides equal to the kernel")

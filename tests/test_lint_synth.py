@@ -49,7 +49,14 @@ LINT = [
     ("axis_concat", ["axis_concat", "axis_join", "requantize"], {"A_SHIFT": -2}),
     ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16}),
     ("axis_dma_packer", ["axis_dma_packer"], {"PIXEL_W": 40, "DMA_W": 16, "TO_PIXELS": 0}),
+    ("axis_upsample", ["axis_upsample"], {"PW": 24, "IN_H": 16, "IN_W": 16, "SH": 2, "SW": 2}),
+    ("axis_upsample", ["axis_upsample"], {"PW": 8, "IN_H": 1, "IN_W": 1, "SH": 1, "SW": 3}),
+    ("axis_depth_to_space", ["axis_depth_to_space"], {"PW": 24, "IN_H": 16, "IN_W": 16, "BH": 2, "BW": 2}),
+    ("axis_depth_to_space", ["axis_depth_to_space"], {"PW": 12, "IN_H": 1, "IN_W": 1, "BH": 3, "BW": 1}),
     ("requantize", ["requantize"], {"SHIFT": 3}),
+    ("requantize", ["requantize"], {"SHIFT": 3, "ACT": 3, "SLOPE_CODE": 52429, "SLOPE_FRAC": 19}),
+    ("requantize", ["requantize"], {"SHIFT": -5, "ACT": 3, "SLOPE_CODE": 1, "SLOPE_FRAC": 3}),
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {"ACT": 3, "SLOPE_CODE": 52429, "SLOPE_FRAC": 19}),
 ]
 
 # (top, modules, parameters, memory files {parameter: (words, bits)}, expect block RAM)

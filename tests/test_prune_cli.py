@@ -9,7 +9,7 @@ import torch
 from fpgaflow.cli.main import main
 from fpgaflow.prune.load import load_graph
 from fpgaflow.prune.torch_graph import graph_to_torch
-from models import digits_cnn, mlp
+from models import digits_cnn, mlp, unet, unet_transposed
 from prune_helpers import digits_subset
 
 
@@ -82,6 +82,18 @@ def test_labels_out_of_range(files, capsys) -> None:
     np.savez(files / "bad.npz", x=np.zeros((4, 1, 8, 8), np.float32), y=np.array([0, 1, 2, 10]))
     assert main(_args(files, "--data", str(files / "bad.npz"))) == 2
     assert "labels range 0..10" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("builder", [unet, unet_transposed])
+def test_dense_prediction_model_is_refused_in_one_line(builder, files, capsys) -> None:
+    """A U-Net converts to torch (test_prune_torch_graph) but its output is a map, not the class vector prune trains on."""
+    onnx.save(builder(), files / "unet.onnx")
+    np.savez(files / "maps.npz", x=np.zeros((4, 1, 32, 32), np.float32), y=np.zeros(4, np.int64))
+    args = _args(files, "--data", str(files / "maps.npz"))
+    args[1] = str(files / "unet.onnx")
+    assert main(args) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "2x32x32 map" in error and "class vector" in error
 
 
 def test_model_without_convolutions(files, capsys) -> None:

@@ -11,7 +11,8 @@ from fpgaflow.prune.torch_graph import export_onnx, graph_to_torch
 from fpgaflow.reference.float_exec import run_float
 from models import ONNX_BUILDERS, random_input
 
-CONV_MODELS = ["digits_cnn", "residual_block", "grouped_conv_net", "concat_net", "avgpool_net", "pad_net", "clip_net", "softmax_mlp", "squeeze_softmax_net", "mlp"]
+CONV_MODELS = ["digits_cnn", "residual_block", "grouped_conv_net", "concat_net", "avgpool_net", "pad_net", "clip_net", "softmax_mlp", "squeeze_softmax_net", "mlp",
+               "leaky_net", "unet", "unet_transposed"]
 
 
 @pytest.mark.parametrize("name", CONV_MODELS)

@@ -18,6 +18,7 @@ from fpgaflow.ir import Activation, Add, AvgPool, ChannelPermute, Concat, Conv2d
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import (
     exact_float_type,
+    finish,
     quantize_input,
     quantize_input_counted,
     run_fixed,
@@ -253,6 +254,30 @@ def test_relu_clamps_are_not_counted_as_saturation():
     assert saturated_count(acc, 4, out, Activation.RELU6) == 0
 
 
+def test_leaky_relu_saturation_counts_the_scaled_value():
+    """LeakyRelu scales a negative accumulator before rounding (one rounding), and only what then lies outside counts."""
+    out = FixedType(True, 8, 4)  # codes -128 .. 127
+    acc = np.array([-5000, -600, -1, 0, 4000])  # negative ones times 1/8: (-5000 + 4) >> 3, (-600 + 4) >> 3, (-1 + 4) >> 3
+    assert list(finish(acc, 4, out, Activation.LEAKY, 0.125)) == [-128, -75, 0, 0, 127]
+    assert saturated_count(acc, 4, out, Activation.LEAKY, 0.125) == 2  # -5000 and 4000, not -600
+    assert saturated_count(acc, 4, out, Activation.NONE) == 3
+
+
+def test_leaky_net_fixed_tracks_the_float_reference(tmp_path) -> None:
+    """16-bit codes of a LeakyRelu network stay within a few output steps of the float reference (true alpha,
+    as onnxruntime: test_import_onnx checks that)."""
+    model = models.leaky_net(13)
+    x = models.random_input(model, batch=16)
+    onnx.save(model, tmp_path / "leaky.onnx")
+    graph = load_model(tmp_path / "leaky.onnx")
+    q = quantize(graph, x, bits=16)
+    out = q.tensors[q.hardware_outputs[0]].ftype
+    got = out.to_real(run_fixed(q, quantize_input(q, x))[q.hardware_outputs[0]])
+    floats = run_float(graph, x)[graph.outputs[0]]
+    assert np.abs(got - floats).max() < 16 * out.step
+    assert any(layer.activation is Activation.LEAKY for layer in q.layers if hasattr(layer, "activation"))
+
+
 def test_arithmetic_batchnorm_scaleshift_by_hand(tmp_path) -> None:
     """The imported Mul/Add/Sub/Div chain runs as ScaleShift layers: each output code is
     requantize(x * scale + shift) (round half up, saturate) then the activation, by hand."""
@@ -306,3 +331,30 @@ def test_1d_conv_codes_by_hand(tmp_path) -> None:
     acc = acc + conv.bias.codes[None, :, None]
     expected = np.maximum(fixed.requantize(acc, conv.acc.frac, q.tensors[conv.output].ftype), 0)
     assert np.array_equal(codes[conv.output][:, :, 0, :], expected)
+
+
+def test_leaky_relu_on_a_too_wide_accumulator_is_refused(tmp_path) -> None:
+    """The slope multiply widens the accumulator by 16 bits; past 62 bits quantize says so instead of overflowing."""
+    model = models.leaky_net(13)
+    onnx.save(model, tmp_path / "leaky.onnx")
+    graph = load_model(tmp_path / "leaky.onnx")
+    with pytest.raises(UserError, match="LeakyRelu slope"):
+        quantize(graph, models.random_input(model), bits=24)
+
+
+def test_conv_transpose_codes_by_hand(tmp_path) -> None:
+    """Each output pixel (2y + i, 2x + j) of a 2x2 stride-2 ConvTranspose is one dot product over the input
+    pixel (y, x) with w[:, o, i, j], plus the bias, requantized as a conv's accumulator."""
+    model = models.unet_transposed(13)
+    onnx.save(model, tmp_path / "unet.onnx")
+    graph = load_model(tmp_path / "unet.onnx")
+    x = models.random_input(model, batch=4)
+    q = quantize(graph, x, bits=8)
+    layer = next(layer for layer in q.layers if layer.OP == "ConvTranspose2d")
+    codes = run_fixed(q, quantize_input(q, x))
+    source = codes[layer.inputs[0]]
+    acc = np.einsum("ncyx,coij->noyixj", source, layer.weight.codes) + layer.bias.codes[None, :, None, None, None, None]
+    n, o, h, _, w, _ = acc.shape
+    expected = finish(acc.reshape(n, o, 2 * h, 2 * w), layer.acc.frac, q.tensors[layer.output].ftype, layer.activation)
+    assert np.array_equal(codes[layer.output], expected)
+    assert layer.acc.frac == q.tensors[layer.inputs[0]].ftype.frac + layer.weight.ftype.frac

@@ -3,7 +3,7 @@
 import numpy as np
 
 from fpgaflow.fixed import FixedType
-from fpgaflow.ir import Activation, Conv2d, Dense, Flatten, MaxPool, Weight
+from fpgaflow.ir import Activation, Conv2d, ConvTranspose2d, Dense, Flatten, MaxPool, Weight
 from fpgaflow.passes.classify_sparsity import ClassifySparsity
 from fpgaflow.stats import layer_stats, totals
 from reference_graphs import chain
@@ -71,3 +71,12 @@ def test_formats_when_quantized():
     conv.acc = FixedType(signed=True, width=18, frac=9)
     formats = layer_stats(graph)[0]["formats"]
     assert formats == {"input": "s8.5", "output": "s8.5", "weight": "s6.4", "bias": "s16.9", "acc": "s18.9"}
+
+
+def test_conv_transpose_counts_one_dot_product_per_output_pixel():
+    """A 2x2 stride-2 ConvTranspose 3 -> 2 on 4x5: every one of the 2x8x10 outputs is a 3-long dot product."""
+    weight = np.ones((3, 2, 2, 2))
+    weight[0] = 0  # input channel 0 unused: a third of the MACs skip
+    up = ConvTranspose2d(name="up", inputs=["x"], output="up", weight=Weight(values=weight))
+    row = layer_stats(chain("convt", (3, 4, 5), [(up, (2, 8, 10))]))[0]
+    assert (row["macs"], row["nonzero_macs"]) == (2 * 8 * 10 * 3, 2 * 8 * 10 * 2)

@@ -8,6 +8,7 @@ against the ap_types headers compiled with g++.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +127,46 @@ def relu(codes: np.ndarray) -> np.ndarray:
 def relu6_ceiling(out: FixedType) -> int:
     """The code of 6.0 in the output type (saturated): the upper clamp of ReLU6."""
     return int(out.quantize(np.array(6.0)))
+
+
+SLOPE_BITS = 16
+"""Bits of a LeakyRelu slope code before its trailing zeros are dropped (leaky_slope)."""
+
+
+def leaky_slope(alpha: float) -> tuple[int, int]:
+    """LeakyRelu's alpha as an unsigned code and its fractional bits F_a: alpha ~ code * 2**-F_a.
+
+    The most precise SLOPE_BITS-bit format (top bit set, relative error at most 2**-SLOPE_BITS),
+    rounded half up, then reduced by its trailing zero bits: the value is unchanged, and a
+    power of two becomes code 1 (the multiply is a shift). 0 < alpha <= 1 (the importer checks).
+    """
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError(f"a LeakyRelu slope must lie in (0, 1], got {alpha}")
+    exponent = math.frexp(alpha)[1]  # alpha = m * 2**exponent with 0.5 <= m < 1
+    frac = SLOPE_BITS - exponent
+    code = math.floor(alpha * 2.0**frac + 0.5)
+    while code % 2 == 0:
+        code //= 2
+        frac -= 1
+    return code, frac
+
+
+def leaky_rescaled(acc: np.ndarray, acc_frac: int, out_frac: int, alpha: float) -> np.ndarray:
+    """LeakyRelu and the rescale to out_frac in one rounding, before saturation.
+
+    A negative value is multiplied by the slope code and shifted by acc_frac + F_a - out_frac;
+    any other is shift_round(acc, acc_frac - out_frac), which equals shifting acc * 2**F_a by
+    acc_frac + F_a - out_frac exactly (what the RTL computes), without the wider intermediate.
+    """
+    code, slope_frac = leaky_slope(alpha)
+    acc = np.asarray(acc, dtype=np.int64)
+    negative = shift_round(np.minimum(acc, 0) * np.int64(code), acc_frac + slope_frac - out_frac)
+    return np.where(acc < 0, negative, shift_round(acc, acc_frac - out_frac))
+
+
+def leaky_requantize(acc: np.ndarray, acc_frac: int, out: FixedType, alpha: float) -> np.ndarray:
+    """Requantize with LeakyRelu: leaky_rescaled, then saturate to the output type."""
+    return out.saturate(leaky_rescaled(acc, acc_frac, out.frac, alpha))
 
 
 def bits_for_range(lo: int, hi: int) -> tuple[bool, int]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import Conv2d, Dense, Layer
+from fpgaflow.ir.layers import Conv2d, ConvTranspose2d, Dense, Layer
 from fpgaflow.ir.sparsity import SparsityRecord, classify_sparsity
+from fpgaflow.ir.transposed import as_pointwise_conv
 
 
 def _positions(shape: tuple[int, ...]) -> int:
@@ -68,10 +69,13 @@ def layer_stats(graph: Graph) -> list[dict[str, Any]]:
             "density": None,
             "hardware": layer.HARDWARE,
         }
-        if isinstance(layer, (Conv2d, Dense)):
-            record = _record(layer)
-            positions = _positions(output_shape)
-            row["macs"] = int(layer.weight.values.size) * positions
+        compute: Conv2d | Dense | None = layer if isinstance(layer, (Conv2d, Dense)) else None
+        positions = _positions(output_shape)
+        if isinstance(layer, ConvTranspose2d):  # its 1x1 conv, one position per input pixel
+            compute, positions = as_pointwise_conv(layer), _positions(graph.input_shape(layer))
+        if compute is not None:
+            record = _record(compute)
+            row["macs"] = int(compute.weight.values.size) * positions
             row["nonzero_macs"] = record.nnz * positions
             row["density"] = record.granularity_summary()
         formats = _formats(graph, layer)

@@ -302,6 +302,24 @@ def axis_dma_packer(params: Params, family: str = "zynq7") -> Resources:
     return _logic(2 * (pixel + dma) + 32, 2 * (pixel + dma) + 16)
 
 
+def axis_upsample(params: Params, family: str = "zynq7") -> Resources:
+    """A one-row line buffer (IN_W x PW distributed RAM, read asynchronously), the output register
+    and its 2:1 mux, four counters."""
+    pixel = _int(params, "PW")
+    counters = sum(max(1, (_int(params, name) - 1).bit_length()) for name in ("IN_W", "IN_H", "SH", "SW"))
+    return _logic(lutram_luts(max(_int(params, "IN_W"), 2), pixel, writable=True) + pixel + 2 * counters + 8,
+                  pixel + counters + 2)
+
+
+def axis_depth_to_space(params: Params, family: str = "zynq7") -> Resources:
+    """A line buffer of one input row of BH*BW-pixel beats (distributed RAM, read asynchronously), the
+    pick of one pixel out of a beat, the output register, four counters."""
+    pixel, blocks = _int(params, "PW"), _int(params, "BH") * _int(params, "BW")
+    counters = sum(max(1, (_int(params, name) - 1).bit_length()) for name in ("IN_W", "IN_H", "BH", "BW"))
+    return _logic(lutram_luts(max(_int(params, "IN_W"), 2), blocks * pixel, writable=True) + mux_luts(blocks + 1) * pixel
+                  + 2 * counters + 8, pixel + counters + 2)
+
+
 def requantize(params: Params, family: str = "zynq7") -> Resources:
     return _logic(_int(params, "IN_W") + 2 * _int(params, "OUT_W"), 0)
 
@@ -320,6 +338,8 @@ MODULES: dict[str, Callable[[Params, str], Resources]] = {
     "axis_fifo": axis_fifo,
     "axis_width_converter": axis_width_converter,
     "axis_dma_packer": axis_dma_packer,
+    "axis_upsample": axis_upsample,
+    "axis_depth_to_space": axis_depth_to_space,
     "requantize": requantize,
 }
 """The model of every library module a generated top instantiates, by module name."""

@@ -25,12 +25,23 @@ from typing import Literal
 import numpy as np
 
 from fpgaflow.errors import UserError
-from fpgaflow.fixed import FixedType, relu6_ceiling
-from fpgaflow.ir.layers import Activation, Conv2d, Dense
+from fpgaflow.fixed import FixedType, leaky_slope, relu6_ceiling
+from fpgaflow.ir.layers import Activated, Activation, Conv2d, Dense
 from fpgaflow.ir.sparsity import classify_sparsity, input_channel_index
 from fpgaflow.reference.fixed_exec import finish_channels
 
-ACTIVATION_CODES = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2}
+ACTIVATION_CODES = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2, Activation.LEAKY: 3}
+
+
+def activation_parameters(layer: Activated, out: FixedType) -> dict[str, int]:
+    """The activation parameters of rtl/requantize.sv (ACT, RELU6_MAX, SLOPE_CODE, SLOPE_FRAC) for a layer."""
+    slope_code, slope_frac = leaky_slope(layer.alpha) if layer.activation is Activation.LEAKY else (0, 0)
+    return {
+        "ACT": ACTIVATION_CODES[layer.activation],
+        "RELU6_MAX": relu6_ceiling(out) if layer.activation is Activation.RELU6 else 0,
+        "SLOPE_CODE": slope_code,
+        "SLOPE_FRAC": slope_frac,
+    }
 
 IndexMode = Literal["auto", "element", "pattern"]
 """How pack_engine names window elements: choose the smaller, or force one (tests, benchmarks)."""
@@ -447,7 +458,7 @@ def pack_engine(
     align_shift = oc_bits + acc_bits
     channels = [(align[oc] << align_shift) | (oc << acc_bits) | (int(bias[oc]) & ((1 << acc_bits) - 1))
                 for oc in range(out_channels) if counts[oc]]
-    const = finish_channels(bias[None, :], acc_fracs, out_type, layer.activation)[0]
+    const = finish_channels(bias[None, :], acc_fracs, out_type, layer.activation, layer.alpha)[0]
     spread = {"SHIFT_SPREAD": max(align)} if max(align, default=0) > 0 else {}
     parameters = {
         "BEAT_N": layout.beat_n,
@@ -464,8 +475,7 @@ def pack_engine(
         "ACC_W": acc_bits,
         "SHIFT": top_frac - out_type.frac,
         **spread,
-        "ACT": ACTIVATION_CODES[layer.activation],
-        "RELU6_MAX": relu6_ceiling(out_type) if layer.activation is Activation.RELU6 else 0,
+        **activation_parameters(layer, out_type),
         "DEPTH": len(rom.words),
         "NZ_OC": max(1, len(channels)),
         "OC_W": oc_bits,

@@ -20,6 +20,7 @@ from fpgaflow.importers import (
     onnx_ops_affine,
     onnx_ops_compute,
     onnx_ops_elementwise,
+    onnx_ops_resize,
     onnx_ops_shape,
     onnx_ops_window,
 )
@@ -35,7 +36,14 @@ HANDLERS: dict[str, Handler] = {
     **onnx_ops_elementwise.HANDLERS,
     **onnx_ops_window.HANDLERS,
     **onnx_ops_shape.HANDLERS,
+    **onnx_ops_resize.HANDLERS,
 }
+NO_EXACT_FORM = {
+    "Sigmoid": "a transcendental function has no exact fixed-point form under docs/fixed-point.md",
+    "HardSigmoid": "the engines clamp only at 0 and at 6.0, not at 1",
+    "HardSwish": "x times HardSigmoid(x) multiplies two feature maps, which no engine does",
+}
+"""Activations refused on purpose, with the reason the unsupported-ops message gives (docs/fixed-point.md)."""
 # Ops with a handler that must never be folded even when their inputs are constants.
 _NOT_FOLDED = {"Shape"}
 
@@ -60,7 +68,8 @@ def _check_supported(model: onnx.ModelProto, constants: set[str]) -> None:
         elif node.op_type not in HANDLERS:
             unsupported.append(node)
     if unsupported:
-        listing = ", ".join(node_label(node) for node in unsupported)
+        listing = ", ".join(node_label(node) + (f" ({NO_EXACT_FORM[node.op_type]})" if node.op_type in NO_EXACT_FORM else "")
+                            for node in unsupported)
         raise UserError(f"unsupported ONNX operations ({len(unsupported)}): {listing}; supported: {', '.join(sorted(HANDLERS))}")
 
 

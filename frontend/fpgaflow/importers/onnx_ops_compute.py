@@ -14,7 +14,7 @@ import onnx
 from fpgaflow.errors import UserError
 from fpgaflow.importers.onnx_context import ImportContext, node_label
 from fpgaflow.importers.onnx_geometry import line_attributes, window_geometry
-from fpgaflow.ir.layers import BatchNorm, Conv2d, Dense
+from fpgaflow.ir.layers import BatchNorm, Conv2d, ConvTranspose2d, Dense
 
 
 def handle_conv(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
@@ -34,6 +34,26 @@ def handle_conv(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext)
         node, Conv2d, [x], weight=weight, bias=bias, stride=stride, padding=padding, dilation=dilation,
         groups=int(attrs.get("group", 1)),
     )
+
+
+def handle_conv_transpose(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """ConvTranspose whose stride equals its kernel, without padding, groups 1: each input pixel its own block."""
+    x = ctx.activation(node)
+    weight = ctx.weight(node, 1)
+    if weight.values.ndim != 4 or len(ctx.shape(x)) != 3 or x in ctx.line_maps:
+        raise UserError(f"{node_label(node)}: ConvTranspose is supported only on (N, C, H, W) inputs")
+    kernel = [int(k) for k in weight.values.shape[2:]]
+    plain = (
+        [int(s) for s in attrs.get("strides", [1, 1])] == kernel
+        and not any(attrs.get("pads", [0, 0, 0, 0])) and not any(attrs.get("output_padding", [0, 0]))
+        and int(attrs.get("group", 1)) == 1 and all(int(d) == 1 for d in attrs.get("dilations", [1, 1]))
+        and attrs.get("auto_pad", "NOTSET") in ("NOTSET", "VALID") and "output_shape" not in attrs
+    )
+    if not plain:
+        raise UserError(f"{node_label(node)}: ConvTranspose is supported only with strides equal to the kernel "
+                        f"{kernel}, no padding or output_padding, groups 1 and dilation 1")
+    bias = ctx.weight(node, 2) if ctx.has_input(node, 2) else None
+    ctx.emit(node, ConvTranspose2d, [x], weight=weight, bias=bias)
 
 
 def _flat_input(node: onnx.NodeProto, ctx: ImportContext) -> str:
@@ -86,6 +106,7 @@ def handle_batchnorm(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportCon
 
 HANDLERS = {
     "Conv": handle_conv,
+    "ConvTranspose": handle_conv_transpose,
     "Gemm": handle_gemm,
     "MatMul": handle_matmul,
     "BatchNormalization": handle_batchnorm,

@@ -1,4 +1,4 @@
-"""ONNX handlers for activations and tensor combinations: Relu, Clip, Add, Sum, Concat, Softmax
+"""ONNX handlers for activations and tensor combinations: Relu, LeakyRelu, Clip, Add, Sum, Concat, Softmax
 (an Add with a constant is arithmetic with a constant: onnx_ops_affine)."""
 
 from __future__ import annotations
@@ -19,6 +19,17 @@ _NO_BOUND = float(np.finfo(np.float32).max)
 
 def handle_relu(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
     ctx.emit(node, Relu, [ctx.activation(node)], activation=Activation.RELU)
+
+
+def handle_leaky_relu(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> None:
+    """LeakyRelu with 0 < alpha <= 1 (alpha 0 is a Relu); its fixed-point slope: fixed.leaky_slope."""
+    alpha = float(attrs.get("alpha", 0.01))
+    if alpha == 0.0:
+        ctx.emit(node, Relu, [ctx.activation(node)], activation=Activation.RELU)
+    elif 0.0 < alpha <= 1.0:
+        ctx.emit(node, Relu, [ctx.activation(node)], activation=Activation.LEAKY, alpha=alpha)
+    else:
+        raise UserError(f"{node_label(node)}: LeakyRelu with alpha {alpha} is not supported; only 0 <= alpha <= 1")
 
 
 def _clip_bounds(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportContext) -> tuple[float, float]:
@@ -88,6 +99,7 @@ def handle_softmax(node: onnx.NodeProto, attrs: dict[str, Any], ctx: ImportConte
 
 HANDLERS = {
     "Relu": handle_relu,
+    "LeakyRelu": handle_leaky_relu,
     "Clip": handle_clip,
     "Add": handle_add,
     "Sum": handle_sum,

@@ -11,6 +11,7 @@ from fpgaflow.ir.layers import (
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -20,6 +21,7 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
     Weight,
 )
 from fpgaflow.ir.serialize import load_graph, save_graph
@@ -35,6 +37,7 @@ __all__ = [
     "ChannelPermute",
     "Concat",
     "Conv2d",
+    "ConvTranspose2d",
     "Dense",
     "Flatten",
     "GlobalAvgPool",
@@ -45,6 +48,7 @@ __all__ = [
     "Relu",
     "ScaleShift",
     "Softmax",
+    "Upsample",
     "SparsityRecord",
     "Tensor",
     "Weight",

@@ -24,6 +24,7 @@ class Activation(str, Enum):
     NONE = "none"
     RELU = "relu"
     RELU6 = "relu6"
+    LEAKY = "leaky"
 
 
 @dataclass(kw_only=True)
@@ -80,7 +81,22 @@ class Layer:
 
 
 @dataclass(kw_only=True)
-class Conv2d(Layer):
+class Activated(Layer):
+    """A layer that applies an activation to its result: fused (Conv2d, ConvTranspose2d, Dense, ScaleShift, Add) or a Relu."""
+
+    activation: Activation = Activation.NONE
+    alpha: float = 0.0
+    """The slope of LeakyRelu for negative values (activation LEAKY only); its fixed-point
+    code is fpgaflow.fixed.leaky_slope(alpha), so the IR keeps only the float."""
+
+    @property
+    def clamps_negative(self) -> bool:
+        """True when the activation makes every output non-negative (ReLU, ReLU6; not LeakyRelu)."""
+        return self.activation in (Activation.RELU, Activation.RELU6)
+
+
+@dataclass(kw_only=True)
+class Conv2d(Activated):
     """2-D convolution, weight (O, I/groups, KH, KW); padding is (top, left, bottom, right)."""
 
     OP: ClassVar[str] = "Conv2d"
@@ -90,7 +106,6 @@ class Conv2d(Layer):
     padding: tuple[int, int, int, int] = (0, 0, 0, 0)
     dilation: tuple[int, int] = (1, 1)
     groups: int = 1
-    activation: Activation = Activation.NONE
     acc: FixedType | None = None
 
     @property
@@ -99,24 +114,41 @@ class Conv2d(Layer):
 
 
 @dataclass(kw_only=True)
-class Dense(Layer):
+class ConvTranspose2d(Activated):
+    """Transposed convolution whose stride equals its kernel, no padding, groups 1: every input
+    pixel writes its own KH x KW block of output pixels. weight (I, O, KH, KW), as ONNX stores it.
+
+    It computes exactly the 1x1 conv with KH*KW*O outputs of fpgaflow.ir.transposed followed by
+    a depth-to-space; the accumulator rules are that conv's."""
+
+    OP: ClassVar[str] = "ConvTranspose2d"
+    weight: Weight
+    bias: Weight | None = None
+    acc: FixedType | None = None
+
+    @property
+    def block(self) -> tuple[int, int]:
+        """(KH, KW): the kernel, which is also the stride and each input pixel's output block."""
+        return int(self.weight.values.shape[2]), int(self.weight.values.shape[3])
+
+
+@dataclass(kw_only=True)
+class Dense(Activated):
     """Fully connected layer, weight (O, I), on a flat input vector."""
 
     OP: ClassVar[str] = "Dense"
     weight: Weight
     bias: Weight | None = None
-    activation: Activation = Activation.NONE
     acc: FixedType | None = None
 
 
 @dataclass(kw_only=True)
-class ScaleShift(Layer):
+class ScaleShift(Activated):
     """Per-channel y = scale * x + shift: a BatchNormalization that follows no conv or dense."""
 
     OP: ClassVar[str] = "ScaleShift"
     scale: Weight
     shift: Weight
-    activation: Activation = Activation.NONE
     acc: FixedType | None = None
 
 
@@ -154,11 +186,10 @@ class GlobalAvgPool(Layer):
 
 
 @dataclass(kw_only=True)
-class Add(Layer):
+class Add(Activated):
     """Element-wise sum of two or more same-shape tensors (residual connections)."""
 
     OP: ClassVar[str] = "Add"
-    activation: Activation = Activation.NONE
 
 
 @dataclass(kw_only=True)
@@ -184,6 +215,15 @@ class ChannelPermute(Layer):
 
 
 @dataclass(kw_only=True)
+class Upsample(Layer):
+    """Nearest-neighbour upsampling by integer factors (scale_h, scale_w): every pixel repeated,
+    every row repeated (ONNX Resize/Upsample in nearest mode). Codes move, never change."""
+
+    OP: ClassVar[str] = "Upsample"
+    scale: tuple[int, int]
+
+
+@dataclass(kw_only=True)
 class Softmax(Layer):
     """A final softmax: kept in the float reference, left out of the hardware (argmax is unchanged)."""
 
@@ -192,7 +232,7 @@ class Softmax(Layer):
 
 
 @dataclass(kw_only=True)
-class Relu(Layer):
+class Relu(Activated):
     """A stand-alone activation that a pass could not fuse into a preceding layer."""
 
     OP: ClassVar[str] = "Relu"
@@ -223,6 +263,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
     cls.OP: cls
     for cls in (
         Conv2d,
+        ConvTranspose2d,
         Dense,
         ScaleShift,
         MaxPool,
@@ -232,6 +273,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         Concat,
         Flatten,
         ChannelPermute,
+        Upsample,
         Softmax,
         Relu,
         Pad,

@@ -21,6 +21,7 @@ from fpgaflow.ir.layers import (
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -30,6 +31,7 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
 )
 
 Shape = tuple[int, ...]
@@ -95,6 +97,15 @@ def _conv(layer: Conv2d, shapes: Sequence[Shape]) -> Shape:
     return _window_shape(layer, shape, out_ch, layer.kernel, layer.stride, layer.padding, layer.dilation)
 
 
+def _conv_transpose(layer: ConvTranspose2d, shapes: Sequence[Shape]) -> Shape:
+    channels, height, width = _feature_map(layer, shapes[0])
+    in_ch, out_ch = layer.weight.values.shape[:2]
+    if channels != in_ch:
+        raise UserError(f"layer {layer.name!r}: input has {channels} channels but weight {layer.weight.values.shape} "
+                        f"expects {in_ch}")
+    return (int(out_ch), height * layer.block[0], width * layer.block[1])
+
+
 def _dense(layer: Dense, shapes: Sequence[Shape]) -> Shape:
     out_features, in_features = layer.weight.values.shape
     if shapes[0] != (in_features,):
@@ -141,6 +152,13 @@ def _channel_permute(layer: ChannelPermute, shapes: Sequence[Shape]) -> Shape:
     return shape
 
 
+def _upsample(layer: Upsample, shapes: Sequence[Shape]) -> Shape:
+    channels, height, width = _feature_map(layer, shapes[0])
+    if min(layer.scale) < 1:
+        raise UserError(f"layer {layer.name!r}: upsampling factors {layer.scale} must be positive integers")
+    return (channels, height * layer.scale[0], width * layer.scale[1])
+
+
 def _pad(layer: Pad, shapes: Sequence[Shape]) -> Shape:
     channels, height, width = _feature_map(layer, shapes[0])
     top, left, bottom, right = layer.padding
@@ -151,6 +169,7 @@ def _pad(layer: Pad, shapes: Sequence[Shape]) -> Shape:
 
 _RULES: dict[type[Layer], Callable[[Layer, Sequence[Shape]], Shape]] = {
     Conv2d: _conv,  # type: ignore[dict-item]
+    ConvTranspose2d: _conv_transpose,  # type: ignore[dict-item]
     Dense: _dense,  # type: ignore[dict-item]
     ScaleShift: lambda layer, s: _per_channel(layer, s, layer.scale.values.size),  # type: ignore[attr-defined]
     BatchNorm: lambda layer, s: _per_channel(layer, s, layer.scale.values.size),  # type: ignore[attr-defined]
@@ -164,6 +183,7 @@ _RULES: dict[type[Layer], Callable[[Layer, Sequence[Shape]], Shape]] = {
     Softmax: lambda layer, s: s[0],
     Relu: lambda layer, s: s[0],
     Pad: _pad,  # type: ignore[dict-item]
+    Upsample: _upsample,  # type: ignore[dict-item]
 }
 
 

@@ -11,7 +11,7 @@ depend on where the padding starts. A Pad that cannot fold stays a Pad layer.
 from __future__ import annotations
 
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import Activation, AvgPool, Conv2d, Layer, MaxPool, Pad, Relu
+from fpgaflow.ir.layers import Activated, AvgPool, Conv2d, Layer, MaxPool, Pad
 from fpgaflow.passes.base import GraphPass
 from fpgaflow.passes.graph_edit import absorb_previous, sole_consumer
 
@@ -25,8 +25,7 @@ def _sum(a: Padding, b: Padding) -> Padding:
 def _non_negative(graph: Graph, tensor: str) -> bool:
     """Whether a tensor is the output of a ReLU or ReLU6 (fused or stand-alone)."""
     producer = graph.producer(tensor)
-    activation = getattr(producer, "activation", Activation.NONE)
-    return isinstance(producer, Relu) or activation in (Activation.RELU, Activation.RELU6)
+    return isinstance(producer, Activated) and producer.clamps_negative
 
 
 def _folded_padding(graph: Graph, pad: Pad, layer: Layer) -> Padding | None:

@@ -1,4 +1,4 @@
-"""Fuse stand-alone ReLU/ReLU6 layers into the Conv2d, Dense, ScaleShift or Add before them.
+"""Fuse stand-alone ReLU/ReLU6/LeakyRelu layers into the Conv2d, ConvTranspose2d, Dense, ScaleShift or Add before them.
 
 The engines apply the activation while requantizing, at no cost, so a Relu layer whose
 input comes from such a layer (with no activation yet, and no other reader) becomes that
@@ -8,11 +8,11 @@ layer's `activation` attribute. A Relu that cannot be fused stays a Relu layer.
 from __future__ import annotations
 
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import Activation, Add, Conv2d, Dense, Relu, ScaleShift
+from fpgaflow.ir.layers import Activation, Add, Conv2d, ConvTranspose2d, Dense, Relu, ScaleShift
 from fpgaflow.passes.base import GraphPass
 from fpgaflow.passes.graph_edit import absorb_next, sole_consumer
 
-FUSABLE = (Conv2d, Dense, ScaleShift, Add)
+FUSABLE = (Conv2d, ConvTranspose2d, Dense, ScaleShift, Add)
 
 
 class FuseActivation(GraphPass):
@@ -27,5 +27,5 @@ class FuseActivation(GraphPass):
                 and producer.activation == Activation.NONE
                 and sole_consumer(graph, producer.output) is relu
             ):
-                producer.activation = relu.activation
+                producer.activation, producer.alpha = relu.activation, relu.alpha
                 absorb_next(graph, producer, relu)

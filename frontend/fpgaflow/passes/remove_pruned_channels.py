@@ -55,12 +55,13 @@ from fpgaflow.ir.layers import (
     Pad,
     Relu,
     ScaleShift,
+    Upsample,
     Weight,
 )
 from fpgaflow.ir.sparsity import input_channel_index
 from fpgaflow.passes.base import GraphPass
 
-_PER_CHANNEL = (Relu, MaxPool, AvgPool, GlobalAvgPool, Pad, ScaleShift, BatchNorm)
+_PER_CHANNEL = (Relu, MaxPool, AvgPool, GlobalAvgPool, Pad, ScaleShift, BatchNorm, Upsample)
 """Layers whose output channel c depends on input channel c only."""
 
 

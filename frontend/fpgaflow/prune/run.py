@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from fpgaflow.errors import UserError
 from fpgaflow.ir.graph import Graph
 from fpgaflow.prune.load import load_graph, load_model, load_split
 from fpgaflow.prune.methods import method_class
@@ -87,7 +88,11 @@ def prune_files(
     cls = method_class(method)
     seed_everything(seed)
     model, graph = load_model(model_path, arch)
-    classes = graph.tensors[graph.outputs[0]].shape[-1]
+    out_shape = graph.tensors[graph.outputs[0]].shape
+    if any(extent != 1 for extent in out_shape[1:]):
+        raise UserError(f"fpgaflow prune fine-tunes a classifier, but this model outputs a {'x'.join(map(str, out_shape))} "
+                        "map per sample (dense prediction, e.g. a U-Net), not a class vector; prune it in your own training loop")
+    classes = out_shape[0]
     train = load_split(data, model.input_shape, classes, "training data")
     check: Split = load_split(val, model.input_shape, classes, "validation data") if val is not None else train
     dense, before = conv_macs(graph)

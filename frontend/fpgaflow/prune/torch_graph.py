@@ -21,12 +21,14 @@ from torch.nn import functional as F
 from fpgaflow.errors import UserError
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
+    Activated,
     Activation,
     Add,
     AvgPool,
     BatchNorm,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -36,6 +38,7 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
 )
 from fpgaflow.reference.kernels import avg_pool_counts
 
@@ -44,11 +47,13 @@ def _param(values: np.ndarray) -> nn.Parameter:
     return nn.Parameter(torch.tensor(np.asarray(values), dtype=torch.float32))
 
 
-def _activation(activation: Activation) -> nn.Module:
-    if activation is Activation.RELU:
+def _activation(layer: Activated) -> nn.Module:
+    if layer.activation is Activation.RELU:
         return nn.ReLU()
-    if activation is Activation.RELU6:
+    if layer.activation is Activation.RELU6:
         return nn.ReLU6()
+    if layer.activation is Activation.LEAKY:
+        return nn.LeakyReLU(layer.alpha)
     return nn.Identity()
 
 
@@ -105,8 +110,17 @@ def _conv(layer: Conv2d) -> nn.Module:
     conv.weight = _param(layer.weight.values)
     if layer.bias is not None:
         conv.bias = _param(layer.bias.values)
-    parts = ([] if padding is not None else [_zero_pad(layer.padding)]) + [conv, _activation(layer.activation)]
+    parts = ([] if padding is not None else [_zero_pad(layer.padding)]) + [conv, _activation(layer)]
     return nn.Sequential(*parts)
+
+
+def _conv_transpose(layer: ConvTranspose2d) -> nn.Module:
+    in_channels, out_channels = layer.weight.values.shape[:2]
+    conv = nn.ConvTranspose2d(in_channels, out_channels, layer.block, stride=layer.block, bias=layer.bias is not None)
+    conv.weight = _param(layer.weight.values)
+    if layer.bias is not None:
+        conv.bias = _param(layer.bias.values)
+    return nn.Sequential(conv, _activation(layer))
 
 
 def _dense(layer: Dense) -> nn.Module:
@@ -115,7 +129,7 @@ def _dense(layer: Dense) -> nn.Module:
     linear.weight = _param(layer.weight.values)
     if layer.bias is not None:
         linear.bias = _param(layer.bias.values)
-    return nn.Sequential(nn.Flatten(1), linear, _activation(layer.activation))
+    return nn.Sequential(nn.Flatten(1), linear, _activation(layer))
 
 
 def _batch_norm(layer: BatchNorm) -> nn.Module:
@@ -169,10 +183,12 @@ def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
         return _conv(layer)
     if isinstance(layer, Dense):
         return _dense(layer)
+    if isinstance(layer, ConvTranspose2d):
+        return _conv_transpose(layer)
     if isinstance(layer, BatchNorm):
         return _batch_norm(layer)
     if isinstance(layer, ScaleShift):
-        return nn.Sequential(ChannelAffine(layer.scale.values, layer.shift.values), _activation(layer.activation))
+        return nn.Sequential(ChannelAffine(layer.scale.values, layer.shift.values), _activation(layer))
     if isinstance(layer, MaxPool):
         return _max_pool(layer)
     if isinstance(layer, AvgPool):
@@ -185,13 +201,15 @@ def layer_module(layer: Layer, graph: Graph) -> nn.Module | None:
     if isinstance(layer, Softmax):
         return nn.Softmax(dim=1)
     if isinstance(layer, Relu):
-        return _activation(layer.activation)
+        return _activation(layer)
     if isinstance(layer, Pad):
         return _zero_pad(layer.padding)
     if isinstance(layer, Add):
-        return _activation(layer.activation)
+        return _activation(layer)
     if isinstance(layer, Concat):
         return None
+    if isinstance(layer, Upsample):
+        return nn.Upsample(scale_factor=tuple(float(s) for s in layer.scale), mode="nearest")
     raise UserError(f"layer {layer.name!r} of type {layer.OP} cannot be converted to PyTorch for pruning")
 
 
@@ -261,6 +279,7 @@ def export_onnx(model: GraphModule, example: torch.Tensor, path: str) -> None:
 
 ONNX_OPS: dict[str, tuple[str, ...]] = {
     "Conv2d": ("Conv",),
+    "ConvTranspose2d": ("ConvTranspose",),
     "Dense": ("Gemm", "MatMul"),
     "ScaleShift": ("Mul",),
     "MaxPool": ("MaxPool",),
@@ -270,8 +289,9 @@ ONNX_OPS: dict[str, tuple[str, ...]] = {
     "Concat": ("Concat",),
     "Flatten": ("Flatten", "Reshape"),
     "Softmax": ("Softmax",),
-    "Relu": ("Relu", "Clip"),
+    "Relu": ("Relu", "Clip", "LeakyRelu"),
     "Pad": ("Pad",),
+    "Upsample": ("Resize", "Upsample"),
     "BatchNorm": ("BatchNormalization",),
 }
 """The ONNX node an IR layer is imported from, by IR op (the node whose name the importer gives the layer)."""

@@ -12,7 +12,7 @@ import copy
 import numpy as np
 
 from fpgaflow.errors import UserError
-from fpgaflow.fixed import FixedType
+from fpgaflow.fixed import MAX_WIDTH, SLOPE_BITS, FixedType
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
     Activation,
@@ -21,6 +21,7 @@ from fpgaflow.ir.layers import (
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -30,9 +31,11 @@ from fpgaflow.ir.layers import (
     Relu,
     ScaleShift,
     Softmax,
+    Upsample,
     Weight,
 )
 from fpgaflow.ir.sparsity import classify_sparsity
+from fpgaflow.ir.transposed import pointwise_rows
 from fpgaflow.quant.formats import (
     accumulator_format,
     bias_codes,
@@ -52,7 +55,7 @@ MIN_BITS = 2
 MAX_BITS = widest_bits(MIN_BITS)
 """30: two products of 31-bit codes already need a 63-bit accumulator (fpgaflow.fixed.MAX_WIDTH is 62)."""
 
-SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu, ChannelPermute)
+SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu, ChannelPermute, Upsample)
 """Layers whose output codes are in the input's format (they move or clamp codes, never rescale)."""
 
 
@@ -92,20 +95,22 @@ class _Quantizer:
                 layer.weight.sparsity = classify_sparsity(layer.weight.codes, groups)
         elif isinstance(layer, ScaleShift):
             self.weighted(layer, layer.scale, layer.shift)
+        elif isinstance(layer, ConvTranspose2d):
+            self.weighted(layer, layer.weight, layer.bias)
         elif isinstance(layer, SAME_TYPE_LAYERS):
             self.graph.tensors[layer.output].ftype = self.fmt(layer.inputs[0])
-            if inputs_non_negative or isinstance(layer, Relu):
+            if inputs_non_negative or (isinstance(layer, Relu) and layer.clamps_negative):
                 self.non_negative.add(layer.output)
         elif isinstance(layer, (AvgPool, GlobalAvgPool)):
             self.average(layer, inputs_non_negative)
         elif isinstance(layer, Add):
-            self.observe(layer.output, inputs_non_negative or layer.activation is not Activation.NONE)
+            self.observe(layer.output, inputs_non_negative or layer.clamps_negative)
         elif isinstance(layer, (Concat, Softmax)):
             self.observe(layer.output, inputs_non_negative or isinstance(layer, Softmax))
         else:
             raise UserError(f"layer {layer.name!r} ({layer.OP}) cannot be quantized; fold it with the import passes first")
 
-    def weighted(self, layer: Conv2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
+    def weighted(self, layer: Conv2d | ConvTranspose2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
         """Weights, bias at F_acc = F_in + F_w, accumulator from the worst-case sums, output format."""
         in_type = self.fmt(layer.inputs[0])
         if isinstance(layer, ScaleShift):
@@ -121,12 +126,18 @@ class _Quantizer:
             bias.channel_frac = weight.acc_fracs(acc_frac) if per_channel else None
             bias_code = bias.codes
         rows = weight.codes.reshape(weight.codes.shape[0], -1)
+        if isinstance(layer, ConvTranspose2d):  # the rows of its 1x1 conv (fpgaflow.ir.transposed)
+            rows = pointwise_rows(weight.codes).reshape(-1, weight.codes.shape[0])
+            bias_code = None if bias_code is None else np.tile(bias_code, layer.block[0] * layer.block[1])
         lo, hi = dot_product_range(rows, in_type, bias_code)
         try:
             layer.acc = accumulator_format(int(min(lo, default=0)), int(max(hi, default=0)), acc_frac)
         except ValueError as exc:
             raise UserError(f"layer {layer.name!r}: {exc}; quantize with fewer bits") from exc
-        self.observe(layer.output, layer.activation is not Activation.NONE)
+        if layer.activation is Activation.LEAKY and layer.acc.width + SLOPE_BITS > MAX_WIDTH:
+            raise UserError(f"layer {layer.name!r}: its {layer.acc.width}-bit accumulator times the LeakyRelu slope code "
+                            f"needs more than {MAX_WIDTH} bits; quantize with fewer bits")
+        self.observe(layer.output, layer.clamps_negative)
 
     def average(self, layer: AvgPool | GlobalAvgPool, non_negative: bool) -> None:
         """Output format, and the reciprocal when the count is not a power of two."""

@@ -25,12 +25,14 @@ from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
+    Activated,
     Activation,
     Add,
     AvgPool,
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -39,16 +41,20 @@ from fpgaflow.ir.layers import (
     Pad,
     Relu,
     ScaleShift,
+    Upsample,
     Weight,
 )
 from fpgaflow.inputs import check_batch
+from fpgaflow.ir.transposed import as_pointwise_conv
 from fpgaflow.reference.kernels import (
     avg_pool_counts,
     channel_vector,
     conv2d,
+    depth_to_space,
     pad_spatial,
     permute_channels,
     sliding_windows,
+    upsample_nearest,
 )
 
 EXACT_FLOAT_LIMITS = ((np.float32, 1 << 24), (np.float64, 1 << 53))
@@ -65,8 +71,14 @@ def activate(codes: np.ndarray, activation: Activation, out: FixedType) -> np.nd
     return codes
 
 
-def finish(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation) -> np.ndarray:
-    """Accumulator to output codes: round half up and saturate (fixed.requantize), then the activation."""
+def finish(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation, alpha: float = 0.0) -> np.ndarray:
+    """Accumulator to output codes: round half up and saturate (fixed.requantize), then the activation.
+
+    LeakyRelu (slope alpha) scales negative accumulators before the one rounding
+    (fixed.leaky_requantize).
+    """
+    if activation is Activation.LEAKY:
+        return fixed.leaky_requantize(acc, acc_frac, out, alpha)
     return activate(fixed.requantize(acc, acc_frac, out), activation, out)
 
 
@@ -78,21 +90,24 @@ def channel_groups(acc_frac: int | np.ndarray) -> list[tuple[int, np.ndarray | s
     return [(int(frac), fracs == frac) for frac in np.unique(fracs)]
 
 
-def finish_channels(acc: np.ndarray, acc_frac: int | np.ndarray, out: FixedType, activation: Activation) -> np.ndarray:
+def finish_channels(acc: np.ndarray, acc_frac: int | np.ndarray, out: FixedType, activation: Activation,
+                    alpha: float = 0.0) -> np.ndarray:
     """`finish` of (N, C, ...) accumulators, channel c from acc_frac[c] when acc_frac is an array."""
     codes = np.empty_like(np.asarray(acc, dtype=np.int64))
     for frac, channels in channel_groups(acc_frac):
-        codes[:, channels] = finish(acc[:, channels], frac, out, activation)
+        codes[:, channels] = finish(acc[:, channels], frac, out, activation, alpha)
     return codes
 
 
-def saturated_count(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation) -> int:
+def saturated_count(acc: np.ndarray, acc_frac: int, out: FixedType, activation: Activation, alpha: float = 0.0) -> int:
     """How many results of `finish` the output format clipped.
 
     A value counts when its exact result (the activation applied to the rescaled value
     before saturation, ReLU6 at the unsaturated code of 6.0) lies outside `out`: a
     negative value that ReLU zeroes anyway does not count, nor does one above 6.0 under ReLU6.
     """
+    if activation is Activation.LEAKY:
+        return out.count_outside(fixed.leaky_rescaled(acc, acc_frac, out.frac, alpha))
     exact = fixed.shift_round(acc, acc_frac - out.frac)
     if activation is not Activation.NONE:
         exact = np.maximum(exact, 0)
@@ -174,6 +189,7 @@ class FixedExecutor:
         self.saturated: dict[str, int] = {}
         self.kernels: dict[type[Layer], Callable[..., np.ndarray]] = {
             Conv2d: self._conv,
+            ConvTranspose2d: self._conv_transpose,
             Dense: self._dense,
             ScaleShift: self._scale_shift,
             MaxPool: self._max_pool,
@@ -183,6 +199,7 @@ class FixedExecutor:
             Concat: self._concat,
             Flatten: self._flatten,
             ChannelPermute: lambda layer, xs: permute_channels(xs[0], layer.order),
+            Upsample: lambda layer, xs: upsample_nearest(xs[0], layer.scale),
             Relu: self._relu,
             Pad: self._pad,
         }
@@ -192,13 +209,14 @@ class FixedExecutor:
         assert fmt is not None
         return fmt
 
-    def _finish(self, layer: Layer, acc: np.ndarray, acc_frac: int | np.ndarray,
-                activation: Activation = Activation.NONE) -> np.ndarray:
-        """`finish_channels` to the layer's output format, counting what saturates in self.saturated."""
+    def _finish(self, layer: Layer, acc: np.ndarray, acc_frac: int | np.ndarray) -> np.ndarray:
+        """`finish_channels` to the layer's output format with its activation, counting what saturates in self.saturated."""
         out = self.ftype(layer.output)
-        count = sum(saturated_count(acc[:, channels], frac, out, activation) for frac, channels in channel_groups(acc_frac))
+        activation = layer.activation if isinstance(layer, Activated) else Activation.NONE
+        alpha = layer.alpha if isinstance(layer, Activated) else 0.0
+        count = sum(saturated_count(acc[:, channels], frac, out, activation, alpha) for frac, channels in channel_groups(acc_frac))
         self.saturated[layer.name] = self.saturated.get(layer.name, 0) + count
-        return finish_channels(acc, acc_frac, out, activation)
+        return finish_channels(acc, acc_frac, out, activation, alpha)
 
     def run(self, codes: np.ndarray) -> dict[str, np.ndarray]:
         check_batch(self.graph, codes, "the input codes")
@@ -230,19 +248,23 @@ class FixedExecutor:
         assert layer.acc is not None
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]),
                         lambda x, w: conv2d(x, w, layer.stride, layer.padding, layer.dilation, layer.groups), xs[0])
-        return self._finish(layer, self._bias(acc, layer.bias), layer.weight.acc_fracs(layer.acc.frac), layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.weight.acc_fracs(layer.acc.frac))
+
+    def _conv_transpose(self, layer: ConvTranspose2d, xs: list[np.ndarray]) -> np.ndarray:
+        """The equivalent 1x1 conv (same name, accumulator and activation), then its blocks in place."""
+        return depth_to_space(self._conv(as_pointwise_conv(layer), xs), layer.block)
 
     def _dense(self, layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0].reshape(xs[0].shape[0], -1)
         acc = self._dot(layer.weight, self.ftype(layer.inputs[0]), lambda a, w: a @ w.T, x)
-        return self._finish(layer, self._bias(acc, layer.bias), layer.weight.acc_fracs(layer.acc.frac), layer.activation)
+        return self._finish(layer, self._bias(acc, layer.bias), layer.weight.acc_fracs(layer.acc.frac))
 
     def _scale_shift(self, layer: ScaleShift, xs: list[np.ndarray]) -> np.ndarray:
         assert layer.acc is not None
         x = xs[0]
         acc = x * channel_vector(_codes(layer.scale), x.ndim) + channel_vector(_codes(layer.shift), x.ndim)
-        return self._finish(layer, acc, layer.scale.acc_fracs(layer.acc.frac), layer.activation)
+        return self._finish(layer, acc, layer.scale.acc_fracs(layer.acc.frac))
 
     def _max_pool(self, layer: MaxPool, xs: list[np.ndarray]) -> np.ndarray:
         lowest = np.iinfo(np.int64).min
@@ -274,7 +296,7 @@ class FixedExecutor:
         fracs = [self.ftype(name).frac for name in layer.inputs]
         common = max(fracs)
         total = sum(fixed.shift_round(x, frac - common) for x, frac in zip(xs, fracs))
-        return self._finish(layer, np.asarray(total), common, layer.activation)
+        return self._finish(layer, np.asarray(total), common)
 
     def _concat(self, layer: Concat, xs: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([self._finish(layer, x, self.ftype(name).frac) for x, name in zip(xs, layer.inputs)], axis=1)
@@ -283,6 +305,8 @@ class FixedExecutor:
         return xs[0].reshape(xs[0].shape[0], -1)
 
     def _relu(self, layer: Relu, xs: list[np.ndarray]) -> np.ndarray:
+        if layer.activation is Activation.LEAKY:  # the input at its own format, requantized to the same one
+            return self._finish(layer, xs[0], self.ftype(layer.inputs[0]).frac)
         return activate(xs[0], layer.activation, self.ftype(layer.output))
 
     def _pad(self, layer: Pad, xs: list[np.ndarray]) -> np.ndarray:

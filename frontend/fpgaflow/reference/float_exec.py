@@ -13,6 +13,7 @@ import numpy as np
 
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
+    Activated,
     Activation,
     Add,
     AvgPool,
@@ -20,6 +21,7 @@ from fpgaflow.ir.layers import (
     ChannelPermute,
     Concat,
     Conv2d,
+    ConvTranspose2d,
     Dense,
     Flatten,
     GlobalAvgPool,
@@ -28,25 +30,31 @@ from fpgaflow.ir.layers import (
     Pad,
     Relu,
     ScaleShift,
+    Upsample,
     Softmax,
 )
 from fpgaflow.inputs import check_batch
+from fpgaflow.ir.transposed import as_pointwise_conv
 from fpgaflow.reference.kernels import (
     avg_pool_counts,
     channel_vector,
     conv2d,
+    depth_to_space,
     pad_spatial,
     permute_channels,
     sliding_windows,
+    upsample_nearest,
 )
 
 
-def activate(x: np.ndarray, activation: Activation) -> np.ndarray:
-    """Apply a fused activation to float values."""
-    if activation is Activation.RELU:
+def activate(x: np.ndarray, layer: Activated) -> np.ndarray:
+    """Apply a layer's activation to float values; LeakyRelu with the true alpha, as onnxruntime does."""
+    if layer.activation is Activation.RELU:
         return np.maximum(x, 0.0)
-    if activation is Activation.RELU6:
+    if layer.activation is Activation.RELU6:
         return np.clip(x, 0.0, 6.0)
+    if layer.activation is Activation.LEAKY:
+        return np.where(x < 0, layer.alpha * x, x)
     return x
 
 
@@ -58,7 +66,12 @@ def _conv(layer: Conv2d, xs: list[np.ndarray]) -> np.ndarray:
     out = conv2d(xs[0], _values(layer.weight), layer.stride, layer.padding, layer.dilation, layer.groups)
     if layer.bias is not None:
         out = out + channel_vector(_values(layer.bias), out.ndim)
-    return activate(out, layer.activation)
+    return activate(out, layer)
+
+
+def _conv_transpose(layer: ConvTranspose2d, xs: list[np.ndarray]) -> np.ndarray:
+    """The equivalent 1x1 conv, then its blocks in place (fpgaflow.ir.transposed)."""
+    return depth_to_space(_conv(as_pointwise_conv(layer), xs), layer.block)
 
 
 def _dense(layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
@@ -66,13 +79,13 @@ def _dense(layer: Dense, xs: list[np.ndarray]) -> np.ndarray:
     out = x @ _values(layer.weight).T
     if layer.bias is not None:
         out = out + _values(layer.bias)
-    return activate(out, layer.activation)
+    return activate(out, layer)
 
 
 def _scale_shift(layer: ScaleShift, xs: list[np.ndarray]) -> np.ndarray:
     x = xs[0]
     out = x * channel_vector(_values(layer.scale), x.ndim) + channel_vector(_values(layer.shift), x.ndim)
-    return activate(out, layer.activation)
+    return activate(out, layer)
 
 
 def _max_pool(layer: MaxPool, xs: list[np.ndarray]) -> np.ndarray:
@@ -92,7 +105,7 @@ def _global_avg_pool(layer: GlobalAvgPool, xs: list[np.ndarray]) -> np.ndarray:
 
 
 def _add(layer: Add, xs: list[np.ndarray]) -> np.ndarray:
-    return activate(np.sum(xs, axis=0), layer.activation)
+    return activate(np.sum(xs, axis=0), layer)
 
 
 def _concat(layer: Concat, xs: list[np.ndarray]) -> np.ndarray:
@@ -111,7 +124,7 @@ def _softmax(layer: Softmax, xs: list[np.ndarray]) -> np.ndarray:
 
 
 def _relu(layer: Relu, xs: list[np.ndarray]) -> np.ndarray:
-    return activate(xs[0], layer.activation)
+    return activate(xs[0], layer)
 
 
 def _pad(layer: Pad, xs: list[np.ndarray]) -> np.ndarray:
@@ -127,6 +140,7 @@ def _batch_norm(layer: BatchNorm, xs: list[np.ndarray]) -> np.ndarray:
 
 FLOAT_KERNELS: dict[type[Layer], Callable[..., np.ndarray]] = {
     Conv2d: _conv,
+    ConvTranspose2d: _conv_transpose,
     Dense: _dense,
     ScaleShift: _scale_shift,
     MaxPool: _max_pool,
@@ -136,6 +150,7 @@ FLOAT_KERNELS: dict[type[Layer], Callable[..., np.ndarray]] = {
     Concat: _concat,
     Flatten: _flatten,
     ChannelPermute: lambda layer, xs: permute_channels(xs[0], layer.order),
+    Upsample: lambda layer, xs: upsample_nearest(xs[0], layer.scale),
     Softmax: _softmax,
     Relu: _relu,
     Pad: _pad,

@@ -122,6 +122,21 @@ def permute_channels(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
     return x[:, list(order)]
 
 
+def upsample_nearest(x: np.ndarray, scale: tuple[int, int]) -> np.ndarray:
+    """Repeat every pixel scale[1] times along W and every row scale[0] times along H (Upsample)."""
+    return np.repeat(np.repeat(x, scale[0], axis=2), scale[1], axis=3)
+
+
+def depth_to_space(x: np.ndarray, block: tuple[int, int]) -> np.ndarray:
+    """(N, BH*BW*C, H, W) to (N, C, H*BH, W*BW): channel (i*BW + j)*C + o is output channel o at
+    row offset i and column offset j of each block (ONNX DepthToSpace, DCR order)."""
+    batch, depth, height, width = x.shape
+    bh, bw = block
+    channels = depth // (bh * bw)
+    blocks = x.reshape(batch, bh, bw, channels, height, width).transpose(0, 3, 4, 1, 5, 2)
+    return blocks.reshape(batch, channels, height * bh, width * bw)
+
+
 def channel_vector(values: np.ndarray, ndim: int) -> np.ndarray:
     """Shape a per-channel vector (C,) to broadcast against a batched (N, C, ...) array."""
     return np.asarray(values).reshape((1, -1) + (1,) * (ndim - 2))

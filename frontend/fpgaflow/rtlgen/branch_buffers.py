@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import AvgPool, Conv2d, Dense, Flatten, GlobalAvgPool, Layer, MaxPool
+from fpgaflow.ir.layers import AvgPool, Conv2d, ConvTranspose2d, Dense, Flatten, GlobalAvgPool, Layer, MaxPool, Upsample
 from fpgaflow.rtlgen.layer_plan import stream_beats
 
 FIFO_MARGIN = 2
@@ -49,11 +49,23 @@ def _window_needs(layer: Conv2d | MaxPool | AvgPool, in_shape: tuple[int, ...], 
     return full_rows * in_w + in_row
 
 
+def _block_needs(block: tuple[int, int], in_shape: tuple[int, ...]) -> np.ndarray:
+    """axis_upsample and axis_depth_to_space emit output pixel (oy, ox) once they have read input
+    pixel (oy / BH, ox / BW): every input pixel becomes a BH x BW block of output pixels."""
+    _, in_h, in_w = in_shape
+    oy, ox = np.divmod(np.arange(in_h * block[0] * in_w * block[1]), in_w * block[1])
+    return (oy // block[0]) * in_w + ox // block[1] + 1
+
+
 def beats_needed(graph: Graph, layer: Layer) -> np.ndarray:
     """For each output beat of a layer, how many beats of (each of) its inputs it needs first."""
     in_beats, out_beats = stream_beats(graph, layer.inputs[0]), stream_beats(graph, layer.output)
     if isinstance(layer, (Conv2d, MaxPool, AvgPool)):
         return _window_needs(layer, graph.tensors[layer.inputs[0]].shape, graph.tensors[layer.output].shape)
+    if isinstance(layer, Upsample):
+        return _block_needs(layer.scale, graph.tensors[layer.inputs[0]].shape)
+    if isinstance(layer, ConvTranspose2d):
+        return _block_needs(layer.block, graph.tensors[layer.inputs[0]].shape)
     if isinstance(layer, (Dense, GlobalAvgPool)) or in_beats != out_beats:
         return np.full(out_beats, in_beats)
     return np.arange(1, out_beats + 1)  # one beat out per beat in: Flatten, Add, Concat, the 1x1 engines

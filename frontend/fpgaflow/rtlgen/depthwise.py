@@ -39,7 +39,7 @@ def as_depthwise_conv(graph: Graph, layer: Layer) -> Conv2d:
                         ftype=layer.scale.ftype, codes=np.asarray(layer.scale.codes).reshape(channels, 1, 1, 1),
                         channel_frac=layer.scale.channel_frac)
         return Conv2d(name=layer.name, inputs=list(layer.inputs), output=layer.output, weight=weight, bias=layer.shift,
-                      groups=channels, activation=layer.activation, acc=layer.acc)
+                      groups=channels, activation=layer.activation, alpha=layer.alpha, acc=layer.acc)
     if isinstance(layer, Relu):
         in_type, out_type = graph.tensors[layer.inputs[0]].ftype, graph.tensors[layer.output].ftype
         if in_type is None or in_type != out_type:
@@ -48,5 +48,5 @@ def as_depthwise_conv(graph: Graph, layer: Layer) -> Conv2d:
         weight = Weight(values=ones, ftype=UNIT_WEIGHT, codes=ones.astype(np.int64))
         acc = FixedType(True, in_type.width + UNIT_WEIGHT.width, in_type.frac)
         return Conv2d(name=layer.name, inputs=list(layer.inputs), output=layer.output, weight=weight,
-                      groups=channels, activation=layer.activation, acc=acc)
+                      groups=channels, activation=layer.activation, alpha=layer.alpha, acc=acc)
     raise ValueError(f"layer {layer.name} ({layer.OP}) is not one of {DEPTHWISE_OPS}")

@@ -1,7 +1,7 @@
 """What the generator needs to know about each hardware layer, derived once from the quantized IR.
 
 A LayerPlan holds a layer's geometry, its number formats and, for the compute layers
-(Conv2d, Dense, and ScaleShift and Relu as depthwise 1x1 convs), the work of its sparse
+(Conv2d, Dense, ScaleShift and Relu as depthwise 1x1 convs, ConvTranspose2d as a 1x1 conv), the work of its sparse
 engine: the run of nonzero weights of every output channel, the output positions per
 frame, dense and nonzero MACs. The templates, the parallelism choice and the report all
 read plans, never the IR directly, so each of those numbers is derived in one place.
@@ -15,7 +15,8 @@ import numpy as np
 
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, Dense, Flatten, Layer
+from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, ConvTranspose2d, Dense, Flatten, Layer
+from fpgaflow.ir.transposed import as_pointwise_conv
 from fpgaflow.names import is_legal_identifier
 from fpgaflow.rtlgen.depthwise import DEPTHWISE_OPS, as_depthwise_conv
 
@@ -118,6 +119,8 @@ def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
     op = layer.OP
     if op in DEPTHWISE_OPS:
         layer = as_depthwise_conv(graph, layer)
+    elif isinstance(layer, ConvTranspose2d):
+        layer = as_pointwise_conv(layer)  # the engine's 1x1 conv; axis_depth_to_space places its blocks
     common = dict(
         stream_shape=_stream_shape(graph, layer.inputs[0]),
         name=layer.name,
@@ -133,6 +136,8 @@ def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
         codes = _weight_codes(layer)
         out_shape = graph.tensors[layer.output].shape
         positions = int(np.prod(out_shape[1:])) if isinstance(layer, Conv2d) else 1
+        if op == ConvTranspose2d.OP:  # one engine position per input pixel
+            positions = int(np.prod(graph.tensors[layer.inputs[0]].shape[1:]))
         runs = tuple(int(n) for n in (codes.reshape(codes.shape[0], -1) != 0).sum(axis=1))
         return LayerPlan(**common, run_lengths=runs, positions=positions, dense_weights=int(codes.size))
     return LayerPlan(**common)
@@ -140,7 +145,7 @@ def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
 
 def is_compute_op(op: str) -> bool:
     """Whether a layer of this op runs on a sparse engine (and so gets lanes and a weight ROM)."""
-    return op in COMPUTE_OPS or op in DEPTHWISE_OPS
+    return op in COMPUTE_OPS or op in DEPTHWISE_OPS or op == ConvTranspose2d.OP
 
 
 def compute_layer_names(graph: Graph) -> list[str]:

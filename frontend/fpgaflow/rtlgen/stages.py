@@ -19,10 +19,10 @@ from pathlib import Path
 from fpgaflow.errors import UserError
 from fpgaflow.hw import cycles
 from fpgaflow.hw.resources import engine_styles, line_buffer_style
-from fpgaflow.hw.weight_rom import ACTIVATION_CODES, EngineImage, pack_engine
+from fpgaflow.hw.weight_rom import EngineImage, activation_parameters, pack_engine
 from fpgaflow.ir.graph import Graph
-from fpgaflow.fixed import FixedType, relu6_ceiling
-from fpgaflow.ir.layers import Activation, Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool
+from fpgaflow.fixed import FixedType
+from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool, Upsample
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.rtlgen.branch_buffers import branch_fifo_depths
 from fpgaflow.rtlgen.design import Design
@@ -327,7 +327,7 @@ def _dense_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) ->
 
 
 def _add_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """axis_add and axis_concat pass one pixel per cycle."""
+    """axis_add and axis_concat pass one pixel per cycle; axis_upsample emits one output pixel per cycle."""
     return int(plan.output_shape[1] * plan.output_shape[2]) if len(plan.output_shape) == 3 else 1
 
 
@@ -347,8 +347,7 @@ def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> s
         "B_DW": b.width, "B_SIGNED": int(b.signed), "B_SHIFT": common - b.frac,
         "SHIFT": common - out.frac,
         "OUT_DW": out.width, "OUT_SIGNED": int(out.signed),
-        "ACT": ACTIVATION_CODES[layer.activation],
-        "RELU6_MAX": relu6_ceiling(out) if layer.activation is Activation.RELU6 else 0,
+        **activation_parameters(layer, out),
     }
     builder.netlist.add(plan.name, "axis_add", f"{plan.name}: residual add", parameters,
                         [("s_axis_a", src), ("s_axis_b", second), ("m_axis", dst)])
@@ -425,6 +424,40 @@ def _channel_permute_stages(builder: StageBuilder, plan: LayerPlan, src: str, ds
     return ""
 
 
+def _upsample_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    """axis_upsample: pixels and rows repeated, with a line buffer of one input row."""
+    layer = plan.layer
+    assert isinstance(layer, Upsample)
+    _, height, width = plan.input_shape
+    parameters = {"PW": builder.pixel_width(plan.inputs[0]), "IN_H": height, "IN_W": width,
+                  "SH": layer.scale[0], "SW": layer.scale[1]}
+    builder.netlist.add(plan.name, "axis_upsample", f"{plan.name}: nearest upsampling x{layer.scale[0]}, x{layer.scale[1]}",
+                        parameters, [("s_axis", src), ("m_axis", dst)])
+    return ""
+
+
+def _conv_transpose_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
+    """The engine computes the 1x1 conv with KH*KW blocks of channels per input pixel; axis_depth_to_space
+    writes each beat's block of output pixels in raster order with a line buffer of one input row."""
+    layer = plan.layer
+    assert isinstance(layer, Conv2d)
+    block = (plan.output_shape[1] // plan.input_shape[1], plan.output_shape[2] // plan.input_shape[2])
+    pixel = builder.pixel_width(plan.output)
+    blocks = builder.netlist.stream(f"{plan.name}_blocks", block[0] * block[1] * pixel)
+    work = _conv_stages(builder, plan, src, blocks)
+    parameters = {"PW": pixel, "IN_H": plan.input_shape[1], "IN_W": plan.input_shape[2], "BH": block[0], "BW": block[1]}
+    builder.netlist.add(f"{plan.name}_reorder", "axis_depth_to_space", f"{plan.name}: {block[0]}x{block[1]} blocks to raster order",
+                        parameters, [("s_axis", blocks), ("m_axis", dst)])
+    return work
+
+
+def _conv_transpose_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
+    """The slower of the 1x1 conv (one engine position per input pixel) and the reorder (one output pixel per cycle)."""
+    return max(_conv_cycles(plan, lanes, store_zeros), _add_cycles(plan, lanes, store_zeros))
+
+
+ENGINES["ConvTranspose2d"] = EngineKind(_conv_transpose_stages, _conv_transpose_cycles, _compute_bits)
+ENGINES["Upsample"] = EngineKind(_upsample_stages, _add_cycles)  # one output pixel per cycle, as axis_add
 ENGINES["ChannelPermute"] = EngineKind(_channel_permute_stages, lambda plan, lanes, store_zeros: 0)
 ENGINES["AvgPool"] = EngineKind(_avg_pool_stages, _pool_cycles)
 ENGINES["GlobalAvgPool"] = EngineKind(_global_avg_pool_stages, _global_avg_pool_cycles)
