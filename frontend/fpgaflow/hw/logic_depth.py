@@ -14,6 +14,7 @@ grows with a parameter (a carry chain across lanes, a wide mux) shows it here fi
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -90,9 +91,7 @@ def longest_path(netlist_json: Path, top: str) -> LogicDepth:
                     best = candidate
         return best[0] + own, best[1] + (cell["type"],)
 
-    import sys
-
-    limit = sys.getrecursionlimit()
+    limit = sys.getrecursionlimit()  # a carry chain of a wide module is a deep recursion
     sys.setrecursionlimit(max(limit, 100000))
     try:
         deepest = LogicDepth(0.0, ())
@@ -111,8 +110,9 @@ def _is_clock_or_write(kind: str, port: str) -> bool:
     """LUT RAM ports that are not part of the asynchronous read path (clock, write enable, write data/address)."""
     if not kind.startswith(LUTRAM_PREFIXES):
         return False
-    return port in ("WCLK", "WE") or port.startswith("DI") or port in ("D",) or port.startswith("WADR") or (
-        kind.startswith("RAM64M") or kind.startswith("RAM32M")) and port.startswith("ADDRD")
+    write_side = port in ("WCLK", "WE", "D") or port.startswith(("DI", "WADR"))
+    quad_port_write_address = kind.startswith(("RAM64M", "RAM32M")) and port.startswith("ADDRD")
+    return write_side or quad_port_write_address
 
 
 def level_counts(path: LogicDepth) -> dict[str, int]:
