@@ -1,0 +1,1 @@
+"""Exports of a quantized graph to other tools' projects (hls4ml)."""
