@@ -6,6 +6,7 @@ the default suite compiles once (io_stream, the default); io_parallel runs under
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +72,21 @@ def test_compiled_stream_project_equals_the_reference(digits, tmp_path):
 
 
 @pytest.mark.slow
-def test_compiled_parallel_project_equals_the_reference(digits, tmp_path):
-    got, expected = _compiled_codes(digits, tmp_path / "prj", "parallel")
+@pytest.mark.parametrize("io,bits", [("parallel", 8), ("stream", 16)])
+def test_compiled_project_equals_the_reference(tmp_path, io, bits):
+    graph = quantize(load_model(MODEL), np.load(TRAIN)["x"], bits)
+    got, expected = _compiled_codes(graph, tmp_path / "prj", io)
     assert np.array_equal(got, expected)
+
+
+def test_codes_beyond_float64_are_refused(digits):
+    from fpgaflow.errors import UserError
+
+    graph = copy.deepcopy(digits)
+    dense = next(layer for layer in graph.layers if isinstance(layer, Dense))
+    dense.bias.codes[0] = 1 << 53
+    with pytest.raises(UserError, match=f"codes of {dense.name} exactly"):
+        plan_export(graph)
 
 
 def test_cli_writes_the_project(capsys, tmp_path):

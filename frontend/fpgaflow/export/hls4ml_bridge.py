@@ -38,6 +38,8 @@ INPUT_LAYER = "model_input"
 """hls4ml's name of the input layer (the torch module's forward argument)."""
 DATA_MOVEMENT = frozenset({"Transpose", "ZeroPadding1D", "ZeroPadding2D", "Reshape"})
 """hls4ml layer classes that move values without arithmetic: they keep their input's format."""
+FLOAT64_EXACT = 1 << 53
+"""Codes below this magnitude survive float64 (torch's weights, hls4ml's text files) exactly."""
 _PRE_ACTIVATION = "#pre"
 """Suffix of the value between a layer and its fused ReLU (never part of a sanitized name)."""
 
@@ -136,6 +138,11 @@ def plan_export(graph: Graph) -> Hls4mlPlan:
         raise UserError(f"graph {graph.name!r} is not quantized; quantize it before exporting to hls4ml")
     check_expressible(graph)
     layers = graph.hardware_layers
+    too_wide = sorted({layer.name for layer in layers for weight in layer.weights().values()
+                       if weight.codes is not None and np.abs(weight.codes).max(initial=0) >= FLOAT64_EXACT})
+    if too_wide:
+        raise UserError(f"hls4ml export cannot carry the codes of {', '.join(too_wide)} exactly: hls4ml reads weights "
+                        "as float64, which holds codes below 2^53 only; export with fewer --bits")
     modules: dict[str, torch.nn.Module] = {}
     steps: list[_Step] = []
     precisions: dict[str, dict[str, str]] = {INPUT_LAYER: {"result": ap_type(_ftype(graph, graph.inputs[0]))}}
