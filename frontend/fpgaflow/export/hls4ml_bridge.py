@@ -54,8 +54,10 @@ def ap_type(ftype: FixedType, *, modes: bool = True) -> str:
 def _refusal(layer: Layer) -> str | None:
     """Why hls4ml cannot compute this layer as fpgaflow does, or None when it can."""
     activated = isinstance(layer, (Conv2d, Dense, Relu))
-    if activated and layer.activation not in (Activation.NONE, Activation.RELU):
-        return f"fused {layer.activation.value}: hls4ml's activation would round differently"
+    if activated and layer.activation is Activation.RELU6:
+        return "ReLU6: hls4ml's PyTorch converter has no ReLU6"
+    if activated and layer.activation is Activation.LEAKY:
+        return "LeakyRelu: fpgaflow scales before its one rounding, hls4ml's activation layer would round a second time"
     if isinstance(layer, Conv2d):
         top, left, bottom, right = layer.padding
         if layer.groups != 1:
