@@ -78,6 +78,9 @@ def _refusal(layer: Layer) -> str | None:
 
 def check_expressible(graph: Graph) -> None:
     """UserError naming every hardware layer the hls4ml export cannot express, with the reason."""
+    if len(graph.inputs) != 1 or len(graph.hardware_outputs) != 1:
+        raise UserError(f"hls4ml export takes a model with one input and one output; this one has "
+                        f"{len(graph.inputs)} and {len(graph.hardware_outputs)}")
     refused = [f"{layer.name} ({why})" for layer in graph.hardware_layers if (why := _refusal(layer)) is not None]
     if refused:
         raise UserError(
@@ -182,7 +185,7 @@ def _module(graph: Graph, layer: Layer) -> tuple[torch.nn.Module, dict[str, str]
         else:
             module = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=layer.bias is not None, dtype=torch.float64)
         precision = {"result": out, "weight": ap_type(layer.weight.ftype),
-                     # the accumulator wraps like fpgaflow's: it is wide enough for every sum, so no mode applies
+                     # no rounding or saturation mode: the accumulator is as wide as every sum needs
                      "accum": ap_type(layer.acc, modes=False)}
         with torch.no_grad():
             module.weight.copy_(weight)
