@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+import yaml
 
 from fpgaflow.api import load_model
 from fpgaflow.cli.main import main
@@ -65,10 +66,17 @@ def _compiled_codes(graph, folder: Path, io: str) -> tuple[np.ndarray, np.ndarra
 
 
 def test_compiled_stream_project_equals_the_reference(digits, tmp_path):
-    """hls4ml's g++ build (io_stream) gives fpgaflow's output codes, bit for bit (docs/hls4ml.md)."""
+    """hls4ml's g++ build (io_stream) gives fpgaflow's output codes, bit for bit (docs/hls4ml.md),
+    and the firmware it compiled is the one `fpgaflow export-hls4ml` writes."""
     got, expected = _compiled_codes(digits, tmp_path / "prj", "stream")
     assert got.shape == expected.shape == (SAMPLES, 10)
     assert np.array_equal(got, expected)
+    assert main(["export-hls4ml", str(MODEL), "--calib", str(TRAIN), "--out", str(tmp_path / "cli")]) == 0
+    compiled, exported = tmp_path / "prj" / "firmware", tmp_path / "cli" / "hls4ml" / "firmware"
+    sources = sorted(p.relative_to(exported) for p in exported.rglob("*") if p.is_file())
+    assert Path("fpgaflow_net.cpp") in sources and Path("weights/w2.txt") in sources
+    for relpath in sources:
+        assert (compiled / relpath).read_bytes() == (exported / relpath).read_bytes(), relpath
 
 
 @pytest.mark.slow
@@ -95,6 +103,9 @@ def test_cli_writes_the_project(capsys, tmp_path):
     project = out / "hls4ml"
     config = (project / "hls4ml_config.yml").read_text()
     assert "IOType: io_stream" in config and "OutputDir: .\n" in config and str(tmp_path) not in config
+    assert "PytorchModel: null\n" in config and "!!python/object" not in config
+    assert yaml.load(config, Loader=yaml.FullLoader)["HLSConfig"]["LayerName"]["classifier_gemm"]["Precision"]["result"] == (
+        "ap_fixed<8,6,AP_RND,AP_SAT>")
     assert (project / "firmware" / "fpgaflow_net.cpp").is_file()
     assert "hls::stream<" in (project / "firmware" / "fpgaflow_net.cpp").read_text()
     assert "hls4ml project fpgaflow_net" in capsys.readouterr().out

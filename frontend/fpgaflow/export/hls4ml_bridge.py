@@ -269,12 +269,26 @@ def predict_codes(hls_model, graph: Graph, codes: np.ndarray) -> np.ndarray:
 
 
 def settle_project(folder: Path) -> None:
-    """Make a written project independent of where hls4ml wrote it.
+    """Make a written project independent of where and when hls4ml wrote it.
 
-    hls4ml records its output folder, absolute, as `OutputDir` in hls4ml_config.yml; the CLI
-    writes into a staging folder and moves the project into --out, so the entry becomes `.`
-    (the project folder, for hls4ml run from inside it) and no absolute path stays behind.
+    hls4ml's writer records in hls4ml_config.yml its output folder, absolute (`OutputDir`),
+    and the torch module it converted, pickled (`PytorchModel`: fpgaflow's class, and torch
+    storage keys that change from run to run). The CLI moves the project into --out after
+    writing, so `OutputDir` becomes `.` (the project folder); the module becomes null: the
+    weights are in firmware/weights, and a pickle is nothing a user should have to load.
     """
     path = folder / CONFIG_FILE
-    lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join("OutputDir: .\n" if line.startswith("OutputDir:") else line for line in lines))
+    kept: list[str] = []
+    skipping = False
+    for line in path.read_text().splitlines(keepends=True):
+        top_level = not line[:1].isspace()
+        if top_level:
+            skipping = False
+        if skipping:
+            continue
+        if line.startswith("OutputDir:"):
+            line = "OutputDir: .\n"
+        elif line.startswith("PytorchModel:"):
+            line, skipping = "PytorchModel: null\n", True
+        kept.append(line)
+    path.write_text("".join(kept))
