@@ -214,6 +214,7 @@ def _hls_config(graph: Graph, precisions: dict[str, dict[str, str]]) -> dict:
 
 
 def _convert(plan: Hls4mlPlan, graph: Graph, out_dir: Path, io_type: str, precisions: dict[str, dict[str, str]]):
+    """One run of hls4ml's PyTorch converter (its progress printing kept off the terminal)."""
     import hls4ml
 
     with contextlib.redirect_stdout(io.StringIO()):
@@ -237,8 +238,7 @@ def convert(graph: Graph, out_dir: Path, io_type: str = "stream"):
     plan = plan_export(graph)
     precisions = {name: dict(precision) for name, precision in plan.precisions.items()}
     hls_model = _convert(plan, graph, out_dir, io_type, precisions)
-    added = [layer for layer in hls_model.get_layers() if layer.name not in precisions]
-    if added:
+    if any(layer.name not in precisions for layer in hls_model.get_layers()):
         for layer in hls_model.get_layers():  # topological order: an inserted layer's input is resolved first
             if layer.name not in precisions:
                 if layer.class_name not in DATA_MOVEMENT:
