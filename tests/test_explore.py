@@ -177,3 +177,16 @@ def test_pareto_front_keeps_the_points_nothing_beats():
                record("d", 0.999, 1000, 1, overflow=("dsp",)), {"key": "e", "status": "failed"}]
     assert [r["key"] for r in pareto_front(records, OBJECTIVES[0])] == ["b", "a"]
     assert [r["key"] for r in pareto_front(records, OBJECTIVES[1])] == ["c", "b", "a"]
+
+
+@pytest.mark.slow
+def test_front_points_are_verified_in_verilator(ray_two_cpus, files, tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("methods: [none]\nwidths: [8]\nfront: {verify: 3}\n")
+    out = tmp_path / "sweep"
+    result = explore(SweepRequest(files["model"], "pynq", files["train"], space, out, val=files["val"]))
+    key = result.records[0]["key"]
+    check = json.loads((out / "front_checks.jsonl").read_text().splitlines()[0])
+    assert check["key"] == key and check["status"] == "ok"
+    assert check["verify"]["frames"] == 3 and check["verify"]["mismatches"] == 0
+    assert "Verilator: 3 frames bit-exact" in (out / "report.md").read_text()
