@@ -205,8 +205,10 @@ def read_space(path: Path, seed: int) -> Space:
     pruned = [m for m in methods if m.name != UNPRUNED]
     targets = [_target(t, path) for t in _list(data, "targets", path)] if pruned or "targets" in data else []
     widths = [parse_width(entry, f"space file {path}") for entry in _list(data, "widths", path)]
-    policies = [_parallelism(p, path) for p in data.get("parallelism", [BALANCED])] if isinstance(
-        data.get("parallelism", [BALANCED]), list) else [_parallelism(data["parallelism"], path)]
+    listed = data.get("parallelism", [BALANCED])
+    policies = [_parallelism(p, path) for p in (listed if isinstance(listed, list) else [listed])]
+    if not policies:
+        raise _fail(path, f"'parallelism' must list at least one policy ({BALANCED} or a number of lanes)")
     epochs = _positive(data, "epochs", DEFAULT_EPOCHS, int, path)
     lr = _positive(data, "lr", DEFAULT_LR, float, path)
     points: list[Point] = []

@@ -18,7 +18,7 @@ from fpgaflow.explore.front import OBJECTIVES, pareto_front
 from fpgaflow.explore.point import Inputs, Outcome, check_point, run_point
 from fpgaflow.explore.ray_pool import ray_session, run_tasks
 from fpgaflow.explore.report import SweepSetup, render_markdown, render_plots
-from fpgaflow.explore.space import Point, point_key, read_space
+from fpgaflow.explore.space import FrontChecks, Point, point_key, read_space
 from fpgaflow.explore.store import FRONT_CHECKS, POINT_DIR, SweepFolder
 from fpgaflow.progress import TaskCounter
 from fpgaflow.prune.load import load_graph, load_split
@@ -125,10 +125,11 @@ def _run_points(request: SweepRequest, folder: SweepFolder, keyed: dict[str, Poi
 
 
 def _front_checks(request: SweepRequest, folder: SweepFolder, keyed: dict[str, Point], records: list[dict[str, Any]],
-                  checks_wanted: Any, inputs: Inputs) -> dict[str, dict[str, Any]]:
-    """Verify/timing runs for the front points (each once: front_checks.jsonl keeps them like points.jsonl)."""
+                  checks_wanted: FrontChecks, inputs: Inputs) -> dict[str, dict[str, Any]]:
+    """Verify/timing runs for the front points, each once per choice of checks (front_checks.jsonl, like points.jsonl)."""
     front = list(dict.fromkeys(r["key"] for o in OBJECTIVES for r in pareto_front(records, o)))
-    done = folder.records(FRONT_CHECKS)
+    wanted = {"verify": checks_wanted.verify, "timing": checks_wanted.timing}
+    done = {k: r for k, r in folder.records(FRONT_CHECKS).items() if r.get("checks") == wanted}
     todo = [k for k in front if k not in done]
     if todo:
         calls = [(k, keyed[k], folder.path(f"{POINT_DIR}/{k}/pruned.onnx").read_bytes(), checks_wanted) for k in todo]
@@ -137,11 +138,12 @@ def _front_checks(request: SweepRequest, folder: SweepFolder, keyed: dict[str, P
 
             def finished(index: int, result: dict[str, Any] | None, error: str | None) -> None:
                 record = result if result is not None else {"key": todo[index], "status": "failed", "error": error}
+                record["checks"] = wanted
                 folder.append(record, FRONT_CHECKS)
                 count["done"] += 1
                 count["failed"] += record["status"] != "ok"
                 counter.update(count["done"], 0, count["failed"])
 
             run_tasks(check_point, calls, inputs, slots, finished)
-        done = folder.records(FRONT_CHECKS)
+        done = {k: r for k, r in folder.records(FRONT_CHECKS).items() if r.get("checks") == wanted}
     return {k: done[k] for k in front if k in done}
