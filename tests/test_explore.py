@@ -155,6 +155,13 @@ def test_a_bad_space_is_one_line_and_exit_2(files, tmp_path, capsys, text, messa
     assert not (tmp_path / "out").exists()
 
 
+def test_a_negative_verify_is_refused(files, tmp_path, capsys):
+    code = main(["explore", str(files["model"]), "--board", "pynq", "--data", str(files["train"]), "--space", str(files["space"]),
+                 "--out", str(tmp_path / "out"), "--verify", "-1"])
+    assert code == 2 and "--verify -1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_space_is_the_product_in_file_order(tmp_path):
     space = tmp_path / "space.yaml"
     space.write_text("methods: [none, kep, {method: structured, granularity: kernel}]\ntargets: [0.5, 0.75]\n"

@@ -25,12 +25,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-parallel", type=int, help="points at a time (default: the machine's cores, or the cluster's CPUs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every point's pruning and fine-tuning (default 0)")
     parser.add_argument("--retry-failed", action="store_true", help="run the points recorded as failed again")
+    parser.add_argument("--verify", type=int, metavar="N",
+                        help="simulate N frames of every front point in Verilator (instead of the space file's front: verify)")
+    parser.add_argument("--timing", action="store_true",
+                        help="place and route the front points' engines with nextpnr (minutes per engine; as front: timing in the space file)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     request = SweepRequest(args.model, args.board, args.data, args.space, args.out, val=args.val, address=args.address,
-                           max_parallel=args.max_parallel, seed=args.seed, retry_failed=args.retry_failed)
+                           max_parallel=args.max_parallel, seed=args.seed, retry_failed=args.retry_failed,
+                           verify=args.verify, timing=args.timing)
     result = explore(request)
     failed = sum(r.get("status") != "ok" for r in result.records)
     print(f"explore: {len(result.records)} points ({len(result.ran)} run now), {failed} failed, "

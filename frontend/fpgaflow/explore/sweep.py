@@ -36,6 +36,10 @@ class SweepRequest:
     max_parallel: int | None = None
     seed: int = 0
     retry_failed: bool = False
+    verify: int | None = None
+    """--verify: frames simulated per front point, instead of the space file's `front: verify`."""
+    timing: bool = False
+    """--timing: nextpnr on the front points, as if the space file said `front: {timing: true}`."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ def _failed(key: str, point: Point, error: str) -> Outcome:
 def explore(request: SweepRequest) -> SweepResult:
     if request.max_parallel is not None and request.max_parallel < 1:
         raise UserError(f"--max-parallel {request.max_parallel} must be at least 1")
+    if request.verify is not None and request.verify < 0:
+        raise UserError(f"--verify {request.verify} must be 0 (no simulation) or a number of frames")
     space = read_space(request.space, request.seed)
     inputs = _check_files(request)
     context = {
@@ -92,7 +98,8 @@ def explore(request: SweepRequest) -> SweepResult:
                     failed_before=sum(recorded[k].get("status") != "ok" for k in keyed if k in recorded and k not in todo))
     recorded = folder.records()
     records = [recorded[k] for k in keyed]
-    checks = _front_checks(request, folder, keyed, records, space.front, inputs) if space.front.verify or space.front.timing else {}
+    wanted = FrontChecks(space.front.verify if request.verify is None else request.verify, request.timing or space.front.timing)
+    checks = _front_checks(request, folder, keyed, records, wanted, inputs) if wanted.verify or wanted.timing else {}
     setup = SweepSetup(str(request.model), request.board, str(request.data), str(request.val) if request.val else None,
                        str(request.out))
     folder.write("report.md", render_markdown(records, keyed, setup, checks).encode())
