@@ -16,3 +16,25 @@ def step(what: str) -> Iterator[None]:
     with _console.status(f"{what} ...", spinner="dots"):
         yield
     _console.print(f"[green]done[/green] {what}", highlight=False)
+
+
+class TaskCounter:
+    """A bar for many independent tasks (an explore sweep): done of total, and how many run and failed."""
+
+    def __init__(self, what: str, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.fields[state]}"), TimeElapsedColumn(), console=_console)
+        self._task = self._bar.add_task(what, total=total, state="")
+        self.what = what
+
+    def __enter__(self) -> TaskCounter:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._bar.stop()
+
+    def update(self, done: int, running: int, failed: int) -> None:
+        self._bar.update(self._task, completed=done, state=f"running {running}, failed {failed}")
