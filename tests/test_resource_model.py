@@ -28,7 +28,8 @@ from fpgaflow.hw.weight_rom import mem_text
 from fpgaflow.importers.onnx_import import import_onnx
 from fpgaflow.ir import Dense, Weight
 from fpgaflow.quant import quantize
-from fpgaflow.report.resources import count_resources, overflow_message
+from fpgaflow.hw.yosys_count import count_resources
+from fpgaflow.report.resources import overflow_message
 from fpgaflow.rtlgen.generate import generate_rtl, plan_design
 from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT
 from reference_graphs import chain, random_weight
