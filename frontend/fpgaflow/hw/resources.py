@@ -248,13 +248,16 @@ def engine_logic_terms(params: Params) -> EngineTerms:
     """The structural LUT and FF counts of a sparse_conv_engine's logic, by part (memories,
     DSPs and the output FIFO are counted exactly elsewhere):
 
-    - lanes: per lane a WR_N : 1 element pick of IN_W bits, the memory-address adder and
-      register (MA_W), the registered ROM address (IDX_W - log2 WR_N); the weight, segment
-      and sub-word delay lines map to shift-register LUTs (one SRL16E per bit); the operand
-      and product registers are the DSP48's A/B/M registers (no FFs).
+    - pick / pick_lutram: per lane the WR_N : 1 pick of an IN_W-bit element out of the word
+      read from a block-RAM / LUT-RAM window memory (ceil((WR_N - 1) / 3) LUTs per bit).
+    - lanes: per lane the memory-address adder and register (MA_W) and the registered ROM
+      address (IDX_W - log2 WR_N). The operand and product registers are the DSP48's A/B/M
+      registers (no FFs).
+    - delays: per lane the weight, segment and sub-word delay lines, one SRL16E per bit
+      (and, with window memories in LUT RAM, FFs as well: measured).
     - trees: an ACC_W adder per node with two live halves, an ACC_W register per live node
-      (segment_tree_nodes), and the leaf gating (lane l's product, PROD_W + 1 bits, zeroed
-      unless its segment is t).
+      (segment_tree_nodes over the lanes segment_first_lanes allows), and the leaf gating
+      (a product, PROD_W + 1 bits, zeroed unless the lane's segment is t).
     - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words, its counters, the write port.
     - control: the reader (ROM address, credits, control pipeline), the K_FIN finish units
       (channel-table lookup in a NZ_OC-deep ROM of ACC_W + OC_W bits, carry, bias add,
@@ -273,7 +276,7 @@ def engine_logic_terms(params: Params) -> EngineTerms:
     block_window = params.get("WIN_RAM_STYLE", "distributed") == "block"
     first = segment_first_lanes(params)
     trees = [segment_tree_nodes(p, lane) for lane in first]
-    leaves = sum(p - lane for lane in first[1:]) + (p - first[1] if k else 0)  # tree 0 gates only where a segment can change
+    leaves = sum(p - lane for lane in first[1:]) + p - first[1]  # tree 0 gates only the lanes whose segment can change
     control_luts = (rom_addr + 8 + k * (lutram_luts(nz_oc, acc_w + oc_w) + 2 * acc_w + 2 * out_w) + acc_w + rank_w
                     + c_out * out_w * mux_luts(k) + c_out)
     control_ffs = (rom_addr + 6 + (5 + (p - 1).bit_length()) * (3 + seg_w) + acc_w + rank_w

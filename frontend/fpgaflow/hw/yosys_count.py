@@ -3,8 +3,8 @@
 The one place that runs Yosys for resource counts and turns its cells into the four numbers a
 board lists, so `build --synth`, the model-against-Yosys tests and the benchmarks count alike:
 
-- LUT: the LUT1-LUT6 cells and INV (an inverter is a LUT1 on the device), plus the LUTs inside distributed-RAM and shift-register cells
-  (RAM32M / RAM64M = 4, RAM32X1D / RAM64X1D = 2, RAM128X1D = 4, SRL16E / SRLC32E = 1, ...), as
+- LUT: the LUT1-LUT6 cells and INV (an inverter is a LUT1 on the device), plus the LUTs
+  inside distributed-RAM and shift-register cells (RAM32M / RAM64M = 4, RAM32X1D / RAM64X1D = 2, RAM128X1D = 4, SRL16E / SRLC32E = 1, ...), as
   Vivado's "Slice LUTs" counts them (logic plus LUT as memory). MUXF7/MUXF8 and CARRY4 are
   slice resources outside the LUTs and are not counted.
 - FF: every FD* cell (FDRE, FDSE, FDCE, FDPE).
