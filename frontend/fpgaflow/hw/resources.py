@@ -231,17 +231,19 @@ def segment_first_lanes(params: Params) -> list[int]:
 EngineTerms = dict[str, tuple[float, float]]
 """(LUTs, FFs) of each part of a sparse_conv_engine's logic, by part name."""
 
-ENGINE_LUT_FIT = {"pick": 2.1, "pick_lutram": 0.0, "lanes": 1.0, "delays": 1.0, "trees": 0.82, "writer": 1.38, "control": 1.07}
-ENGINE_FF_FIT = {"pick": 1.0, "pick_lutram": 1.0, "lanes": 1.0, "delays": 1.13, "trees": 1.0, "writer": 1.0, "control": 0.97}
+ENGINE_LUT_FIT = {"pick": 2.1, "pick_lutram": 0.0, "lanes": 1.0, "delays": 1.0, "trees": 0.82, "writer": 1.38,
+                  "control": 1.07}
+ENGINE_FF_FIT = {"pick": 1.0, "pick_lutram": 1.0, "lanes": 1.0, "delays": 1.13, "trees": 1.0, "writer": 1.0,
+                 "control": 0.97}
 """Yosys synth_xilinx's count over the structural count, per part of the engine's logic
 (engine_logic_terms): a least-squares fit (lanes, delay-line LUTs, tree and writer FFs held at
 1) on seven measurements (docs/build.md, "Resources"): four engines synthesized alone (P 4 to
 16, window memories in LUT RAM and in block RAM, WR_N 1 to 8) and the whole tops of the
-residual and the depthwise test nets. What the factors say: the WR_N : 1 element pick
-after a block RAM costs about twice the 4 : 1-mux count (the BRAM's read data reaches the
-DSP's A register through it), after a LUT RAM it vanishes into the LUT RAM read logic; abc
-folds part of the leaf gating into the tree adders; the writer's wide CPB : 1 pick and the
-control cost more than the count."""
+residual and the depthwise test nets; the digits top, outside the fit, checks it. What the
+factors say (measured, not traced cell by cell): the WR_N : 1 element pick after a block RAM
+costs about twice the 4 : 1-mux count, after a LUT RAM next to nothing beyond the LUT RAM;
+abc folds part of the leaf gating into the tree adders; the writer's wide CPB : 1 pick and
+the control cost more than the count."""
 
 
 def engine_logic_terms(params: Params) -> EngineTerms:
