@@ -89,10 +89,13 @@ def test_markdown_and_plots(quantized):
 
 
 def test_yosys_cells_become_board_resources():
-    from fpgaflow.report.resources import count_resources
+    from fpgaflow.hw.yosys_count import count_resources
 
-    cells = {"LUT2": 3, "LUT6": 2, "RAM32M": 2, "SRLC32E": 1, "FDRE": 7, "FDSE": 1, "RAMB18E1": 1, "RAMB36E1": 2, "DSP48E1": 4, "CARRY4": 9}
-    assert count_resources(cells) == {"lut": 3 + 2 + 8 + 1, "ff": 8, "bram18": 5, "dsp": 4}
+    cells = {"LUT2": 3, "LUT6": 2, "INV": 1, "RAM32M": 2, "RAM64X1D": 1, "SRLC32E": 1, "FDRE": 7, "FDSE": 1, "FDCE": 1,
+             "RAMB18E1": 1, "RAMB36E1": 2, "DSP48E1": 4, "CARRY4": 9, "MUXF7": 2}
+    assert count_resources(cells) == {"lut": 3 + 2 + 1 + 8 + 2 + 1, "ff": 9, "bram18": 5, "dsp": 4}
+    with pytest.raises(ValueError, match="RAM64M8"):
+        count_resources({"RAM64M8": 1})
 
 
 def test_verify_reports_saturated_values():

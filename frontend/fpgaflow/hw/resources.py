@@ -16,10 +16,12 @@ model follows the netlist the generator writes. The formulas:
 - A multiplexer N : 1 costs ceil((N - 1) / 3) LUT6 per bit (a LUT6 is a 4 : 1 mux; the MUXF7
   / MUXF8 that combine them are free). An adder or comparator costs one LUT per bit.
 - Logic LUTs and FFs of each module are counted from its registers and data paths (see the
-  functions); the engine's are scaled by factors fitted to Yosys (ENGINE_LUT_SCALE, ENGINE_FF_SCALE).
+  functions); the engine's per part (engine_logic_terms), each part scaled by a factor fitted
+  to Yosys (ENGINE_LUT_FIT, ENGINE_FF_FIT).
 
-How far off it is: docs/build.md ("Resources") lists the model against Yosys for the
-calibration configurations and the digits network.
+How far off it is: docs/build.md ("Resources") and docs/benchmarks.md ("Engine v2") list the
+model against Yosys (counted by fpgaflow.hw.yosys_count) on whole generated tops;
+tests/test_resource_model.py keeps it within 5 % on LUT and FF.
 """
 
 from __future__ import annotations
@@ -40,8 +42,6 @@ DSP_OPERAND_BITS = {"zynq7": (25, 18), "zynquplus": (27, 18)}
 25 x 18 (UG479, "DSP48E1 Slice Features") and DSP48E2 27 x 18 (UG579, "DSP48E2 Slice Features")."""
 LUTRAM_DEPTH = 64
 """Bits of one LUT6 used as a 64 x 1 ROM or RAM."""
-ENGINE_LUT_SCALE, ENGINE_FF_SCALE = 1.0, 1.0
-"""sparse_conv_engine's counted logic against Yosys synth_xilinx (1.0 until refitted to the v2 engine)."""
 
 Params = Mapping[str, int | str]
 
@@ -195,39 +195,124 @@ def engine_window_style(params: Params, capacity: Mapping[str, int]) -> MemorySt
                         writable=True)
 
 
-def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
-    """Lanes (window memory, element pick, multiplier), K_FIN + 1 segment adder trees, K_FIN finish units,
-    result registers, output FIFO and ROM.
+def segment_tree_nodes(lanes: int, first: int) -> tuple[int, int]:
+    """(registers, adders) of one pipelined segment tree of sparse_conv_engine: the tree over
+    lanes `first`..lanes-1 of 2^ceil(log2 lanes) leaves. A node whose leaves are all constant
+    zero is removed by synthesis; one with a single live half is a register without an adder."""
+    levels = max(0, (lanes - 1).bit_length())
+    registers = adders = 0
+    for level in range(1, levels + 1):
+        size, half = 1 << level, 1 << (level - 1)
+        for low in range(0, 1 << levels, size):
+            if low < lanes and low + size > first:
+                registers += 1
+                adders += int(low + half > first and low + half < lanes)
+    return registers, adders
 
-    Per lane: its copy of the window memory (2 * WORDS x WR_N * IN_W, the style of
-    WIN_RAM_STYLE), a WR_N : 1 pick of IN_W bits, the address adder, the delay registers of
-    weight and segment, operand and product registers and one multiplier. Trees: segment t
-    counts lanes t..P-1, an ACC_W adder and register per node. Finish units: the channel
-    table lookup (NZ_OC : 1 of ACC_W + OC_W bits), the bias add and requantize. Every result
-    register picks one of K_FIN codes.
+
+def segment_first_lanes(params: Params) -> list[int]:
+    """The first lane each segment tree t = 0..K_FIN can hold, as the weight ROM's contents allow.
+
+    Lane l is in segment t only after t channel ends earlier in its word, so where the
+    channels end decides which tree leaves are ever nonzero; the others are constant zero
+    and synthesis removes them (with a dense layer's equal channels, the ends fall on a few
+    lanes only). From the parameters: channels of equal length DEPTH * P / NZ_OC when that
+    divides, ending at lanes (c * length - 1) mod P; otherwise ends anywhere.
+    """
+    p, depth, channels, k = (_int(params, n) for n in ("P", "DEPTH", "NZ_OC", "K_FIN"))
+    if (depth * p) % channels:
+        ends = list(range(p))
+    else:
+        length = depth * p // channels
+        ends = sorted({(c * length - 1) % p for c in range(1, channels + 1)})
+    return [0] + [ends[t - 1] + 1 if t <= len(ends) else p for t in range(1, k + 1)]
+
+
+EngineTerms = dict[str, tuple[float, float]]
+"""(LUTs, FFs) of each part of a sparse_conv_engine's logic, by part name."""
+
+ENGINE_LUT_FIT = {"pick": 2.1, "pick_lutram": 0.0, "lanes": 1.0, "delays": 1.0, "trees": 0.82, "writer": 1.38,
+                  "control": 1.07}
+ENGINE_FF_FIT = {"pick": 1.0, "pick_lutram": 1.0, "lanes": 1.0, "delays": 1.13, "trees": 1.0, "writer": 1.0,
+                 "control": 0.97}
+"""Yosys synth_xilinx's count over the structural count, per part of the engine's logic
+(engine_logic_terms): a least-squares fit (lanes, delay-line LUTs, tree and writer FFs held at
+1) on seven measurements (docs/build.md, "Resources"): four engines synthesized alone (P 4 to
+16, window memories in LUT RAM and in block RAM, WR_N 1 to 8) and the whole tops of the
+residual and the depthwise test nets; the digits top, outside the fit, checks it. What the
+factors say (measured, not traced cell by cell): the WR_N : 1 element pick after a block RAM
+costs about twice the 4 : 1-mux count, after a LUT RAM next to nothing beyond the LUT RAM;
+abc folds part of the leaf gating into the tree adders; the writer's wide CPB : 1 pick and
+the control cost more than the count."""
+
+
+def engine_logic_terms(params: Params) -> EngineTerms:
+    """The structural LUT and FF counts of a sparse_conv_engine's logic, by part (memories,
+    DSPs and the output FIFO are counted exactly elsewhere):
+
+    - pick / pick_lutram: per lane the WR_N : 1 pick of an IN_W-bit element out of the word
+      read from a block-RAM / LUT-RAM window memory (ceil((WR_N - 1) / 3) LUTs per bit).
+    - lanes: per lane the memory-address adder and register (MA_W) and the registered ROM
+      address (IDX_W - log2 WR_N). The operand and product registers are the DSP48's A/B/M
+      registers (no FFs).
+    - delays: per lane the weight, segment and sub-word delay lines, one SRL16E per bit
+      (and, with window memories in LUT RAM, FFs as well: measured).
+    - trees: an ACC_W adder per node with two live halves, an ACC_W register per live node
+      (segment_tree_nodes over the lanes segment_first_lanes allows), and the leaf gating
+      (a product, PROD_W + 1 bits, zeroed unless the lane's segment is t).
+    - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words, its counters, the write port.
+    - control: the reader (ROM address, credits, control pipeline), the K_FIN finish units
+      (channel-table lookup in a NZ_OC-deep ROM of ACC_W + OC_W bits, carry, bias add,
+      requantize, pipeline registers) and the C_OUT * OUT_W result registers with their
+      K_FIN : 1 pick.
     """
     p, in_w, ww, acc_w, k = (_int(params, n) for n in ("P", "IN_W", "WW", "ACC_W", "K_FIN"))
     c_out, out_w, nz_oc, oc_w, idx_w = (_int(params, n) for n in ("C_OUT", "OUT_W", "NZ_OC", "OC_W", "IDX_W"))
-    write_n = _int(params, "WR_N")
-    words = _window_words(params)
-    mem_addr = max(1, (2 * words - 1).bit_length())
+    write_n, depth = _int(params, "WR_N"), _int(params, "DEPTH")
+    sub_w = (write_n - 1).bit_length()
+    per_beat = -(-_int(params, "BEAT_N") // write_n)
+    mem_addr, word_bits, beat_bits, rom_addr = (max(1, (n - 1).bit_length())
+                                                for n in (2 * _window_words(params), _window_words(params), per_beat, depth))
     seg_w = max(1, k.bit_length())
-    prod_w = in_w + 1 + ww
+    rank_w = (nz_oc + k).bit_length()
+    block_window = params.get("WIN_RAM_STYLE", "distributed") == "block"
+    first = segment_first_lanes(params)
+    trees = [segment_tree_nodes(p, lane) for lane in first]
+    leaves = sum(p - lane for lane in first[1:]) + p - first[1]  # tree 0 gates only the lanes whose segment can change
+    control_luts = (rom_addr + 8 + k * (lutram_luts(nz_oc, acc_w + oc_w) + 2 * acc_w + 2 * out_w) + acc_w + rank_w
+                    + c_out * out_w * mux_luts(k) + c_out)
+    control_ffs = (rom_addr + 6 + (5 + (p - 1).bit_length()) * (3 + seg_w) + acc_w + rank_w
+                   + k * (4 * acc_w + rank_w + oc_w + out_w + 5) + 10 + c_out * out_w)
+    return {
+        "pick": (p * in_w * mux_luts(write_n), 0) if block_window else (0, 0),
+        "pick_lutram": (0, 0) if block_window else (p * in_w * mux_luts(write_n), 0),
+        "lanes": (p * mem_addr, p * (idx_w - sub_w + mem_addr)),
+        "delays": (p * (ww + seg_w + sub_w), 0 if block_window else p * (ww + seg_w + sub_w)),
+        "trees": (sum(adders for _, adders in trees) * acc_w + leaves * (in_w + ww + 2),
+                  sum(registers for registers, _ in trees) * acc_w),
+        "writer": (write_n * in_w * mux_luts(per_beat) + word_bits + beat_bits + mem_addr,
+                   write_n * in_w + word_bits + beat_bits + mem_addr + 8),
+        "control": (control_luts, control_ffs),
+    }
+
+
+def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
+    """The engine's logic (engine_logic_terms, each part scaled by its fit to Yosys), its lanes'
+    window memories (2 * WORDS x WR_N * IN_W each, `WIN_RAM_STYLE`), the weight ROM, the output
+    FIFO and one multiplier per lane."""
+    p, in_w, ww = _int(params, "P"), _int(params, "IN_W"), _int(params, "WW")
+    terms = engine_logic_terms(params)
+    luts = sum(ENGINE_LUT_FIT[part] * lut for part, (lut, _) in terms.items())
+    ffs = sum(ENGINE_FF_FIT[part] * ff for part, (_, ff) in terms.items())
     style = str(params.get("WIN_RAM_STYLE", "distributed"))
-    lane_memory = memory(2 * words, write_n * in_w, style, writable=True)  # type: ignore[arg-type]
-    # the weight and segment delay lines map to shift-register LUTs (SRL16) with an output register
-    lane_luts = in_w * mux_luts(write_n) + mem_addr + prod_w + ww + seg_w
-    lane_ffs = idx_w + mem_addr + 2 * write_n.bit_length() + ww + seg_w + in_w + 1 + ww + prod_w
-    tree_nodes = sum(max(0, p - t - 1) for t in range(k + 1))
-    finish_luts = k * ((acc_w + oc_w) * mux_luts(nz_oc) + 2 * acc_w + 2 * out_w)
-    finish_ffs = k * (3 * acc_w + 3 * oc_w + out_w + 8)
-    luts = p * lane_luts + tree_nodes * acc_w + finish_luts + c_out * out_w * mux_luts(k + 1) + acc_w + 24
-    ffs = p * lane_ffs + tree_nodes * acc_w + finish_ffs + c_out * out_w + 2 * acc_w + 64
-    rom = memory(_int(params, "DEPTH"), weight_rom_word_bits(params), str(params.get("ROM_STYLE", "block")))  # type: ignore[arg-type]
-    fifo = axis_fifo({"DW": c_out * out_w, "DEPTH": engine_output_depth(params)})
+    lane_memory = memory(2 * _window_words(params), _int(params, "WR_N") * in_w, style, writable=True)  # type: ignore[arg-type]
+    rom_style = str(params.get("ROM_STYLE", "block"))
+    rom = memory(_int(params, "DEPTH"), weight_rom_word_bits(params), rom_style)  # type: ignore[arg-type]
+    if rom_style == "distributed":  # the lanes' fields of its read register are the lanes' first pipeline stage (counted there)
+        rom = Resources(lut=rom.lut, ff=max(1, _int(params, "K_FIN").bit_length()))
+    fifo = axis_fifo({"DW": _int(params, "C_OUT") * _int(params, "OUT_W"), "DEPTH": engine_output_depth(params)})
     lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
-    return (_logic(luts * ENGINE_LUT_SCALE, ffs * ENGINE_FF_SCALE) + lanes + rom + fifo
-            + Resources(dsp=p * multiplier_dsps(in_w + 1, ww, family)))
+    return _logic(luts, ffs) + lanes + rom + fifo + Resources(dsp=p * multiplier_dsps(in_w + 1, ww, family))
 
 
 def window_gen(params: Params, family: str = "zynq7") -> Resources:
@@ -270,9 +355,10 @@ def pool_global_avg(params: Params, family: str = "zynq7") -> Resources:
 
 
 def _two_input(params: Params, channels: int) -> Resources:
-    """axis_add / axis_concat: a join, per channel an align, add or pass, requantize, and an output register."""
+    """axis_add / axis_concat: a join, per channel an align, add or pass, requantize, and an output register
+    (two LUTs per bit of the widened sum; the registers as Yosys keeps them on the residual test net)."""
     width = max(_int(params, "A_DW"), _int(params, "B_DW")) + 1
-    return _logic(channels * 3 * width, channels * (width + _int(params, "OUT_DW")) + 8)
+    return _logic(channels * 2 * width, channels * 2 * _int(params, "OUT_DW") + 2)
 
 
 def axis_add(params: Params, family: str = "zynq7") -> Resources:
@@ -284,10 +370,12 @@ def axis_concat(params: Params, family: str = "zynq7") -> Resources:
 
 
 def axis_fifo(params: Params, family: str = "zynq7") -> Resources:
-    """A DEPTH x DW memory (the style by shape, as the synthesis tool chooses it) and pointers."""
-    depth, dw = _int(params, "DEPTH"), _int(params, "DW")
+    """A DEPTH x (DW + 1) memory (data and TLAST; the style by shape, as the synthesis tool
+    chooses it), its read register, two pointers and a count."""
+    depth, dw = _int(params, "DEPTH"), _int(params, "DW") + 1
+    address = max(1, (depth - 1).bit_length())
     style = memory_style(depth, dw, LUTS_PER_BRAM18_7SERIES, writable=True)  # no style parameter: Yosys picks
-    return memory(depth, dw, style, writable=True) + _logic(4 * depth.bit_length() + 8, dw + 2 * depth.bit_length() + 4)
+    return memory(depth, dw, style, writable=True) + _logic(4 * address + 4, 3 * address + 2)
 
 
 def axis_width_converter(params: Params, family: str = "zynq7") -> Resources:
