@@ -71,3 +71,17 @@ def test_fine_tuned_model_quantizes_to_the_codes_the_reference_computes():
             core = [p for p in model.layers[layer.name] if hasattr(p, "weight")][0]
             assert np.array_equal(layer.weight.codes * 2.0 ** -layer.weight.ftype.frac,
                                   core.weight.detach().numpy().reshape(layer.weight.codes.shape))
+
+
+def test_prune_widths_need_bits(tmp_path, capsys):
+    from fpgaflow.cli.main import main
+
+    config = tmp_path / "q.yaml"
+    config.write_text("layers:\n  classifier_Gemm: {weight_bits: 4}\n")
+    args = ["prune", "examples/digits_cnn.onnx", "--method", "kep", "--target", "0.5", "--data", "examples/digits_train.npz",
+            "--out", str(tmp_path / "p.onnx")]
+    assert main([*args, "--widths", str(config)]) == 2
+    assert "--widths needs --bits" in capsys.readouterr().err
+    assert main([*args, "--bits", "20"]) == 2
+    assert "--bits must be a whole number of bits from 2 to 16, got 20" in capsys.readouterr().err
+    assert not (tmp_path / "p.onnx").exists()
