@@ -12,6 +12,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+import yaml
 
 import models
 from fpgaflow.cli.main import main
@@ -170,3 +171,33 @@ def test_unet_with_upsampling_and_a_skip_concat_bit_exact(builder, stage, tmp_pa
     assert stage in top
     depths = [int(d) for d in re.findall(r"\.DEPTH\((\d+)\)", top)]
     assert depths and max(depths) < 32 * 32 // 2, depths
+
+
+MIXED_WIDTHS = {
+    "pooled_concat_net": {"branch3x3": {"weight_bits": 4, "activation_bits": 6},
+                          "branch1x1": {"weight_bits": 3, "activation_bits": 11},
+                          "concat": {"activation_bits": 7}, "bn": {"weight_bits": 5, "activation_bits": 9},
+                          "avg": {"activation_bits": 5}, "gap": {"activation_bits": 12},
+                          "fc": {"weight_bits": 6, "activation_bits": 10}},
+    "residual_block": {"conv1": {"weight_bits": 3, "activation_bits": 5}, "conv2": {"weight_bits": 6, "activation_bits": 12},
+                       "add": {"activation_bits": 4}},
+}
+
+
+@pytest.mark.parametrize("builder", sorted(MIXED_WIDTHS))
+def test_mixed_widths_bit_exact(builder, tmp_path):
+    """Per-layer widths from --config (docs/quantization.md): every layer boundary changes width
+    (a Concat and an Add of inputs of different widths, a ScaleShift, both average pools, a
+    dense layer), and the top still matches run_fixed bit for bit with the widths as configured."""
+    model = tmp_path / f"{builder}.onnx"
+    onnx.save(getattr(models, builder)(), model)
+    config = tmp_path / "widths.yaml"
+    config.write_text(yaml.safe_dump({"layers": MIXED_WIDTHS[builder]}))
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--config", str(config), "--verify", "4", "--out", str(out)]) == 0
+    report = check_bit_exact(out, 4)
+    formats = {layer["name"]: layer["formats"] for layer in report["layers"]}
+    for name, widths in MIXED_WIDTHS[builder].items():
+        assert formats[name]["output"]["width"] == widths["activation_bits"]
+        if "weight_bits" in widths:
+            assert formats[name]["weights"]["width"] == widths["weight_bits"]

@@ -1,11 +1,12 @@
-"""Progress display for the slow steps of a command (rich spinner on a terminal, one line otherwise)."""
+"""Progress display for the slow steps of a command (rich spinner or bar on a terminal, one line otherwise)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 _console = Console(stderr=True)
 
@@ -38,3 +39,17 @@ class TaskCounter:
 
     def update(self, done: int, running: int, failed: int) -> None:
         self._bar.update(self._task, completed=done, state=f"running {running}, failed {failed}")
+
+
+@contextlib.contextmanager
+def counter(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for `what`; the block calls the yielded update(done, total) (the total may grow)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=_console, transient=True) as bars:
+        task = bars.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bars.update(task, completed=done, total=total)
+
+        yield update
+    _console.print(f"[green]done[/green] {what}", highlight=False)

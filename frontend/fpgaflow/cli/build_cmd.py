@@ -21,6 +21,7 @@ from fpgaflow.progress import step
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
+from fpgaflow.quant.widths import check_widths_for_graph, read_widths_config
 from fpgaflow.rtlgen.build import BuildOptions, build_design, print_summary, verify_build
 from fpgaflow.rtlgen.layer_plan import compute_layer_names
 from fpgaflow.rtlgen.templates import Templates, check_templates_folder, templates_in_config
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--calib", type=Path, help="calibration inputs, float32 NCHW (.npz with x, or .npy)")
     parser.add_argument("--bits", type=int, default=8, help="fixed-point width of weights and activations")
     parser.add_argument("--parallelism", type=int, help="MAC lanes P for every compute layer (default: balanced)")
-    parser.add_argument("--config", type=Path, help="YAML file with per-layer settings: layers: {name: {parallelism: N}}")
+    parser.add_argument("--config", type=Path, help="YAML file with per-layer settings: layers: {name: {parallelism: N, weight_bits: W, activation_bits: A}}")
     parser.add_argument(
         "--templates", type=Path, metavar="DIR",
         help="use DIR/rtl/* (from `fpgaflow templates export DIR`, edited) instead of the shipped files of the same name",
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--verify {args.verify} must be 0 (no simulation) or a number of frames")
     everywhere = check_parallelism(args.parallelism, "--parallelism") if args.parallelism is not None else None
     per_layer = read_parallelism_config(args.config) if args.config is not None else None
+    widths = read_widths_config(args.config) if args.config is not None else {}
     templates = _templates(args)
     board = load_board(args.board)
     with OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"), force=args.force) as out:
@@ -88,8 +90,9 @@ def run(args: argparse.Namespace) -> int:
             graph = load_model(args.model)
             if per_layer is not None:
                 check_config_layers(per_layer, args.config, compute_layer_names(graph))
+            check_widths_for_graph(widths, graph, f"config file {args.config}")
             calibration = calibration_batch(graph, args.calib)
-            graph = quantize(graph, calibration, bits)
+            graph = quantize(graph, calibration, bits, widths)
         options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth,
                                templates=templates, timing=args.timing)
         with step("generate RTL and report"):

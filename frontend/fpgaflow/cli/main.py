@@ -18,7 +18,7 @@ from fpgaflow import __version__
 from fpgaflow.errors import UserError
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "inspect_cmd", "run_cmd", "prune_cmd", "build_cmd", "verify_cmd", "explore_cmd",
+    "inspect_cmd", "run_cmd", "prune_cmd", "quantize_cmd", "build_cmd", "verify_cmd", "explore_cmd",
     "export_hls4ml_cmd", "boards_cmd", "templates_cmd",
 )
 """Sub-command modules of fpgaflow.cli, in the order `fpgaflow --help` lists them."""

@@ -13,6 +13,8 @@ from fpgaflow.errors import UserError
 from fpgaflow.prune.methods import METHODS, method_class
 from fpgaflow.prune.run import prune_files
 from fpgaflow.prune.structured import GRANULARITIES
+from fpgaflow.quant.widths import check_width, read_widths_config
+from fpgaflow.rtlgen.parallelism import read_parallelism_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--granularity", default="channel", help=f"for --method structured: {'|'.join(GRANULARITIES)}")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a method option, repeatable, e.g. --option cost=cycles --option parallelism=4 for taper (docs/pruning.md)")
+    parser.add_argument("--bits", type=int,
+                        help="fine-tune quantization-aware at this width (2..16; the build's --bits; docs/quantization.md)")
+    parser.add_argument("--widths", type=Path, metavar="Q.yaml",
+                        help="per-layer widths for the quantization-aware fine-tuning (the build --config file, e.g. from fpgaflow quantize)")
     parser.add_argument("--arch", type=Path, help="ONNX architecture for a .pt state dict")
     parser.add_argument("--out", type=Path, required=True, help="pruned model, .onnx")
     parser.set_defaults(handler=run)
@@ -72,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--epochs {args.epochs} must be at least 1")
     if args.out.suffix.lower() != ".onnx":
         raise UserError(f"--out {args.out} must end in .onnx")
+    if args.widths is not None and args.bits is None:
+        raise UserError("--widths needs --bits (the width of every layer the file does not name)")
+    bits = check_width(args.bits, "--bits") if args.bits is not None else None
+    if args.widths is not None:
+        read_parallelism_config(args.widths)  # checks the file's YAML and its `layers:` mapping
+    widths = read_widths_config(args.widths) if args.widths is not None else None
     options = method_options(args.method, args.option)
     if args.method == "structured":
         options["granularity"] = args.granularity
@@ -87,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         result = prune_files(
             args.model, args.method, args.target, args.data, args.out,
             val=args.val, arch=args.arch, epochs=args.epochs, seed=args.seed, lr=args.lr, shift=args.shift, options=options, progress=progress,
+            bits=bits, widths=widths,
         )
     print(result.final_line(args.method, args.out))
     return 0

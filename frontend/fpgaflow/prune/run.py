@@ -18,6 +18,8 @@ from fpgaflow.errors import UserError
 from fpgaflow.ir.graph import Graph
 from fpgaflow.prune.load import load_graph, load_model, load_split
 from fpgaflow.prune.methods import method_class
+from fpgaflow.prune.qat import QuantizationAwareTraining
+from fpgaflow.quant.widths import LayerWidths, check_widths_for_graph
 from fpgaflow.prune.torch_graph import export_onnx
 from fpgaflow.prune.train import (
     Progress,
@@ -83,8 +85,15 @@ def prune_files(
     shift: int = 0,
     options: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    bits: int | None = None,
+    widths: dict[str, LayerWidths] | None = None,
 ) -> PruneResult:
-    """Prune `model_path` to `target` with `method`, write ONNX to `out`, and measure the result."""
+    """Prune `model_path` to `target` with `method`, write ONNX to `out`, and measure the result.
+
+    With `bits` (and optionally per-layer `widths`) the fine-tuning is quantization-aware
+    (fpgaflow.prune.qat, formats calibrated on the training data each epoch) and the written
+    weights lie on their fixed-point grid.
+    """
     cls = method_class(method)
     seed_everything(seed)
     model, graph = load_model(model_path, arch)
@@ -93,13 +102,28 @@ def prune_files(
         raise UserError(f"fpgaflow prune fine-tunes a classifier, but this model outputs a {'x'.join(map(str, out_shape))} "
                         "map per sample (dense prediction, e.g. a U-Net), not a class vector; prune it in your own training loop")
     classes = out_shape[0]
+    qat = QuantizationAwareTraining(graph, bits, widths) if bits is not None else None
+    if widths:
+        check_widths_for_graph(widths, graph, "--widths")
     train = load_split(data, model.input_shape, classes, "training data")
     check: Split = load_split(val, model.input_shape, classes, "validation data") if val is not None else train
     dense, before = conv_macs(graph)
     accuracy_before = accuracy(model, check)
     example = torch.from_numpy(train.x[:1])
     pruner = cls(model, example, target, seed=seed, evaluate=lambda m: evaluate(m, check), **(options or {}))
-    prune_and_finetune(pruner, train, epochs, lr=lr, shift=shift, progress=progress)
+
+    def quantization_epoch() -> None:
+        assert qat is not None
+        model.eval()
+        qat.refresh(model, train.x)
+        qat.attach(model)
+
+    prune_and_finetune(pruner, train, epochs, lr=lr, shift=shift, progress=progress,
+                       before_finetune_epoch=quantization_epoch if qat is not None else None)
+    if qat is not None:
+        model.eval()
+        qat.snap(model)
+        qat.detach()
     out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(model, example, str(out))
     _, after = conv_macs(load_graph(out))

@@ -94,6 +94,7 @@ def prune_and_finetune(
     batch: int = 64,
     shift: int = 0,
     progress: Progress | None = None,
+    before_finetune_epoch: Callable[[], None] | None = None,
 ) -> None:
     """Run the pruning phase (epochs // 2, at least 1), finalize, then fine-tune the remaining epochs.
 
@@ -119,6 +120,8 @@ def prune_and_finetune(
     tune_epochs = max(0, epochs - prune_epochs)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, tune_epochs))
     for epoch in range(tune_epochs):
+        if before_finetune_epoch is not None:  # quantization-aware fine-tuning refreshes its formats here
+            before_finetune_epoch()
         _epoch(method, optimizer, train, generator, batch, shift, method.masks.apply, f"fine-tune {epoch + 1}/{tune_epochs}", progress)
         schedule.step()
     method.model.eval()

@@ -8,6 +8,7 @@ is left untouched: quantize returns a new one.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from fpgaflow.ir.layers import (
 )
 from fpgaflow.ir.sparsity import classify_sparsity
 from fpgaflow.ir.transposed import pointwise_rows
+from fpgaflow.quant.widths import LayerWidths, check_widths_for_graph
 from fpgaflow.quant.formats import (
     accumulator_format,
     bias_codes,
@@ -62,11 +64,19 @@ SAME_TYPE_LAYERS = (MaxPool, Flatten, Pad, Relu, ChannelPermute, Upsample)
 class _Quantizer:
     """Walks the layers in order, giving each output tensor a format from its calibrated range."""
 
-    def __init__(self, graph: Graph, floats: dict[str, np.ndarray], bits: int) -> None:
+    def __init__(self, graph: Graph, floats: Mapping[str, np.ndarray], bits: int,
+                 widths: Mapping[str, LayerWidths] | None = None) -> None:
         self.graph = graph
         self.floats = floats
         self.bits = bits
+        self.widths = widths or {}
         self.non_negative: set[str] = set()
+        self.output_bits = {layer.output: self._width(layer.name, "activation_bits") for layer in graph.layers}
+
+    def _width(self, layer: str, key: str) -> int:
+        """The layer's own width for `key` (fpgaflow.quant.widths), else the default bits."""
+        chosen = getattr(self.widths.get(layer, LayerWidths()), key)
+        return self.bits if chosen is None else chosen
 
     def fmt(self, tensor: str) -> FixedType:
         fmt = self.graph.tensors[tensor].ftype
@@ -79,7 +89,8 @@ class _Quantizer:
         if non_negative:
             self.non_negative.add(tensor)
         lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
-        self.graph.tensors[tensor].ftype = fit_format(lo, hi, self.bits, signed=not non_negative)
+        bits = self.output_bits.get(tensor, self.bits)
+        self.graph.tensors[tensor].ftype = fit_format(lo, hi, bits, signed=not non_negative)
 
     def run(self) -> None:
         self.observe(self.graph.inputs[0], non_negative=False)
@@ -113,10 +124,11 @@ class _Quantizer:
     def weighted(self, layer: Conv2d | ConvTranspose2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
         """Weights, bias at F_acc = F_in + F_w, accumulator from the worst-case sums, output format."""
         in_type = self.fmt(layer.inputs[0])
+        weight_bits = self._width(layer.name, "weight_bits")
         if isinstance(layer, ScaleShift):
-            weight.ftype, weight.channel_frac = channel_weight_format(weight.values, self.bits)
+            weight.ftype, weight.channel_frac = channel_weight_format(weight.values, weight_bits)
         else:
-            weight.ftype, weight.channel_frac = weight_format(weight.values, self.bits), None
+            weight.ftype, weight.channel_frac = weight_format(weight.values, weight_bits), None
         weight.codes = channel_codes(weight.values, weight.ftype, weight.channel_frac)
         acc_frac = in_type.frac + weight.ftype.frac
         bias_code = None
@@ -147,14 +159,36 @@ class _Quantizer:
         self.observe(layer.output, non_negative)
 
 
-def quantize(graph: Graph, calibration: np.ndarray, bits: int = 8) -> Graph:
-    """A quantized copy of `graph`, its formats calibrated on the float batch `calibration` (N, *input shape)."""
+def quantize(graph: Graph, calibration: np.ndarray, bits: int = 8, widths: Mapping[str, LayerWidths] | None = None) -> Graph:
+    """A quantized copy of `graph`, its formats calibrated on the float batch `calibration` (N, *input shape).
+
+    `widths` sets some layers' weight and activation widths (fpgaflow.quant.widths); every
+    other width, and the graph input's, is `bits`.
+    """
+    _check_bits(bits)
+    return quantize_calibrated(graph, calibration_ranges(graph, calibration), bits, widths)
+
+
+def _check_bits(bits: int) -> None:
     if not MIN_BITS <= bits <= MAX_BITS:
         raise UserError(f"cannot quantize to {bits} bits; choose a width from {MIN_BITS} to {MAX_BITS}")
+
+
+def calibration_ranges(graph: Graph, calibration: np.ndarray) -> dict[str, np.ndarray]:
+    """The float tensors of the calibration batch that every format is fitted to (computed once, reusable)."""
     calibration = np.asarray(calibration, dtype=np.float64)
     check_batch(graph, calibration, "the calibration data")
     if calibration.shape[0] == 0 or not np.all(np.isfinite(calibration)):
         raise UserError("the calibration data must hold at least one sample and only finite values")
+    return run_float(graph, calibration)
+
+
+def quantize_calibrated(graph: Graph, floats: Mapping[str, np.ndarray], bits: int = 8,
+                        widths: Mapping[str, LayerWidths] | None = None) -> Graph:
+    """quantize on the float tensors of `calibration_ranges`: what a width search calls many times."""
+    _check_bits(bits)
+    if widths:
+        check_widths_for_graph(widths, graph, "the per-layer widths")
     quantized = copy.deepcopy(graph)
-    _Quantizer(quantized, run_float(graph, calibration), bits).run()
+    _Quantizer(quantized, floats, bits, widths).run()
     return quantized

@@ -80,8 +80,10 @@ def read_parallelism_config(path: Path) -> dict[str, int]:
         raise UserError(f"config file {path} must hold a mapping 'layers: {{name: {{parallelism: N}}}}'")
     result = {}
     for name, settings in layers.items():
-        value = settings.get("parallelism") if isinstance(settings, dict) else None
-        result[str(name)] = check_parallelism(value, f"parallelism of layer {name} in {path}")
+        if not isinstance(settings, dict):
+            raise UserError(f"config file {path}: layer {name} must hold a mapping of settings, e.g. {{parallelism: N}}")
+        if "parallelism" in settings:  # other keys (the widths) are read by fpgaflow.quant.widths
+            result[str(name)] = check_parallelism(settings["parallelism"], f"parallelism of layer {name} in {path}")
     return result
 
 
