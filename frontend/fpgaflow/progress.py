@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 _console = Console(stderr=True)
 
@@ -23,8 +23,6 @@ class TaskCounter:
     """A bar for many independent tasks (an explore sweep): done of total, and how many run and failed."""
 
     def __init__(self, what: str, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TextColumn("{task.fields[state]}"), TimeElapsedColumn(), console=_console)
         self._task = self._bar.add_task(what, total=total, state="")
