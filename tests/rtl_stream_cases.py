@@ -2,7 +2,7 @@
 
 Expected codes come from the bit-accurate reference: a one-layer quantized IR graph run
 by run_fixed, so the RTL is held to the same code that defines the contract. The
-average pools' division parameters come from fpgaflow.rtlgen.division, as the generator's do.
+average pools' division parameters come from fpgaflow.backends.rtl.division, as the generator's do.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from fpgaflow.fixed import FixedType
-from fpgaflow.hw.cycles import window_gen_cycles
+from fpgaflow.flow.cycles import window_gen_cycles
 from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb
 from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import Graph, Layer, Tensor

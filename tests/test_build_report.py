@@ -13,9 +13,9 @@ from fpgaflow.reference.fixed_exec import Saturation
 from fpgaflow.report.build_report import build_report, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.text import render_markdown
-from fpgaflow.rtlgen.design import Design, EngineChoice
-from fpgaflow.rtlgen.layer_plan import plan_graph
-from fpgaflow.rtlgen.verify import VerifyResult
+from fpgaflow.flow.design import Design, EngineChoice
+from fpgaflow.flow.layer_plan import plan_graph
+from fpgaflow.backends.rtl.verify import VerifyResult
 from reference_graphs import chain, random_weight
 
 
@@ -89,7 +89,7 @@ def test_markdown_and_plots(quantized):
 
 
 def test_yosys_cells_become_board_resources():
-    from fpgaflow.report.resources import count_resources
+    from fpgaflow.report.resource_estimates import count_resources
 
     cells = {"LUT2": 3, "LUT6": 2, "RAM32M": 2, "SRLC32E": 1, "FDRE": 7, "FDSE": 1, "RAMB18E1": 1, "RAMB36E1": 2, "DSP48E1": 4, "CARRY4": 9}
     assert count_resources(cells) == {"lut": 3 + 2 + 8 + 1, "ff": 8, "bram18": 5, "dsp": 4}
@@ -108,7 +108,7 @@ def test_verify_reports_saturated_values():
 
 def test_summary_gives_the_interface_rates_resources_and_next_steps(quantized):
     from fpgaflow.report.hardware import interface_entry, summary_lines, timing_entry
-    from fpgaflow.rtlgen.templates import Interface
+    from fpgaflow.backends.rtl.templates import Interface
 
     design = make_design(quantized)
     report = build_report(design, bits=8)

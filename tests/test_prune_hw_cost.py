@@ -6,8 +6,8 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from fpgaflow.hw.cycles import engine_cycles_per_frame
-from fpgaflow.hw.weight_rom import pack_engine
+from fpgaflow.flow.cycles import engine_cycles_per_frame
+from fpgaflow.flow.weight_rom import pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import Conv2d, Dense
 from fpgaflow.prune.cost import EngineCost, engine_cost, relaxed_engine_cost

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fpgaflow.boards import load_board
-from fpgaflow.hw.resources import (
+from fpgaflow.backends.rtl.resource_model import (
     Resources,
     bram18_count,
     lutram_luts,
@@ -24,13 +24,13 @@ from fpgaflow.hw.resources import (
 )
 from fpgaflow.hw.simulate import rtl_sources
 from fpgaflow.hw.toolchain import run_yosys
-from fpgaflow.hw.weight_rom import mem_text
+from fpgaflow.flow.weight_rom import mem_text
 from fpgaflow.importers.onnx_import import import_onnx
 from fpgaflow.ir import Dense, Weight
 from fpgaflow.quant import quantize
-from fpgaflow.report.resources import count_resources, overflow_message
-from fpgaflow.rtlgen.generate import generate_rtl, plan_design
-from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT
+from fpgaflow.report.resource_estimates import count_resources, overflow_message
+from fpgaflow.backends.rtl.generate import generate_rtl, plan_design
+from fpgaflow.backends.rtl.netlist_resources import BALANCE_LIMIT
 from reference_graphs import chain, random_weight
 
 BOARD = load_board("pynq")
@@ -134,7 +134,7 @@ def test_a_layer_too_big_for_the_board_at_one_lane():
     graph = quantize(chain("big_net", (1024,), [(big, (256,))]), rng.normal(size=(16, 1024)), 8)
     design = plan_design(graph, BOARD)
     assert design.overflow_at_one and all(p.parallelism == 1 for p in design.engines.values())
-    from fpgaflow.report.resources import model_summary
+    from fpgaflow.report.resource_estimates import model_summary
 
     message = overflow_message(BOARD, model_summary(BOARD, generate_rtl(design).layer_resources, design.overflow_at_one))
     assert message is not None and "even with P = 1" in message and "bram18" in message

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from fpgaflow.errors import UserError
-from fpgaflow.hw.cycles import cycles_per_position
-from fpgaflow.hw.weight_rom import rom_depth, rom_word_bits, window_index_bits
+from fpgaflow.flow.cycles import cycles_per_position
+from fpgaflow.flow.weight_rom import rom_depth, rom_word_bits, window_index_bits
 from fpgaflow.ir.sparsity import input_channel_index
 from fpgaflow.prune.masks import MaskSet
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Literal
 
-from fpgaflow.hw.weight_rom import rom_word_bits
+from fpgaflow.flow.weight_rom import rom_word_bits
 
 MemoryStyle = Literal["block", "distributed"]
 
@@ -156,7 +156,7 @@ def _int(params: Params, name: str) -> int:
 
 
 def weight_rom_word_bits(params: Params) -> int:
-    """ROM_W of a sparse_conv_engine (the layout lives in fpgaflow.hw.weight_rom)."""
+    """ROM_W of a sparse_conv_engine (the layout lives in fpgaflow.flow.weight_rom)."""
     return rom_word_bits(params)
 
 
@@ -348,5 +348,5 @@ MODULES: dict[str, Callable[[Params, str], Resources]] = {
 def module_resources(module: str, params: Params, family: str = "zynq7") -> Resources:
     """The modelled resources of one instance; a module without a model is a bug in this table."""
     if module not in MODULES:
-        raise ValueError(f"no resource model for module {module!r}; add one to fpgaflow.hw.resources.MODULES")
+        raise ValueError(f"no resource model for module {module!r}; add one to fpgaflow.backends.rtl.resource_model.MODULES")
     return MODULES[module](params, family)

@@ -2,7 +2,7 @@
 
 plan_design decides; generate_rtl writes. The netlist walks the hardware layers in
 order: the DMA words become the input's pixel beats, each layer becomes its stages
-(fpgaflow.rtlgen.stages), a tensor read by several layers is split by a broadcast with a
+(fpgaflow.backends.rtl.stages), a tensor read by several layers is split by a broadcast with a
 FIFO per branch, and the output's pixel beats become DMA words again. Everything is
 iterated in graph order or sorted, and no path or time is written, so the same graph
 gives the same bytes.
@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.boards import Board
-from fpgaflow.hw.resources import WINDOW_MEMORY_POLICIES, Resources, engine_styles, module_resources
+from fpgaflow.backends.rtl.resource_model import WINDOW_MEMORY_POLICIES, Resources, engine_styles, module_resources
 from fpgaflow.ir.graph import Graph
 from fpgaflow.names import sanitize_identifier
-from fpgaflow.rtlgen import stages
-from fpgaflow.rtlgen.design import Design, EngineChoice
-from fpgaflow.rtlgen.layer_plan import LayerPlan, plan_graph
-from fpgaflow.rtlgen.library import required_files
-from fpgaflow.rtlgen.netlist import TOP_TEMPLATE, Netlist, render_top
-from fpgaflow.rtlgen.parallelism import resolve_parallelism
-from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources, stage_parameters
-from fpgaflow.rtlgen.templates import Override, Templates
-from fpgaflow.rtlgen.verify import Tap
+from fpgaflow.backends.rtl import stages
+from fpgaflow.flow.design import Design, EngineChoice
+from fpgaflow.flow.layer_plan import LayerPlan, plan_graph
+from fpgaflow.backends.rtl.library import required_files
+from fpgaflow.backends.rtl.netlist import TOP_TEMPLATE, Netlist, render_top
+from fpgaflow.flow.parallelism import resolve_parallelism
+from fpgaflow.backends.rtl.netlist_resources import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources, stage_parameters
+from fpgaflow.backends.rtl.templates import Override, Templates
+from fpgaflow.backends.rtl.netlist import Tap
 
 RTL_DIR = "rtl"
 
@@ -34,7 +34,7 @@ RTL_DIR = "rtl"
 @dataclass
 class GeneratedRtl:
     """The files of OUT/rtl/ (relative path -> bytes), the top's name, compile order, layer taps and
-    the modelled resources per layer (fpgaflow.rtlgen.resource_use.TOP_GROUP for the DMA converters),
+    the modelled resources per layer (fpgaflow.backends.rtl.netlist_resources.TOP_GROUP for the DMA converters),
     the files taken from a template override folder and the layers whose modules an override
     changed without keeping the models' contract (their cycles and resources are measured only)."""
 
@@ -63,7 +63,7 @@ def plan_design(
 ) -> Design:
     """Choose P for every compute layer and record each stage's modelled cycles and weight memory.
 
-    The balancer grows P only while the resource model (fpgaflow.hw.resources) says the whole
+    The balancer grows P only while the resource model (fpgaflow.backends.rtl.resource_model) says the whole
     design still fits the board; the design records what overflows with the chosen P and
     with P = 1 everywhere. store_zeros keeps zero weights in the ROMs (a dense engine, the
     benchmark's baseline).
@@ -155,7 +155,7 @@ def generate_rtl(design: Design, templates: Templates = Templates()) -> Generate
     """Render the top, the memory files and copies of the library modules it needs.
 
     `templates` says where each file comes from: a user's override folder first, then
-    the shipped rtl/ (fpgaflow.rtlgen.templates).
+    the shipped rtl/ (fpgaflow.backends.rtl.templates).
     """
     built = build_layered_netlist(design)
     netlist, memory_files, taps = built.netlist, built.memory_files, built.taps

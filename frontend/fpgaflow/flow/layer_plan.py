@@ -18,7 +18,7 @@ from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, ConvTranspose2d, Dense, Flatten, Layer
 from fpgaflow.ir.transposed import as_pointwise_conv
 from fpgaflow.names import is_legal_identifier
-from fpgaflow.rtlgen.depthwise import DEPTHWISE_OPS, as_depthwise_conv
+from fpgaflow.flow.depthwise import DEPTHWISE_OPS, as_depthwise_conv
 
 FORMAT_KEYS = ("input", "weights", "bias", "accumulator", "output")
 

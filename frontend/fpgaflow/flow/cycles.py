@@ -12,7 +12,7 @@ from math import ceil
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fpgaflow.hw.weight_rom import EngineImage
+    from fpgaflow.flow.weight_rom import EngineImage
 
 Padding = tuple[int, int, int, int]
 

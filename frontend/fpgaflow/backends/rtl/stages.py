@@ -2,10 +2,10 @@
 
 The only module that knows the library's module names and parameters (docs/hardware.md).
 Each supported op has an EngineKind: its stages in the netlist, its modelled cycles per
-frame (fpgaflow.hw.cycles), its useful lane count and its weight memory
-(fpgaflow.hw.weight_rom). StageBuilder walks the layers, gives every tensor a stream,
+frame (fpgaflow.flow.cycles), its useful lane count and its weight memory
+(fpgaflow.flow.weight_rom). StageBuilder walks the layers, gives every tensor a stream,
 splits a tensor read by several layers with a broadcast and a FIFO on each branch that
-must run ahead of another (fpgaflow.rtlgen.branch_buffers), and
+must run ahead of another (fpgaflow.flow.branch_buffers), and
 converts between DMA words and pixel beats at the two ends.
 """
 
@@ -17,19 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.errors import UserError
-from fpgaflow.hw import cycles
-from fpgaflow.hw.resources import engine_styles, line_buffer_style
-from fpgaflow.hw.weight_rom import EngineImage, activation_parameters, pack_engine
+from fpgaflow.flow import cycles
+from fpgaflow.backends.rtl.resource_model import engine_styles, line_buffer_style
+from fpgaflow.flow.weight_rom import EngineImage, activation_parameters, pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType
 from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool, Upsample
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
-from fpgaflow.rtlgen.branch_buffers import branch_fifo_depths
-from fpgaflow.rtlgen.design import Design
-from fpgaflow.rtlgen.division import division_parameters
-from fpgaflow.rtlgen.layer_plan import LayerPlan
-from fpgaflow.rtlgen.netlist import Netlist
-from fpgaflow.rtlgen.verify import Tap
+from fpgaflow.flow.branch_buffers import branch_fifo_depths
+from fpgaflow.flow.design import Design
+from fpgaflow.backends.rtl.division import division_parameters
+from fpgaflow.flow.layer_plan import LayerPlan
+from fpgaflow.backends.rtl.netlist import Netlist
+from fpgaflow.backends.rtl.netlist import Tap
 
 StageFn = Callable[["StageBuilder", LayerPlan, str, str], str]
 """Adds a layer's stages reading stream `src` (its first input) and writing stream `dst`;
@@ -59,7 +59,7 @@ PASS_THROUGH_OPS = ("Flatten",)
 
 def reserved_names() -> list[str]:
     """Names a generated top must not take (the library's modules)."""
-    from fpgaflow.rtlgen.library import library_modules
+    from fpgaflow.backends.rtl.library import library_modules
 
     return sorted(library_modules())
 
@@ -181,7 +181,7 @@ class StageBuilder:
     def broadcast(self, tensor: str, stream: str, readers: int) -> list[str]:
         """Copy a tensor's stream to each reader; a branch that reads less far ahead than
         another one it meets again at a join gets a FIFO of the difference
-        (fpgaflow.rtlgen.branch_buffers), so the copy never waits for a branch that is
+        (fpgaflow.flow.branch_buffers), so the copy never waits for a branch that is
         itself waiting for the other."""
         width = self.netlist.streams[stream].width
         branches = [self.netlist.stream(f"{stream}_branch{i}", width) for i in range(readers)]
@@ -356,7 +356,7 @@ def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> s
 
 ENGINES["Add"] = EngineKind(_add_stages, _add_cycles)
 ENGINES["Dense"] = EngineKind(_dense_stages, _dense_cycles, _compute_bits)
-ENGINES["ScaleShift"] = ENGINES["Relu"] = ENGINES["Conv2d"]  # depthwise 1x1 convs (fpgaflow.rtlgen.depthwise)
+ENGINES["ScaleShift"] = ENGINES["Relu"] = ENGINES["Conv2d"]  # depthwise 1x1 convs (fpgaflow.flow.depthwise)
 
 
 def _average_parameters(plan: LayerPlan, count: int, reciprocal: FixedType | None) -> dict[str, int | str]:
