@@ -21,6 +21,8 @@ from fpgaflow.names import sanitize_identifier
 from fpgaflow.backends.rtl import stages
 from fpgaflow.flow.design import Design, EngineChoice
 from fpgaflow.flow.layer_plan import LayerPlan, plan_graph
+from fpgaflow.flow.ops import contract_of
+from fpgaflow.flow.ops.sparse_engine import engine_image
 from fpgaflow.backends.rtl.library import required_files
 from fpgaflow.backends.rtl.netlist import TOP_TEMPLATE, Netlist, render_top
 from fpgaflow.flow.parallelism import resolve_parallelism
@@ -80,8 +82,8 @@ def _balanced(graph: Graph, board: Board, plans: list[LayerPlan], everywhere: in
     compute = {plan.name: plan for plan in plans if plan.is_compute}
     overflowing = _fit_check(graph, board, plans, store_zeros, window_memory)
     lanes = resolve_parallelism(
-        {name: stages.useful_lanes(plan, store_zeros) for name, plan in compute.items()},
-        lambda name, p: stages.stage_cycles(compute[name], p, store_zeros),
+        {name: contract_of(plan).useful_lanes(plan, store_zeros) for name, plan in compute.items()},
+        lambda name, p: contract_of(compute[name]).cycles(compute[name], p, store_zeros),
         lambda chosen: not overflowing(chosen, BALANCE_LIMIT),
         everywhere,
         per_layer,
@@ -97,10 +99,11 @@ def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[s
     engines = {}
     for plan in plans:
         p = lanes.get(plan.name, 1)
-        dense_bits, stored_bits = stages.weight_memory_bits(plan, p, store_zeros)
+        contract = contract_of(plan)
+        dense_bits, stored_bits = contract.weight_bits(plan, p, store_zeros)
         engines[plan.name] = EngineChoice(
             parallelism=p,
-            cycles_model=stages.stage_cycles(plan, p, store_zeros),
+            cycles_model=contract.cycles(plan, p, store_zeros),
             weight_bits_dense=dense_bits,
             weight_bits_stored=stored_bits,
         )
@@ -113,7 +116,7 @@ def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: 
     stages_at_one = build_layered_netlist(_design(graph, board, plans, {}, store_zeros, window_memory)).netlist.stages
 
     def engine(name: str, p: int) -> Resources:
-        params: dict[str, int | str] = dict(stages.engine_parameters(compute[name], p, store_zeros))
+        params: dict[str, int | str] = dict(engine_image(compute[name], p, store_zeros).parameters)
         params.update(engine_styles(params, board.resources, window_memory))
         return module_resources(ENGINE_MODULE, params, board.family)
 
