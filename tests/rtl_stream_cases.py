@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgaflow.fixed import FixedType
+from fpgaflow.fixed import FixedType, divides_by_shift
 from fpgaflow.flow.cycles import window_gen_cycles
 from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb
 from fpgaflow.hw.streams import pixel_beats
@@ -39,7 +39,7 @@ def reference_frames(layer: Layer, in_shape: tuple[int, ...], in_type: FixedType
 
 def reciprocal_type(count: int) -> FixedType | None:
     """The IR's reciprocal format of an average over `count` codes (None for a power of two)."""
-    return None if count & (count - 1) == 0 else reciprocal_format(count)[0]
+    return None if divides_by_shift(count) else reciprocal_format(count)[0]
 
 
 def simulate(tmp_path: Path, top: str, modules: tuple[str, ...], bench: str, parameters: dict[str, int]) -> list[int]:

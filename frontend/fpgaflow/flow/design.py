@@ -7,11 +7,14 @@ all read it, so P, the modelled cycles and the weight-memory sizes are decided o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fpgaflow.boards import Board
 from fpgaflow.ir.graph import Graph
 from fpgaflow.flow.layer_plan import LayerPlan
-from fpgaflow.backends.rtl.templates import Override
+
+if TYPE_CHECKING:  # the RTL back end's record of override files; the flow never imports a back end at run time
+    from fpgaflow.backends.rtl.templates import Override
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,13 @@
 """Division parameters of the average pools (pool_avg, pool_global_avg): RECIP_W, RECIP_CODE, SHIFT.
 
-An average divides a sum of codes by its count. docs/fixed-point.md fixes how: a power of
-two is a shift by log2(count); any other count multiplies by the code of 1/count in the
-layer's reciprocal format first. The generator and the RTL tests both derive the module
-parameters here, from the same IR formats run_fixed reads, so they cannot drift apart.
+An average divides a sum of codes by its count; fpgaflow.fixed.average_division is the
+rule (docs/fixed-point.md), which run_fixed follows too. The generator and the RTL tests
+both derive the module parameters here from it, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from fpgaflow.errors import UserError
-from fpgaflow.fixed import FixedType
+from fpgaflow.fixed import FixedType, average_division, divides_by_shift
 
 
 def division_parameters(count: int, in_frac: int, out_frac: int, reciprocal: FixedType | None) -> dict[str, int]:
@@ -19,11 +15,8 @@ def division_parameters(count: int, in_frac: int, out_frac: int, reciprocal: Fix
 
     `reciprocal` is the layer's IR format of 1/count (None is only valid for a power of two).
     """
-    if count < 1:
-        raise ValueError(f"an average needs a positive count, got {count}")
-    if count & (count - 1) == 0:
-        return {"RECIP_W": 0, "RECIP_CODE": 0, "SHIFT": in_frac + count.bit_length() - 1 - out_frac}
-    if reciprocal is None:
-        raise UserError(f"an average over {count} values has no reciprocal format; run quantize first")
-    code = int(reciprocal.quantize(np.array(1.0 / count)))
-    return {"RECIP_W": reciprocal.width, "RECIP_CODE": code, "SHIFT": reciprocal.frac + in_frac - out_frac}
+    code, frac = average_division(count, reciprocal)
+    if divides_by_shift(count):
+        return {"RECIP_W": 0, "RECIP_CODE": 0, "SHIFT": in_frac + frac - out_frac}
+    assert reciprocal is not None
+    return {"RECIP_W": reciprocal.width, "RECIP_CODE": code, "SHIFT": frac + in_frac - out_frac}

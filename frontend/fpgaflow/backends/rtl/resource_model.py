@@ -119,7 +119,7 @@ def luts_per_bram18(capacity: Mapping[str, int]) -> float:
 
 def engine_rom_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
     """ROM_STYLE of a sparse_conv_engine: by the shape of its weight ROM (DEPTH x ROM_W)."""
-    return memory_style(_int(params, "DEPTH"), weight_rom_word_bits(params), luts_per_bram18(capacity))
+    return memory_style(_int(params, "DEPTH"), rom_word_bits(params), luts_per_bram18(capacity))
 
 
 def line_buffer_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
@@ -153,11 +153,6 @@ def _logic(luts: float, ffs: float) -> Resources:
 
 def _int(params: Params, name: str) -> int:
     return int(params[name])
-
-
-def weight_rom_word_bits(params: Params) -> int:
-    """ROM_W of a sparse_conv_engine (the layout lives in fpgaflow.flow.weight_rom)."""
-    return rom_word_bits(params)
 
 
 ENGINE_LATENCY_BASE = 14
@@ -223,7 +218,7 @@ def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
     finish_ffs = k * (3 * acc_w + 3 * oc_w + out_w + 8)
     luts = p * lane_luts + tree_nodes * acc_w + finish_luts + c_out * out_w * mux_luts(k + 1) + acc_w + 24
     ffs = p * lane_ffs + tree_nodes * acc_w + finish_ffs + c_out * out_w + 2 * acc_w + 64
-    rom = memory(_int(params, "DEPTH"), weight_rom_word_bits(params), str(params.get("ROM_STYLE", "block")))  # type: ignore[arg-type]
+    rom = memory(_int(params, "DEPTH"), rom_word_bits(params), str(params.get("ROM_STYLE", "block")))  # type: ignore[arg-type]
     fifo = axis_fifo({"DW": c_out * out_w, "DEPTH": engine_output_depth(params)})
     lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
     return (_logic(luts * ENGINE_LUT_SCALE, ffs * ENGINE_FF_SCALE) + lanes + rom + fifo

@@ -20,7 +20,7 @@ from fpgaflow.backends.rtl.resource_model import engine_styles, line_buffer_styl
 from fpgaflow.flow.weight_rom import activation_parameters
 from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType
-from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool, Upsample
+from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, GlobalAvgPool, MaxPool, Upsample
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.flow.branch_buffers import branch_fifo_depths
 from fpgaflow.flow.design import Design
