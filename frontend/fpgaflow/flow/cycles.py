@@ -48,11 +48,6 @@ def engine_cycles_per_position(image: EngineImage) -> float:
     return window_cycles(image.depth, image.window_words)
 
 
-def cycles_per_position(depth: int) -> int:
-    """Cycles per output position of an engine whose weight ROM is `depth` words deep and whose writer keeps up."""
-    return max(1, depth)
-
-
 def engine_cycles_per_frame(image: EngineImage, positions: int) -> int:
     """Steady-state cycles of one frame of `positions` output positions."""
     return ceil(positions * engine_cycles_per_position(image))
