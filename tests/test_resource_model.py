@@ -20,11 +20,10 @@ from fpgaflow.backends.rtl.resource_model import (
     multiplier_dsps,
     overflow,
     sparse_conv_engine,
-    weight_rom_word_bits,
 )
 from fpgaflow.hw.simulate import rtl_sources
 from fpgaflow.hw.toolchain import run_yosys
-from fpgaflow.flow.weight_rom import mem_text
+from fpgaflow.flow.weight_rom import mem_text, rom_word_bits
 from fpgaflow.importers.onnx_import import import_onnx
 from fpgaflow.ir import Dense, Weight
 from fpgaflow.quant import quantize
@@ -70,7 +69,7 @@ def test_engine_model_counts_lanes_and_rom():
     assert small.dsp == 2 and small.bram18 == 1  # 16 x 27 ROM in one BRAM18
     wide = sparse_conv_engine(engine_params(P=8, DEPTH=31, ROM_STYLE="distributed"))
     assert wide.dsp == 8 and wide.bram18 == 0 and wide.lut > sparse_conv_engine(engine_params(P=8, DEPTH=31)).lut
-    assert weight_rom_word_bits(engine_params(P=8)) == 8 * 13 + 1  # entries {segment, index, weight}, closed count
+    assert rom_word_bits(engine_params(P=8)) == 8 * 13 + 1  # entries {segment, index, weight}, closed count
     assert overflow(Resources(lut=10, dsp=300), BOARD.resources) == ["dsp"]
     with pytest.raises(ValueError, match="no resource model"):
         module_resources("mystery", {})
@@ -85,7 +84,7 @@ LOGIC_TOLERANCE = 0.4
 def test_model_against_yosys_on_a_small_engine(tmp_path: Path):
     params = engine_params() | {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
     rng = random.Random(0)
-    shapes = {"w.mem": (16, weight_rom_word_bits(params)), "c.mem": (4, 22), "k.mem": (4, 8)}
+    shapes = {"w.mem": (16, rom_word_bits(params)), "c.mem": (4, 22), "k.mem": (4, 8)}
     for name, (depth, bits) in shapes.items():
         (tmp_path / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
     settings = " ".join(f'-set {k} "{v}"' if isinstance(v, str) else f"-set {k} {v}" for k, v in params.items())
