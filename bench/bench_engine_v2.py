@@ -3,7 +3,7 @@
 Measures, for the PYNQ-Z2 (boards/pynq-z2.yaml):
 
 1. networks planned with the default balanced P (model figures: frame interval, P, LUT / FF /
-   BRAM18 / DSP by fpgaflow.hw.resources, share of the DSP-limit MAC rate, which placement of
+   BRAM18 / DSP by fpgaflow.backends.rtl.resource_model, share of the DSP-limit MAC rate, which placement of
    the window memories the planner took):
    - the digits CNN (examples/digits_cnn.onnx);
    - a CIFAR-sized VGG-style net (3x32x32, four 3x3 convs in two blocks with max pools, one
@@ -32,11 +32,11 @@ from torch import nn
 
 from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
-from fpgaflow.hw.resources import sparse_conv_engine
+from fpgaflow.backends.rtl.resource_model import sparse_conv_engine
 from fpgaflow.importers.torch_import import export_onnx_bytes
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
-from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
+from fpgaflow.pipeline import BuildOptions, build_design, verify_build
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARD = load_board("pynq")

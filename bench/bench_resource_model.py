@@ -1,4 +1,4 @@
-"""The resource model (fpgaflow.hw.resources) against Yosys synth_xilinx on whole generated tops.
+"""The resource model (fpgaflow.backends.rtl.resource_model) against Yosys synth_xilinx on whole generated tops.
 
 For each network: `fpgaflow build --board pynq --synth` (Yosys `synth_xilinx -family xc7
 -flatten` on the whole top, counted by fpgaflow.hw.yosys_count), then the model's and

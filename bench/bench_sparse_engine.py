@@ -44,9 +44,9 @@ from fpgaflow.ir import Conv2d, Dense, Graph
 from fpgaflow.outdir import OutputDir
 from fpgaflow.passes.remove_pruned_channels import RemovePrunedChannels
 from fpgaflow.quant import quantize
-from fpgaflow.rtlgen.build import BuildOptions, build_design, verify_build
-from fpgaflow.rtlgen.design import Design
-from fpgaflow.rtlgen.verify import VerifyResult
+from fpgaflow.pipeline import BuildOptions, build_design, verify_build
+from fpgaflow.flow.design import Design
+from fpgaflow.backends.rtl.verify import VerifyResult
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "digits_cnn.onnx"

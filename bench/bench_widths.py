@@ -3,13 +3,13 @@
 For the unpruned model and for KEP and structured-channel pruning at a 75 % conv-MAC cut
 (fpgaflow.prune, 20 epochs, seed 0, trained on examples/digits_train.npz), this quantizes
 with every weight and activation at 8, 6 and 4 bits, and with the widths
-fpgaflow.quant.search.search_widths finds at tolerances of 0.25, 0.5 and 1.0 percentage
+fpgaflow.wordlength.search.search_widths finds at tolerances of 0.25, 0.5 and 1.0 percentage
 points (calibrated on the training set, accuracy measured on a seeded 25 % of it, as
 `fpgaflow quantize` does). Each row: test accuracy of the bit-accurate reference on the 450
 held-out images (never seen by pruning or the search), average weight width (over stored
 nonzero weights), total weight-memory bits stored, LUT/FF/DSP/BRAM18 by the resource model
 and the frame interval of the design `build` makes for the PYNQ-Z2
-(fpgaflow.quant.hardware_cost.design_figures). Rows are appended to --json as they are
+(fpgaflow.wordlength.hardware_cost.design_figures). Rows are appended to --json as they are
 measured. Run from the repository root:
 
     python bench/bench_widths.py --json bench_widths.json
@@ -32,8 +32,8 @@ from fpgaflow.ir.graph import Graph
 from fpgaflow.prune.run import conv_macs, prune_files
 from fpgaflow.prune.train import Split
 from fpgaflow.quant import quantize
-from fpgaflow.quant.hardware_cost import design_figures
-from fpgaflow.quant.search import fixed_accuracy, search_widths
+from fpgaflow.wordlength.hardware_cost import design_figures
+from fpgaflow.wordlength.search import fixed_accuracy, search_widths
 from fpgaflow.quant.widths import WidthConfig
 
 ROOT = Path(__file__).resolve().parent.parent

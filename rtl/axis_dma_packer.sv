@@ -1,4 +1,4 @@
-// axis_dma_packer: pixel beats to and from DMA words, the packing of rtlgen/dma.py.
+// axis_dma_packer: pixel beats to and from DMA words, the packing of fpgaflow/flow/dma.py.
 //
 // Unlike axis_width_converter (whole width ratios), the widths here are arbitrary: a pixel
 // that does not fill its last word leaves that word's high bits zero, as the DMA packing

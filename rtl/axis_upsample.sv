@@ -12,7 +12,7 @@
 // row passes its pixels through as they arrive (each SW times) and writes them into a line
 // buffer of one input row (IN_W pixels, distributed RAM); the other SH-1 copies read the row
 // back and take no input. So output pixel (oy, ox) needs the input up to pixel
-// (oy / SH, ox / SW) only (fpgaflow.rtlgen.branch_buffers counts on that). The output is a
+// (oy / SH, ox / SW) only (fpgaflow.flow.branch_buffers counts on that). The output is a
 // register that loads whenever it is empty or being taken.
 module axis_upsample #(
     parameter int PW = 8,

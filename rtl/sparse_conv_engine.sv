@@ -63,7 +63,7 @@
 //   Nothing stalls inside: a window starts only when the output FIFO is sure to have room
 //   (a credit counter), so back-pressure reaches only the reader's start and the writer.
 //   A window costs max(DEPTH, WORDS, (WORDS + DEPTH + 1) / 2) cycles in steady state
-//   (fpgaflow.hw.cycles.window_cycles).
+//   (fpgaflow.flow.cycles.window_cycles).
 //   Channels without nonzero weights are never computed: their constant code is preloaded
 //   from CONST_FILE.
 module sparse_conv_engine #(
@@ -136,7 +136,7 @@ module sparse_conv_engine #(
     // Cycles from a window's first ROM word to its pixel leaving the FIFO, and the FIFO depth
     // that keeps windows back to back while earlier pixels are still on their way.
     localparam int LATENCY = LV + 14;
-    // A lower bound of the cycles per window (fpgaflow.hw.cycles.window_cycles), never above the real one.
+    // A lower bound of the cycles per window (fpgaflow.flow.cycles.window_cycles), never above the real one.
     localparam int HALF_CYCLE = (WORDS + DEPTH + 1) / 2;
     localparam int WINDOW_CYCLES = (DEPTH > HALF_CYCLE) ? DEPTH : HALF_CYCLE;
     localparam int OUT_DEPTH = (LATENCY + WINDOW_CYCLES - 1) / WINDOW_CYCLES + 1;

@@ -3,9 +3,9 @@
 // Parameters
 //   WIDTH      bits per word
 //   DEPTH      words
-//   INIT_FILE  $readmemh file: one word per line, hex, fixed width (fpgaflow.hw.weight_rom writes it)
+//   INIT_FILE  $readmemh file: one word per line, hex, fixed width (fpgaflow.flow.weight_rom writes it)
 //   RAM_STYLE  "block" (block RAM) or "distributed" (LUTs as 64x1 ROMs): the generator picks the
-//              cheaper by shape (fpgaflow.hw.resources.memory_style); a wide and shallow ROM
+//              cheaper by shape (fpgaflow.backends.rtl.resource_model.memory_style); a wide and shallow ROM
 //              would leave its block RAMs almost empty
 // Ports: clk; en (read enable); addr; data (the word at addr one cycle after en).
 // A registered read with no reset on the data is what block RAM inference expects; the

@@ -24,7 +24,7 @@ from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStream
 TB_DIR_ENV = "FPGAFLOW_TB_DIR"
 
 CLOCK_PERIOD_NS = 10
-"""Every bench's clock period (fpgaflow.rtlgen.verify.CLOCK_PERIOD_NS converts simulated time to cycles)."""
+"""Every bench's clock period (fpgaflow.backends.rtl.verify.CLOCK_PERIOD_NS converts simulated time to cycles)."""
 
 
 def load_case() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""cocotb test bench of rtl/axis_dma_packer.sv: DMA words and pixel beats converted exactly as rtlgen/dma.py packs them."""
+"""cocotb test bench of rtl/axis_dma_packer.sv: DMA words and pixel beats converted exactly as fpgaflow/flow/dma.py packs them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """cocotb bench of a generated network top: frames in through the DMA-width slave, codes out.
 
-The pytest side (fpgaflow.rtlgen.verify) writes `case.json` into FPGAFLOW_TB_DIR: the
+The pytest side (fpgaflow.backends.rtl.verify) writes `case.json` into FPGAFLOW_TB_DIR: the
 input frames as DMA words (hex), the number of output words per frame, and the taps,
 one per layer: the stream out of that layer's stage inside the top and, for timed
 stages, the path of its work signal. Two tests:
@@ -16,7 +16,7 @@ stages, the path of its work signal. Two tests:
   where a stage stands still because of the one behind it. Also records the cycles of the
   frames' last output words (writes `timing.json`).
 
-Each test gets `cycle_budget` cycles (from the cycle model, fpgaflow.rtlgen.verify) to
+Each test gets `cycle_budget` cycles (from the cycle model, fpgaflow.backends.rtl.verify) to
 deliver every output frame. When they run out the pipeline has stopped moving: the test
 writes `stall_<test>.json` (the cycle, the output frames received, every tap's output beat
 count and whether its last beat was held by the next stage) and fails, so a deadlock

@@ -2,7 +2,7 @@
 
 Expected codes come from the bit-accurate reference: a one-layer quantized IR graph run
 by run_fixed, so the RTL is held to the same code that defines the contract. The
-average pools' division parameters come from fpgaflow.rtlgen.division, as the generator's do.
+average pools' division parameters come from fpgaflow.backends.rtl.division, as the generator's do.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgaflow.fixed import FixedType
-from fpgaflow.hw.cycles import window_gen_cycles
+from fpgaflow.fixed import FixedType, divides_by_shift
+from fpgaflow.flow.cycles import window_gen_cycles
 from fpgaflow.hw.simulate import read_measured, rtl_sources, run_cocotb
 from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import Graph, Layer, Tensor
@@ -39,7 +39,7 @@ def reference_frames(layer: Layer, in_shape: tuple[int, ...], in_type: FixedType
 
 def reciprocal_type(count: int) -> FixedType | None:
     """The IR's reciprocal format of an average over `count` codes (None for a power of two)."""
-    return None if count & (count - 1) == 0 else reciprocal_format(count)[0]
+    return None if divides_by_shift(count) else reciprocal_format(count)[0]
 
 
 def simulate(tmp_path: Path, top: str, modules: tuple[str, ...], bench: str, parameters: dict[str, int]) -> list[int]:

@@ -1,4 +1,4 @@
-"""The fan-out buffering rule (fpgaflow.rtlgen.branch_buffers) on graphs whose branches read unequally far ahead."""
+"""The fan-out buffering rule (fpgaflow.flow.branch_buffers) on graphs whose branches read unequally far ahead."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 import models
 from fpgaflow.api import load_model
 from fpgaflow.importers.torch_import import export_onnx_bytes
-from fpgaflow.rtlgen.branch_buffers import FIFO_MARGIN, branch_fifo_depths
+from fpgaflow.flow.branch_buffers import FIFO_MARGIN, branch_fifo_depths
 
 
 def _graph(tmp_path, model: torch.nn.Module | onnx.ModelProto, shape=(3, 12, 12)):

@@ -13,9 +13,9 @@ from fpgaflow.reference.fixed_exec import Saturation
 from fpgaflow.report.build_report import build_report, report_json
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.text import render_markdown
-from fpgaflow.rtlgen.design import Design, EngineChoice
-from fpgaflow.rtlgen.layer_plan import plan_graph
-from fpgaflow.rtlgen.verify import VerifyResult
+from fpgaflow.flow.design import Design, EngineChoice
+from fpgaflow.flow.layer_plan import plan_graph
+from fpgaflow.backends.rtl.verify import VerifyResult
 from reference_graphs import chain, random_weight
 
 
@@ -111,7 +111,7 @@ def test_verify_reports_saturated_values():
 
 def test_summary_gives_the_interface_rates_resources_and_next_steps(quantized):
     from fpgaflow.report.hardware import interface_entry, summary_lines, timing_entry
-    from fpgaflow.rtlgen.templates import Interface
+    from fpgaflow.backends.rtl.templates import Interface
 
     design = make_design(quantized)
     report = build_report(design, bits=8)

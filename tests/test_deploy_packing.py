@@ -9,7 +9,7 @@ import pytest
 from fpgaflow.deploy.pynq_driver import packing
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.streams import pack_beat
-from fpgaflow.rtlgen import dma
+from fpgaflow.flow import dma
 
 
 def words_by_beats(frame: np.ndarray, bits: int, dma_width: int) -> list[int]:

@@ -11,8 +11,8 @@ from fpgaflow.ir import Conv2d, MaxPool, Weight
 from fpgaflow.ir.layers import Activation
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
-from fpgaflow.rtlgen.build import BuildOptions, build_design
-from fpgaflow.rtlgen.generate import generate_rtl, plan_design
+from fpgaflow.pipeline import BuildOptions, build_design
+from fpgaflow.backends.rtl.generate import generate_rtl, plan_design
 from reference_graphs import chain, random_weight
 
 BOARD = load_board("pynq")

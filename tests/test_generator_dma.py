@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fpgaflow.rtlgen.dma import pack_frame, unpack_frame, words_per_pixel
+from fpgaflow.flow.dma import pack_frame, unpack_frame, words_per_pixel
 
 
 @pytest.mark.parametrize("shape,bits,signed", [((1, 8, 8), 8, False), ((16, 3, 5), 8, True), ((10,), 12, True), ((3, 2, 2), 30, False)])

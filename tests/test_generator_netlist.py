@@ -3,8 +3,8 @@
 import pytest
 
 from fpgaflow.hw.toolchain import run_verilator_lint
-from fpgaflow.rtlgen.library import required_files
-from fpgaflow.rtlgen.netlist import Netlist, render_top
+from fpgaflow.backends.rtl.library import required_files
+from fpgaflow.backends.rtl.netlist import Netlist, render_top
 
 
 def two_fifo_netlist() -> Netlist:

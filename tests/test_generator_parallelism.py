@@ -3,7 +3,7 @@
 import pytest
 
 from fpgaflow.errors import UserError
-from fpgaflow.rtlgen.parallelism import (
+from fpgaflow.flow.parallelism import (
     balance_parallelism,
     check_config_layers,
     read_parallelism_config,

@@ -19,9 +19,9 @@ from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import run_fixed
-from fpgaflow.rtlgen.depthwise import as_depthwise_conv
-from fpgaflow.rtlgen.division import division_parameters
-from fpgaflow.rtlgen.generate import build_netlist, plan_design
+from fpgaflow.flow.depthwise import as_depthwise_conv
+from fpgaflow.backends.rtl.division import division_parameters
+from fpgaflow.backends.rtl.generate import build_netlist, plan_design
 
 BOARD = load_board("pynq")
 

@@ -15,7 +15,7 @@ import pytest
 from fpgaflow.hw.logic_depth import level_counts, longest_path
 from fpgaflow.hw.simulate import rtl_sources
 from fpgaflow.hw.toolchain import run_verilator_lint, run_yosys
-from fpgaflow.hw.weight_rom import mem_text
+from fpgaflow.flow.weight_rom import mem_text
 
 ENGINE_FILES = {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fpgaflow.resources import SHARED_FOLDERS, share_dir
+from fpgaflow.package_data import SHARED_FOLDERS, share_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -71,7 +71,7 @@ def test_wheel_install_finds_the_shipped_folders(wheel: Path, tmp_path: Path) ->
         capture_output=True,
     )
     probe = (
-        "from fpgaflow.resources import share_dir, SHARED_FOLDERS\n"
+        "from fpgaflow.package_data import share_dir, SHARED_FOLDERS\n"
         "for f in SHARED_FOLDERS:\n"
         "    d = share_dir(f)\n"
         "    print(f, d, sorted(p.name for p in d.iterdir()))\n"

@@ -1,4 +1,4 @@
-"""Taper's hardware costs are fpgaflow.hw's: the figure the pruner reports equals what hw computes for the written model."""
+"""Taper's hardware costs are the build's: the figure the pruner reports equals what the report shows for the written model."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from fpgaflow.hw.cycles import engine_cycles_per_frame
-from fpgaflow.hw.weight_rom import pack_engine
+from torch import nn
+from fpgaflow import from_torch
+from fpgaflow.flow.layer_plan import plan_graph
+from fpgaflow.flow.ops import contract_of
+from fpgaflow.flow.weight_rom import pack_engine
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import Conv2d, Dense
 from fpgaflow.prune.cost import EngineCost, engine_cost, relaxed_engine_cost
@@ -22,23 +25,26 @@ from prune_helpers import digits_subset
 
 LANES = 4
 WEIGHT_BITS = 16
-"""Wide enough that quantization rounds no kept weight to zero (checked), so hw counts the pruner's nonzeros."""
+"""Wide enough that quantization rounds no kept weight to zero (checked), so the build counts the pruner's nonzeros."""
+
+
+def _report_cycles(quantized: Graph) -> int:
+    """Cycles per frame summed over the engines, as the build report shows them (each layer's contract)."""
+    return sum(contract_of(plan).cycles(plan, LANES) for plan in plan_graph(quantized) if plan.is_compute)
 
 
 def _hw_costs(graph: Graph, calibration: np.ndarray) -> tuple[int, int]:
-    """(cycles per frame, weight-ROM bits) summed over the engines, as fpgaflow.hw computes them."""
+    """(cycles per frame as the report shows them, weight-ROM bits) summed over the engines."""
     quantized = quantize(graph, calibration, bits=WEIGHT_BITS)
-    cycles = bits = 0
+    bits = 0
     for layer in quantized.layers:
         if not isinstance(layer, (Conv2d, Dense)):
             continue
         assert np.array_equal(np.asarray(layer.weight.codes) != 0, np.asarray(layer.weight.values) != 0), "a kept weight quantized to zero"
         in_type, out_type = quantized.tensors[layer.inputs[0]].ftype, quantized.tensors[layer.output].ftype
-        out_shape = quantized.tensors[layer.output].shape
         image = pack_engine(layer, in_type, out_type, quantized.tensors[layer.inputs[0]].shape, LANES, index_mode="element")
-        cycles += engine_cycles_per_frame(image, out_shape[1] * out_shape[2] if len(out_shape) == 3 else 1)
         bits += image.weight_memory_bits
-    return cycles, bits
+    return _report_cycles(quantized), bits
 
 
 def test_taper_cycles_and_bits_equal_hw(tmp_path) -> None:
@@ -59,6 +65,19 @@ def test_taper_cycles_and_bits_equal_hw(tmp_path) -> None:
     assert dense == dense_cycles
     unpruned, _ = load_model(tmp_path / "model.onnx")
     assert EngineCost(unpruned, example, "weight-bits", LANES, WEIGHT_BITS)(MaskSet(unpruned)) == dense_bits
+
+
+def test_cycles_are_the_reports_where_the_window_generator_is_slower() -> None:
+    """One weight per output channel of a padded 3x3 conv: the engine needs 64 windows of one ROM word,
+    its window generator walks (8 + 2)^2 = 100 pixels; the pruner counts the report's 100, the slower of the two."""
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1))
+    with torch.no_grad():
+        model[0].weight.zero_()
+        model[0].weight[:, 0, 1, 1] = 0.5
+    example = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (4, 2, 8, 8)).astype(np.float32))
+    report = _report_cycles(quantize(from_torch(model, example), example.numpy(), bits=WEIGHT_BITS))
+    assert report == 100
+    assert EngineCost(model, example, "cycles", LANES, WEIGHT_BITS)(MaskSet(model)) == report
 
 
 @pytest.mark.parametrize("kind", ["cycles", "weight-bits"])

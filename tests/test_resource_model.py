@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fpgaflow.boards import load_board
-from fpgaflow.hw.resources import (
+from fpgaflow.backends.rtl.resource_model import (
     Resources,
     bram18_count,
     lutram_luts,
@@ -20,17 +20,16 @@ from fpgaflow.hw.resources import (
     multiplier_dsps,
     overflow,
     sparse_conv_engine,
-    weight_rom_word_bits,
 )
 from fpgaflow.hw.simulate import rtl_sources
-from fpgaflow.hw.weight_rom import mem_text
+from fpgaflow.flow.weight_rom import mem_text, rom_word_bits
 from fpgaflow.importers.onnx_import import import_onnx
 from fpgaflow.ir import Dense, Weight
 from fpgaflow.quant import quantize
 from fpgaflow.hw.yosys_count import count_resources, synthesize_module
-from fpgaflow.report.resources import overflow_message
-from fpgaflow.rtlgen.generate import generate_rtl, plan_design
-from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT
+from fpgaflow.report.resource_estimates import overflow_message
+from fpgaflow.backends.rtl.generate import generate_rtl, plan_design
+from fpgaflow.backends.rtl.netlist_resources import BALANCE_LIMIT
 from reference_graphs import chain, random_weight
 
 BOARD = load_board("pynq")
@@ -70,7 +69,7 @@ def test_engine_model_counts_lanes_and_rom():
     assert small.dsp == 2 and small.bram18 == 1  # 16 x 27 ROM in one BRAM18
     wide = sparse_conv_engine(engine_params(P=8, DEPTH=31, ROM_STYLE="distributed"))
     assert wide.dsp == 8 and wide.bram18 == 0 and wide.lut > sparse_conv_engine(engine_params(P=8, DEPTH=31)).lut
-    assert weight_rom_word_bits(engine_params(P=8)) == 8 * 13 + 1  # entries {segment, index, weight}, closed count
+    assert rom_word_bits(engine_params(P=8)) == 8 * 13 + 1  # entries {segment, index, weight}, closed count
     assert overflow(Resources(lut=10, dsp=300), BOARD.resources) == ["dsp"]
     with pytest.raises(ValueError, match="no resource model"):
         module_resources("mystery", {})
@@ -86,7 +85,7 @@ LOGIC_TOLERANCE = 0.4
 def test_model_against_yosys_on_a_small_engine(tmp_path: Path):
     params = engine_params() | {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
     rng = random.Random(0)
-    shapes = {"w.mem": (16, weight_rom_word_bits(params)), "c.mem": (4, 22), "k.mem": (4, 8)}
+    shapes = {"w.mem": (16, rom_word_bits(params)), "c.mem": (4, 22), "k.mem": (4, 8)}
     for name, (depth, bits) in shapes.items():
         (tmp_path / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
     synth = count_resources(synthesize_module(tmp_path, "sparse_conv_engine", params, rtl_sources("sparse_conv_engine")))
@@ -130,7 +129,7 @@ def test_a_layer_too_big_for_the_board_at_one_lane():
     graph = quantize(chain("big_net", (1024,), [(big, (256,))]), rng.normal(size=(16, 1024)), 8)
     design = plan_design(graph, BOARD)
     assert design.overflow_at_one and all(p.parallelism == 1 for p in design.engines.values())
-    from fpgaflow.report.resources import model_summary
+    from fpgaflow.report.resource_estimates import model_summary
 
     message = overflow_message(BOARD, model_summary(BOARD, generate_rtl(design).layer_resources, design.overflow_at_one))
     assert message is not None and "even with P = 1" in message and "bram18" in message

@@ -11,7 +11,7 @@ from fpgaflow import fixed
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pixel_beats
-from fpgaflow.hw.weight_rom import activation_parameters
+from fpgaflow.flow.weight_rom import activation_parameters
 from fpgaflow.ir import Activation
 from fpgaflow.ir.layers import Add
 from fpgaflow.reference.fixed_exec import finish

@@ -1,4 +1,4 @@
-"""axis_dma_packer: both directions implement rtlgen/dma.py's packing exactly, one DMA word per cycle."""
+"""axis_dma_packer: both directions implement fpgaflow/flow/dma.py's packing exactly, one DMA word per cycle."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from fpgaflow.fixed import FixedType
 from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pixel_beats
-from fpgaflow.rtlgen.dma import pack_frame, words_per_pixel
+from fpgaflow.flow.dma import pack_frame, words_per_pixel
 from rtl_stream_cases import random_codes, simulate
 
 SHAPES = [(1, 3, 4), (1, 1, 1), (1, 2, 5), (1,), (1, 4, 2), (1, 1, 3)]

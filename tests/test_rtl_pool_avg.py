@@ -12,7 +12,7 @@ from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pixel_beats
 from fpgaflow.ir import AvgPool
 from fpgaflow.reference.kernels import pool_output_size
-from fpgaflow.rtlgen.division import division_parameters
+from fpgaflow.backends.rtl.division import division_parameters
 from rtl_stream_cases import assert_window_rate, random_codes, reciprocal_type, reference_frames, simulate
 
 FRAMES = 6

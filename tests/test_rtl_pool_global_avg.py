@@ -11,7 +11,7 @@ from fpgaflow.fixed import FixedType
 from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pack_beat, pixel_beats
 from fpgaflow.ir import GlobalAvgPool
-from fpgaflow.rtlgen.division import division_parameters
+from fpgaflow.backends.rtl.division import division_parameters
 from rtl_stream_cases import frame_period, random_codes, reciprocal_type, reference_frames, simulate
 
 FRAMES = 8

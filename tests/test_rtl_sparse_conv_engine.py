@@ -11,11 +11,11 @@ from rtl_stream_cases import simulate
 from test_lint_synth import check_synth
 
 from fpgaflow.fixed import FixedType
-from fpgaflow.hw.cycles import engine_cycles_per_position
+from fpgaflow.flow.cycles import engine_cycles_per_position
 from fpgaflow.hw.simulate import rtl_sources, write_case
 from fpgaflow.hw.streams import pack_beat, pixel_beats, window_beats
 from fpgaflow.hw.toolchain import run_verilator_lint
-from fpgaflow.hw.weight_rom import EngineImage, IndexMode, pack_engine
+from fpgaflow.flow.weight_rom import EngineImage, IndexMode, pack_engine
 from fpgaflow.ir.layers import Activation, Conv2d, Dense, Flatten, Weight
 from fpgaflow.reference.fixed_exec import run_fixed
 from fpgaflow.reference.kernels import pool_output_size, sliding_windows

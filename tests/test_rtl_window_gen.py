@@ -9,7 +9,7 @@ import pytest
 
 from rtl_stream_cases import frame_period, simulate
 
-from fpgaflow.hw.cycles import window_gen_cycles
+from fpgaflow.flow.cycles import window_gen_cycles
 from fpgaflow.hw.simulate import write_case
 from fpgaflow.hw.streams import pixel_beats, window_beats
 from fpgaflow.reference.kernels import sliding_windows

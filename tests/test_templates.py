@@ -7,8 +7,8 @@ import onnx
 import pytest
 
 from fpgaflow.cli.main import main
-from fpgaflow.resources import share_dir
-from fpgaflow.rtlgen.templates import CONTRACT_MARK
+from fpgaflow.package_data import share_dir
+from fpgaflow.backends.rtl.templates import CONTRACT_MARK
 from models import pooled_concat_net
 
 DIGITS = "examples/digits_cnn.onnx"
@@ -126,8 +126,8 @@ def test_only_an_override_without_the_contract_mark_makes_layers_measured_only(t
     from fpgaflow.api import load_model
     from fpgaflow.boards import load_board
     from fpgaflow.quant import quantize
-    from fpgaflow.rtlgen.generate import generate_rtl, plan_design
-    from fpgaflow.rtlgen.templates import Templates
+    from fpgaflow.backends.rtl.generate import generate_rtl, plan_design
+    from fpgaflow.backends.rtl.templates import Templates
 
     graph = load_model(DIGITS)
     graph = quantize(graph, np.random.default_rng(0).random((8, 1, 8, 8)).astype(np.float32), 8)

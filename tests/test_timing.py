@@ -16,7 +16,7 @@ import pytest
 from fpgaflow.errors import UserError
 from fpgaflow.hw.simulate import rtl_sources
 from fpgaflow.hw.timing import place_and_route, read_report
-from fpgaflow.hw.weight_rom import mem_text, rom_word_bits
+from fpgaflow.flow.weight_rom import mem_text, rom_word_bits
 
 BOARD_CLOCK_MHZ = 100.0
 

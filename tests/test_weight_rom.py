@@ -7,8 +7,8 @@ import pytest
 
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType
-from fpgaflow.hw.cycles import engine_bound, engine_cycles_per_position
-from fpgaflow.hw.weight_rom import (
+from fpgaflow.flow.cycles import engine_bound, engine_cycles_per_position
+from fpgaflow.flow.weight_rom import (
     WindowLayout,
     conv_window_index,
     dense_window_index,

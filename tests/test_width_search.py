@@ -1,4 +1,4 @@
-"""The word-length search (fpgaflow.quant.search) and `fpgaflow quantize`."""
+"""The word-length search (fpgaflow.wordlength.search) and `fpgaflow quantize`."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,8 @@ from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
 from fpgaflow.cli.main import main
 from fpgaflow.quant import quantize
-from fpgaflow.quant.hardware_cost import WeightBitsCost, design_figures
-from fpgaflow.quant.search import fixed_accuracy, search_widths
+from fpgaflow.wordlength.hardware_cost import WeightBitsCost, design_figures
+from fpgaflow.wordlength.search import fixed_accuracy, search_widths
 from fpgaflow.quant.widths import read_widths_config
 
 MODEL = "examples/digits_cnn.onnx"

@@ -10,9 +10,10 @@ from fpgaflow.errors import UserError
 from fpgaflow.quant import quantize
 from fpgaflow.quant.formats import accumulator_format, dot_product_range
 from fpgaflow.quant.widths import LayerWidths, check_widths_for_graph, read_widths_config, widths_yaml
-from fpgaflow.rtlgen import stages
-from fpgaflow.rtlgen.layer_plan import plan_graph
-from fpgaflow.rtlgen.parallelism import read_parallelism_config
+from fpgaflow.flow.ops import contract_of
+from fpgaflow.flow.ops.sparse_engine import engine_image
+from fpgaflow.flow.layer_plan import plan_graph
+from fpgaflow.flow.parallelism import read_parallelism_config
 
 
 @pytest.fixture
@@ -80,8 +81,8 @@ def test_narrow_widths_shrink_the_rom_words_and_window_memories(digits_graph):
     narrow_graph = quantize(digits_graph, calibration, 8, {"conv1": LayerWidths(activation_bits=5), "conv2": LayerWidths(4)})
     narrow = {plan.name: plan for plan in plan_graph(narrow_graph)}
     for p in (1, 4):
-        assert stages.weight_memory_bits(narrow["conv2"], p)[1] < stages.weight_memory_bits(wide["conv2"], p)[1]
-        wide_params, narrow_params = stages.engine_parameters(wide["conv2"], p), stages.engine_parameters(narrow["conv2"], p)
+        assert contract_of(narrow["conv2"]).weight_bits(narrow["conv2"], p)[1] < contract_of(wide["conv2"]).weight_bits(wide["conv2"], p)[1]
+        wide_params, narrow_params = engine_image(wide["conv2"], p).parameters, engine_image(narrow["conv2"], p).parameters
         assert (narrow_params["IN_W"], wide_params["IN_W"]) == (5, 8)
         assert narrow_params["WW"] < wide_params["WW"]
 

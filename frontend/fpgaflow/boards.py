@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from fpgaflow.errors import UserError
-from fpgaflow.resources import share_dir
+from fpgaflow.package_data import share_dir
 
 RESOURCE_KINDS = ("lut", "ff", "bram18", "dsp")
 """The resources every board file lists, the resource model counts and every report compares against."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.deploy.pynq_driver.packing import MAX_WIDTH, real_values, round_codes
+from fpgaflow.errors import UserError
 
 # MAX_WIDTH: the widest code the int64 reference can hold with headroom for one addition.
 
@@ -167,6 +168,29 @@ def leaky_rescaled(acc: np.ndarray, acc_frac: int, out_frac: int, alpha: float) 
 def leaky_requantize(acc: np.ndarray, acc_frac: int, out: FixedType, alpha: float) -> np.ndarray:
     """Requantize with LeakyRelu: leaky_rescaled, then saturate to the output type."""
     return out.saturate(leaky_rescaled(acc, acc_frac, out.frac, alpha))
+
+
+def divides_by_shift(count: int) -> bool:
+    """Whether an average over `count` codes divides by a shift (a power of two) rather than a reciprocal."""
+    return count & (count - 1) == 0
+
+
+def average_division(count: int, reciprocal: FixedType | None) -> tuple[int, int]:
+    """(multiplier code, fractional bits it adds) that turn a sum of `count` codes into their mean.
+
+    The one rule for averages (docs/fixed-point.md), read by the quantizer, the reference and
+    the RTL parameters: a power of two is a shift by log2(count) (multiplier 1); any other
+    count multiplies by the code of 1/count in the layer's reciprocal format, whose F bits
+    the shift then removes. The sum times the multiplier, with the added bits on its
+    fraction, is requantized to the output format.
+    """
+    if count < 1:
+        raise ValueError(f"an average needs a positive count, got {count}")
+    if divides_by_shift(count):
+        return 1, count.bit_length() - 1
+    if reciprocal is None:
+        raise UserError(f"an average over {count} values has no reciprocal format; run quantize first")
+    return int(reciprocal.quantize(np.array(1.0 / count))), reciprocal.frac
 
 
 def bits_for_range(lo: int, hi: int) -> tuple[bool, int]:

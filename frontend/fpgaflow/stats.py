@@ -15,14 +15,7 @@ from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import Conv2d, ConvTranspose2d, Dense, Layer
 from fpgaflow.ir.sparsity import SparsityRecord, classify_sparsity
 from fpgaflow.ir.transposed import as_pointwise_conv
-
-
-def _positions(shape: tuple[int, ...]) -> int:
-    """Output positions of a compute layer: Ho*Wo of a feature map, 1 of a vector."""
-    total = 1
-    for dim in shape[1:]:
-        total *= dim
-    return total
+from fpgaflow.ir.work import engine_positions
 
 
 def _record(layer: Conv2d | Dense) -> SparsityRecord:
@@ -70,10 +63,10 @@ def layer_stats(graph: Graph) -> list[dict[str, Any]]:
             "hardware": layer.HARDWARE,
         }
         compute: Conv2d | Dense | None = layer if isinstance(layer, (Conv2d, Dense)) else None
-        positions = _positions(output_shape)
         if isinstance(layer, ConvTranspose2d):  # its 1x1 conv, one position per input pixel
-            compute, positions = as_pointwise_conv(layer), _positions(graph.input_shape(layer))
+            compute = as_pointwise_conv(layer)
         if compute is not None:
+            positions = engine_positions(graph, layer)
             record = _record(compute)
             row["macs"] = int(compute.weight.values.size) * positions
             row["nonzero_macs"] = record.nnz * positions

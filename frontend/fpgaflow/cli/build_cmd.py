@@ -1,7 +1,7 @@
 """`fpgaflow build`: model to RTL, report and (with --verify) a bit-exact simulation check.
 
 The command only strings the steps together; each step lives in its own module
-(import: fpgaflow.api, quantize: fpgaflow.quant, generator: fpgaflow.rtlgen, report:
+(import: fpgaflow.api, quantize: fpgaflow.quant, generator: fpgaflow.backends.rtl, report:
 fpgaflow.report, output folder: fpgaflow.outdir).
 """
 
@@ -22,10 +22,10 @@ from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
 from fpgaflow.quant.widths import check_widths_for_graph, read_widths_config
-from fpgaflow.rtlgen.build import BuildOptions, build_design, print_summary, verify_build
-from fpgaflow.rtlgen.layer_plan import compute_layer_names
-from fpgaflow.rtlgen.templates import Templates, check_templates_folder, templates_in_config
-from fpgaflow.rtlgen.parallelism import check_config_layers, check_parallelism, read_parallelism_config
+from fpgaflow.pipeline import BuildOptions, build_design, print_summary, verify_build
+from fpgaflow.flow.layer_plan import compute_layer_names
+from fpgaflow.backends.rtl.templates import Templates, check_templates_folder, templates_in_config
+from fpgaflow.flow.parallelism import check_config_layers, check_parallelism, read_parallelism_config
 
 RANDOM_CALIBRATION = 64
 """Seeded random samples that stand in for calibration data when none is given."""

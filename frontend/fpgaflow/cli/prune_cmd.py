@@ -14,7 +14,7 @@ from fpgaflow.prune.methods import METHODS, method_class
 from fpgaflow.prune.run import prune_files
 from fpgaflow.prune.structured import GRANULARITIES
 from fpgaflow.quant.widths import check_width, read_widths_config
-from fpgaflow.rtlgen.parallelism import read_parallelism_config
+from fpgaflow.flow.parallelism import read_parallelism_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -13,8 +13,8 @@ from fpgaflow.errors import UserError
 from fpgaflow.prune.load import load_split
 from fpgaflow.prune.train import Split
 from fpgaflow.progress import counter
-from fpgaflow.quant.hardware_cost import COSTS
-from fpgaflow.quant.search import search_widths
+from fpgaflow.wordlength.hardware_cost import COSTS
+from fpgaflow.wordlength.search import search_widths
 from fpgaflow.quant.widths import widths_yaml
 
 HELD_OUT_SHARE = 0.25

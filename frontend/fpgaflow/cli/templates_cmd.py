@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fpgaflow.rtlgen.templates import export_templates
+from fpgaflow.backends.rtl.templates import export_templates
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
-from fpgaflow.rtlgen.build import DESIGN_FILE, print_summary, verify_build
+from fpgaflow.pipeline import DESIGN_FILE, print_summary, verify_build
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

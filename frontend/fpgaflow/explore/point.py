@@ -1,7 +1,7 @@
 """One point of a sweep, start to finish, on whichever node runs it.
 
 prune and fine-tune (fpgaflow.prune.run.prune_files, what `fpgaflow prune` runs), quantize
-(the point's width setting), build with the model-only build (fpgaflow.rtlgen.build.
+(the point's width setting), build with the model-only build (fpgaflow.pipeline.
 build_design, what `fpgaflow build` runs without --verify/--synth), then measure the
 accuracy of the quantized graph with the bit-accurate reference on the held-out data.
 The hardware figures are the build's own report.json fields, copied, never recomputed.
@@ -34,7 +34,7 @@ from fpgaflow.prune.load import load_split
 from fpgaflow.prune.run import prune_files
 from fpgaflow.prune.train import seed_everything
 from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
-from fpgaflow.rtlgen.build import REPORT_FILE, BuildOptions, build_design, verify_build
+from fpgaflow.pipeline import REPORT_FILE, BuildOptions, build_design, verify_build
 
 MODEL_FILE = "model.onnx"
 TRAIN_FILE = "train.npz"

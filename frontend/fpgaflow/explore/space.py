@@ -40,7 +40,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.explore.widths import WidthSetting, parse_width
 from fpgaflow.prune.methods import METHODS, method_class
 from fpgaflow.prune.structured import GRANULARITIES
-from fpgaflow.rtlgen.parallelism import check_parallelism
+from fpgaflow.flow.parallelism import check_parallelism
 
 UNPRUNED = "none"
 """The method name of the unpruned baseline point."""

@@ -50,7 +50,7 @@ def _tool_environment() -> Iterator[None]:
 
 def rtl_sources(*modules: str) -> list[Path]:
     """Source files of shipped RTL modules by name, with every library module they instantiate."""
-    from fpgaflow.rtlgen.library import required_files
+    from fpgaflow.backends.rtl.library import required_files
 
     return required_files(list(modules))
 

@@ -4,9 +4,11 @@ The target T of every method is one number, defined once here: the fraction of
 convolution MACs removed, counting for every Conv2d its nonzero weights times its output
 positions, summed over all conv layers, against the same count with every weight
 nonzero. Dense layers are not counted (the issue's benchmark speaks of conv MACs).
-The hardware costs of fpgaflow.hw (engine cycles per frame at P lanes, weight-ROM bits)
-implement the same `CostModel` protocol through the hw package's own formulas, so the
-taper method can constrain hardware cost while the target stays in MACs.
+The hardware costs (cycles per frame at P lanes, weight-ROM bits) implement the same
+`CostModel` protocol through the sparse engine's hardware contract
+(fpgaflow.flow.ops.sparse_engine) and ROM layout (fpgaflow.flow.weight_rom), so the
+cycles are the ones the build report shows (the slower of a conv's window generator and
+its engine) and the taper method can constrain hardware cost while the target stays in MACs.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import torch
 from torch import nn
 
 from fpgaflow.errors import UserError
-from fpgaflow.hw.cycles import cycles_per_position
-from fpgaflow.hw.weight_rom import rom_depth, rom_word_bits, window_index_bits
+from fpgaflow.flow.cycles import window_gen_cycles
+from fpgaflow.flow.ops.sparse_engine import sparse_engine_cycles
+from fpgaflow.flow.weight_rom import WindowLayout, rom_depth, rom_word_bits, window_index_bits
 from fpgaflow.ir.sparsity import input_channel_index
 from fpgaflow.prune.masks import MaskSet
 
@@ -82,7 +85,7 @@ class ConvMacs:
 
 
 HARDWARE_COSTS = ("cycles", "weight-bits")
-"""The hardware measures of fpgaflow.hw a method can report and taper can constrain."""
+"""The hardware measures a method can report and taper can constrain."""
 
 
 @dataclass(frozen=True)
@@ -96,45 +99,76 @@ class EngineSite:
     """Window elements per input channel (KH * KW; 1 for a dense layer, whose window is its inputs)."""
     channel_of: np.ndarray
     """The input channel every weight reads, shaped like the weight."""
+    window_gen: int = 0
+    """Cycles per frame of the conv's window generator: pixels of its padded input (0 for a dense layer)."""
+
+
+def _padded_input_pixels(model: nn.Module, example: torch.Tensor) -> dict[str, int]:
+    """Every nn.Conv2d's padded input pixels (what its window generator walks), found by running `example` once."""
+    pixels: dict[str, int] = {}
+
+    def record(name: str, module: nn.Conv2d, inputs: tuple[torch.Tensor, ...]) -> None:
+        left, right, top, bottom = module._reversed_padding_repeated_twice  # F.pad order, for int and "same" padding
+        height, width = inputs[0].shape[2:]
+        pixels[name] = window_gen_cycles(int(height), int(width), (int(top), int(left), int(bottom), int(right)))
+
+    hooks = [module.register_forward_pre_hook(lambda m, i, name=name: record(name, m, i))
+             for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(example[:1])
+    model.train(was_training)
+    for hook in hooks:
+        hook.remove()
+    return pixels
 
 
 def engine_sites(model: nn.Module, example: torch.Tensor) -> list[EngineSite]:
     """Every conv and dense layer in model order, as the hardware packs each into an engine."""
     positions = {site.module: site.positions for site in conv_sites(model, example)}
+    padded = _padded_input_pixels(model, example)
     sites = []
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d) and name in positions:
             out_ch, per_group, kh, kw = module.weight.shape
             channel = input_channel_index((out_ch, per_group), module.groups)[:, :, None, None]
-            sites.append(EngineSite(name, f"{name}.weight", positions[name], kh * kw, np.broadcast_to(channel, tuple(module.weight.shape))))
+            sites.append(EngineSite(name, f"{name}.weight", positions[name], kh * kw, np.broadcast_to(channel, tuple(module.weight.shape)),
+                                    padded[name]))
         elif isinstance(module, nn.Linear):
             sites.append(EngineSite(name, f"{name}.weight", 1, 1, np.broadcast_to(np.arange(module.in_features), tuple(module.weight.shape))))
     return sites
 
 
-def engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: int, nonzeros: int) -> int:
-    """One engine's cost as fpgaflow.hw computes it for per-element ROM entries.
+def engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: int, nonzeros: int, window_gen: int = 0) -> int:
+    """One engine's cost as the build computes it for per-element ROM entries.
 
-    cycles: positions * max(1, ROM depth), depth = ceil(nonzeros / P) (hw.cycles);
-    weight-bits: depth words of hw.weight_rom's layout with one finish unit (P entries of weight,
-    window index and segment bits, and the word's closed-channel count). pack_engine may take
-    more finish units, or a wider window write, where that saves cycles; the cost then
-    differs by those few bits per word.
+    cycles: the sparse engine's contract (fpgaflow.flow.ops.sparse_engine.sparse_engine_cycles)
+    with a ROM of depth ceil(nonzeros / P) and the narrowest window write that keeps up with
+    it, beside a window generator of `window_gen` cycles (a conv's padded input pixels; 0 for
+    a dense layer, whose window counts as one beat here: a dense layer after a flatten
+    streams its map pixel by pixel, which costs more only when the writer cannot keep up);
+    weight-bits: depth words of fpgaflow.flow.weight_rom's layout with one finish unit (P entries
+    of weight, window index and segment bits, and the word's closed-channel count). pack_engine
+    may take more finish units where that saves cycles; the cost then differs by those few
+    bits per word (and the cycles by their padding words, at most 2 %).
     """
     depth = rom_depth(nonzeros, lanes)
     if kind == "cycles":
-        return positions * cycles_per_position(depth)
+        return sparse_engine_cycles(positions, depth, WindowLayout(window, 1).fitted(depth).words, window_gen)
     return depth * rom_word_bits({"P": lanes, "WW": weight_bits, "IDX_W": window_index_bits(window), "K_FIN": 1, "INDEX_MODE": 0})
 
 
-def relaxed_engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: float, nonzeros: torch.Tensor) -> torch.Tensor:
+def relaxed_engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: float, nonzeros: torch.Tensor,
+                        window_gen: int = 0) -> torch.Tensor:
     """engine_cost with the ROM depth relaxed to nonzeros / P, differentiable in `nonzeros`.
 
-    The word padding (ceil), the one-word minimum and the index width (log2 of the
-    window, taken at the rounded window) are steps without a useful gradient.
+    The word padding (ceil), the one-word minimum, the window writer and the index width
+    (log2 of the window, taken at the rounded window) are steps without a useful gradient;
+    the cycles never drop below the window generator's, where pruning no longer helps.
     """
     if kind == "cycles":
-        return nonzeros * (positions / lanes)
+        return torch.clamp(nonzeros * (positions / lanes), min=float(window_gen))
     word = rom_word_bits({"P": lanes, "WW": weight_bits, "IDX_W": window_index_bits(max(1, round(window))), "K_FIN": 1, "INDEX_MODE": 0})
     return nonzeros * (word / lanes)
 
@@ -142,7 +176,7 @@ def relaxed_engine_cost(kind: str, positions: int, lanes: int, weight_bits: int,
 class EngineCost:
     """Hardware cost of the model under masks, summed over its engines: cycles per frame or weight-ROM bits.
 
-    It is what fpgaflow.hw computes for the exported model after channel removal and
+    It is what the build computes for the exported model after channel removal and
     quantization to `weight_bits`-bit weights, with per-element ROM entries (pack_engine
     may choose the pattern-id encoding where it is smaller): a layer's window counts
     only input channels with a kept weight, which is what the channel-removal pass
@@ -171,7 +205,8 @@ class EngineCost:
         for site in self.sites:
             kept = masks.kept(site.weight).numpy().astype(bool)
             window = len(np.unique(site.channel_of[kept])) * site.kernel
-            costs.append(engine_cost(self.kind, site.positions, self.lanes(site), self.weight_bits, window, int(kept.sum())))
+            costs.append(engine_cost(self.kind, site.positions, self.lanes(site), self.weight_bits, window, int(kept.sum()),
+                                     site.window_gen))
         return costs
 
     def __call__(self, masks: MaskSet) -> float:

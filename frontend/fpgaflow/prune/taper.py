@@ -18,7 +18,7 @@ are folded into the weights.
 The relaxed cost is a sum over layers of the layer's cost with its nonzero weights
 relaxed to K * (sum of output gates) * (sum of input gates): `macs` (default) weighs
 them by output positions over the conv layers; `cycles` and `weight-bits` are the
-hardware cost model of fpgaflow.hw over every conv and dense engine (cycles per frame
+hardware cost model of the sparse engine (fpgaflow.prune.cost) over every conv and dense engine (cycles per frame
 at P = `parallelism` lanes, or weight-ROM bits at `weight_bits`-bit weights), relaxed
 by prune.cost.relaxed_engine_cost, and `cost_report` gives the exact figure
 (prune.cost.EngineCost) for the final masks.
@@ -117,7 +117,8 @@ class TaperPruning(PruningMethod):
                 total = total + site.positions * nonzeros
             else:
                 window = float(inputs.detach() if in_gate is not None else channels) * site.kernel
-                total = total + relaxed_engine_cost(self.cost, site.positions, self.hardware.lanes(site), self.hardware.weight_bits, window, nonzeros)
+                total = total + relaxed_engine_cost(self.cost, site.positions, self.hardware.lanes(site), self.hardware.weight_bits, window, nonzeros,
+                                                    site.window_gen)
         return total
 
     def relaxed_cost(self) -> torch.Tensor:
@@ -125,7 +126,7 @@ class TaperPruning(PruningMethod):
         return self._absolute_cost(torch.cat([self.gates.values(), torch.ones(1)])) / self.dense_cost
 
     def cost_report(self) -> tuple[str, float, float] | None:
-        """(name, dense, current) of the hardware cost, exact from fpgaflow.hw's formulas; None for MACs."""
+        """(name, dense, current) of the hardware cost, exact from the build's contract (fpgaflow.prune.cost); None for MACs."""
         if self.hardware is None:
             return None
         return self.hardware.label, self.dense_hardware, self.hardware(self.masks)

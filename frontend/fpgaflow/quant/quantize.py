@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from fpgaflow.errors import UserError
-from fpgaflow.fixed import MAX_WIDTH, SLOPE_BITS, FixedType
+from fpgaflow.fixed import MAX_WIDTH, SLOPE_BITS, FixedType, divides_by_shift
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
     Activation,
@@ -155,7 +155,7 @@ class _Quantizer:
         """Output format, and the reciprocal when the count is not a power of two."""
         shape_hw = self.graph.tensors[layer.inputs[0]].shape[1:]
         count = avg_pool_count(layer, shape_hw) if isinstance(layer, AvgPool) else global_pool_count(shape_hw)
-        layer.reciprocal = None if count & (count - 1) == 0 else reciprocal_format(count)[0]
+        layer.reciprocal = None if divides_by_shift(count) else reciprocal_format(count)[0]
         self.observe(layer.output, non_negative)
 
 

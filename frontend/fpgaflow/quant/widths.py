@@ -57,7 +57,7 @@ def check_width(value: object, what: str) -> int:
 def read_widths_config(path: Path) -> WidthConfig:
     """The `weight_bits`/`activation_bits` of every layer of a --config YAML file (layers without them left out).
 
-    Call after fpgaflow.rtlgen.parallelism.read_parallelism_config has checked that the file
+    Call after fpgaflow.flow.parallelism.read_parallelism_config has checked that the file
     is YAML with a `layers:` mapping. A key other than parallelism and the two widths is an error.
     """
     data = yaml.safe_load(path.read_text()) or {}

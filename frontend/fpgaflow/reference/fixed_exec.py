@@ -273,13 +273,8 @@ class FixedExecutor:
 
     def _average(self, layer: AvgPool | GlobalAvgPool, sums: np.ndarray, count: int) -> np.ndarray:
         """Window sums to mean codes: shift by log2(count) for a power of two, else times the reciprocal."""
-        in_frac = self.ftype(layer.inputs[0]).frac
-        if count & (count - 1) == 0:
-            return self._finish(layer, sums, in_frac + count.bit_length() - 1)
-        if layer.reciprocal is None:
-            raise UserError("an average pool over a count that is not a power of two has no reciprocal; run quantize first")
-        code = int(layer.reciprocal.quantize(np.array(1.0 / count)))
-        return self._finish(layer, sums * np.int64(code), layer.reciprocal.frac + in_frac)
+        code, frac = fixed.average_division(count, layer.reciprocal)
+        return self._finish(layer, sums * np.int64(code), frac + self.ftype(layer.inputs[0]).frac)
 
     def _avg_pool(self, layer: AvgPool, xs: list[np.ndarray]) -> np.ndarray:
         x = xs[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fpgaflow.rtlgen.design import Design
+from fpgaflow.flow.design import Design
 
 REPORT_VERSION = 1
 

@@ -13,8 +13,8 @@ from typing import Any
 from fpgaflow.boards import Board
 from fpgaflow.ir.graph import Graph
 from fpgaflow.report.build_report import left_out_line
-from fpgaflow.rtlgen.dma import frame_words
-from fpgaflow.rtlgen.templates import Interface
+from fpgaflow.flow.dma import frame_words
+from fpgaflow.backends.rtl.templates import Interface
 
 NOT_MEASURED = "not measured"
 """What the report shows for a figure no step of this build measured."""

@@ -1,7 +1,7 @@
 """Real values to codes, and frames of codes to and from the bytes of DMA words: numpy only.
 
 This module is the one implementation of the host side of the generated top's streams. The
-simulation (fpgaflow.rtlgen.dma, fpgaflow.fixed) uses it and `fpgaflow build` copies it
+simulation (fpgaflow.flow.dma, fpgaflow.fixed) uses it and `fpgaflow build` copies it
 unchanged into the PYNQ driver, so the bytes the board's DMA sends are the bytes the build
 verified in Verilator. It must import nothing but numpy (the board has no fpgaflow).
 

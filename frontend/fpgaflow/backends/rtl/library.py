@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from fpgaflow.resources import share_dir
+from fpgaflow.package_data import share_dir
 
 _MODULE = re.compile(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -21,7 +21,7 @@ _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 def library_modules(rtl_dirs: Sequence[Path] = ()) -> dict[str, Path]:
     """Every module defined in the rtl/*.sv files, by name.
 
-    rtl_dirs is the search path, first folder first (fpgaflow.rtlgen.templates: a user's
+    rtl_dirs is the search path, first folder first (fpgaflow.backends.rtl.templates: a user's
     override folder, then the shipped rtl/); a file replaces the file of the same name in
     a later folder. Empty: the shipped folder alone.
     """

@@ -12,7 +12,7 @@ from math import ceil
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fpgaflow.hw.weight_rom import EngineImage
+    from fpgaflow.flow.weight_rom import EngineImage
 
 Padding = tuple[int, int, int, int]
 
@@ -46,11 +46,6 @@ def engine_cycles_per_position(image: EngineImage) -> float:
     wide enough (WR_N) that the writer keeps up with the ROM where the window allows.
     """
     return window_cycles(image.depth, image.window_words)
-
-
-def cycles_per_position(depth: int) -> int:
-    """Cycles per output position of an engine whose weight ROM is `depth` words deep and whose writer keeps up."""
-    return max(1, depth)
 
 
 def engine_cycles_per_frame(image: EngineImage, positions: int) -> int:

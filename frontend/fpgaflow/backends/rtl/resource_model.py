@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Literal
 
-from fpgaflow.hw.weight_rom import rom_word_bits
+from fpgaflow.flow.weight_rom import rom_word_bits
 
 MemoryStyle = Literal["block", "distributed"]
 
@@ -119,7 +119,7 @@ def luts_per_bram18(capacity: Mapping[str, int]) -> float:
 
 def engine_rom_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
     """ROM_STYLE of a sparse_conv_engine: by the shape of its weight ROM (DEPTH x ROM_W)."""
-    return memory_style(_int(params, "DEPTH"), weight_rom_word_bits(params), luts_per_bram18(capacity))
+    return memory_style(_int(params, "DEPTH"), rom_word_bits(params), luts_per_bram18(capacity))
 
 
 def line_buffer_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
@@ -153,11 +153,6 @@ def _logic(luts: float, ffs: float) -> Resources:
 
 def _int(params: Params, name: str) -> int:
     return int(params[name])
-
-
-def weight_rom_word_bits(params: Params) -> int:
-    """ROM_W of a sparse_conv_engine (the layout lives in fpgaflow.hw.weight_rom)."""
-    return rom_word_bits(params)
 
 
 ENGINE_LATENCY_BASE = 14
@@ -307,7 +302,7 @@ def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
     style = str(params.get("WIN_RAM_STYLE", "distributed"))
     lane_memory = memory(2 * _window_words(params), _int(params, "WR_N") * in_w, style, writable=True)  # type: ignore[arg-type]
     rom_style = str(params.get("ROM_STYLE", "block"))
-    rom = memory(_int(params, "DEPTH"), weight_rom_word_bits(params), rom_style)  # type: ignore[arg-type]
+    rom = memory(_int(params, "DEPTH"), rom_word_bits(params), rom_style)  # type: ignore[arg-type]
     if rom_style == "distributed":  # the lanes' fields of its read register are the lanes' first pipeline stage (counted there)
         rom = Resources(lut=rom.lut, ff=max(1, _int(params, "K_FIN").bit_length()))
     fifo = axis_fifo({"DW": _int(params, "C_OUT") * _int(params, "OUT_W"), "DEPTH": engine_output_depth(params)})
@@ -436,5 +431,5 @@ MODULES: dict[str, Callable[[Params, str], Resources]] = {
 def module_resources(module: str, params: Params, family: str = "zynq7") -> Resources:
     """The modelled resources of one instance; a module without a model is a bug in this table."""
     if module not in MODULES:
-        raise ValueError(f"no resource model for module {module!r}; add one to fpgaflow.hw.resources.MODULES")
+        raise ValueError(f"no resource model for module {module!r}; add one to fpgaflow.backends.rtl.resource_model.MODULES")
     return MODULES[module](params, family)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from fpgaflow.resources import share_dir
+from fpgaflow.package_data import share_dir
 
 TOP_TEMPLATE = "network_top.sv.j2"
 
@@ -26,6 +26,20 @@ class Stream:
 
     name: str
     width: int
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One layer's stage inside the top: its output stream and the signal that marks its work."""
+
+    layer: str
+    tensor: str
+    stream_out: str
+    work: str = ""
+    """Dotted path of a signal high in every cycle the stage's engine works ("" if not timed)."""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"layer": self.layer, "tensor": self.tensor, "out": self.stream_out, "work": self.work}
 
 
 @dataclass(frozen=True)

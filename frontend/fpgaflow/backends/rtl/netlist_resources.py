@@ -1,6 +1,6 @@
 """The resource model applied to a design: per layer from its netlist stages, and the fit check of the balancer.
 
-fpgaflow.hw.resources models one library module from its parameters; this module reads
+fpgaflow.backends.rtl.resource_model models one library module from its parameters; this module reads
 those parameters off the generated netlist (so the model sees exactly the instances and
 memory styles the top has) and adds them up by layer. Stages that belong to no layer (the
 DMA converters) are grouped under TOP_GROUP.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from fpgaflow.hw.resources import Resources, module_resources, overflow, total
-from fpgaflow.rtlgen.netlist import Stage
+from fpgaflow.backends.rtl.resource_model import Resources, module_resources, overflow, total
+from fpgaflow.backends.rtl.netlist import Stage
 
 TOP_GROUP = "(top)"
 """Group of the stages outside every layer: DMA word / pixel converters."""

@@ -7,11 +7,14 @@ all read it, so P, the modelled cycles and the weight-memory sizes are decided o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fpgaflow.boards import Board
 from fpgaflow.ir.graph import Graph
-from fpgaflow.rtlgen.layer_plan import LayerPlan
-from fpgaflow.rtlgen.templates import Override
+from fpgaflow.flow.layer_plan import LayerPlan
+
+if TYPE_CHECKING:  # the RTL back end's record of override files; the flow never imports a back end at run time
+    from fpgaflow.backends.rtl.templates import Override
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,15 @@ class Design:
     store_zeros: bool = False
     """The ROMs keep zero weights (a dense engine: the benchmark's baseline)."""
     window_memory: str = "auto"
-    """Where the engines' per-lane window memories go (fpgaflow.hw.resources.WINDOW_MEMORY_POLICIES)."""
+    """Where the engines' per-lane window memories go (fpgaflow.backends.rtl.resource_model.WINDOW_MEMORY_POLICIES)."""
     resources: dict[str, object] = field(default_factory=dict)
-    """Resource estimates: the model's and, after --synth, Yosys's (filled by fpgaflow.report.resources)."""
+    """Resource estimates: the model's and, after --synth, Yosys's (filled by fpgaflow.report.resource_estimates)."""
     overflow: list[str] = field(default_factory=list)
     """Resource kinds the model says the chosen P overflow on the board (empty: it fits)."""
     overflow_at_one: list[str] = field(default_factory=list)
     """Resource kinds that overflow even with P = 1 everywhere (the network cannot fit this board)."""
     overrides: list[Override] = field(default_factory=list)
-    """Files the build took from a template override folder (fpgaflow.rtlgen.templates)."""
+    """Files the build took from a template override folder (fpgaflow.backends.rtl.templates)."""
     measured_only: list[str] = field(default_factory=list)
     """Layers whose modules an override changed without keeping the cycle and resource models' contract."""
 

@@ -30,7 +30,7 @@ import numpy as np
 from fpgaflow.boards import Board
 from fpgaflow.errors import UserError
 from fpgaflow.ir.graph import Graph
-from fpgaflow.quant.hardware_cost import CostFn, cost_function, design_figures
+from fpgaflow.wordlength.hardware_cost import CostFn, cost_function, design_figures
 from fpgaflow.quant.quantize import calibration_ranges, quantize_calibrated
 from fpgaflow.quant.widths import MAX_LAYER_BITS, MIN_LAYER_BITS, REFORMATTING_LAYERS, WEIGHTED_LAYERS, LayerWidths, WidthConfig
 from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
@@ -115,7 +115,7 @@ def search_widths(
     progress: Progress | None = None,
 ) -> WidthSearchResult:
     """Per-layer widths of the float IR `graph` whose fixed-point accuracy on (x, labels) stays within
-    `tolerance` percentage points of the float model's, at the least `cost` (fpgaflow.quant.hardware_cost.COSTS).
+    `tolerance` percentage points of the float model's, at the least `cost` (fpgaflow.wordlength.hardware_cost.COSTS).
 
     `calibration` is the batch the formats are fitted to (the file `build --calib` will get);
     (x, labels) the held-out data the accuracy is measured on; `board` fixes P per layer (the

@@ -332,8 +332,9 @@ def _element_rom(codes2: np.ndarray, index2: np.ndarray, keep_zeros: bool, weigh
             ends.append(position == len(run) - 1)
     finish_units = choose_finish_units(ends, lanes, lanes)
     words = _encode_words(items, ends, weight_bits + index_bits, lanes, finish_units)
-    word_bits = lanes * element_entry_bits(weight_bits, index_bits, segment_bits(finish_units)) + segment_bits(finish_units)
-    return _Rom(words, {"INDEX_MODE": 0, "K_FIN": finish_units}, [], word_bits, 0)
+    parameters = {"INDEX_MODE": 0, "K_FIN": finish_units}
+    word_bits = rom_word_bits({**parameters, "P": lanes, "WW": weight_bits, "IDX_W": index_bits})
+    return _Rom(words, parameters, [], word_bits, 0)
 
 
 def uniform_kernel_nonzeros(codes: np.ndarray) -> int | None:
@@ -375,7 +376,7 @@ def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits
     words = _encode_words(slots, ends, item_bits, per_word, finish_units)
     parameters = {"INDEX_MODE": 1, "K_NZ": k, "NP": record.num_patterns, "IC_W": ic_bits, "PID_W": pid_bits,
                   "K_FIN": finish_units}
-    word_bits = per_word * (item_bits + segment_bits(finish_units)) + segment_bits(finish_units)
+    word_bits = rom_word_bits({**parameters, "P": lanes, "WW": weight_bits})
     return _Rom(words, parameters, table, word_bits, k * index_bits)
 
 

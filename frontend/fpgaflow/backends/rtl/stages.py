@@ -1,11 +1,11 @@
 """Per-layer stages of the generated top: which library modules a layer becomes, with which parameters.
 
 The only module that knows the library's module names and parameters (docs/hardware.md).
-Each supported op has an EngineKind: its stages in the netlist, its modelled cycles per
-frame (fpgaflow.hw.cycles), its useful lane count and its weight memory
-(fpgaflow.hw.weight_rom). StageBuilder walks the layers, gives every tensor a stream,
+Each supported op has a StageFn: its stages in the netlist; its cycles, lanes, weight memory
+and stream widths are its hardware contract's (fpgaflow.flow.ops), which the modules
+chosen here keep. StageBuilder walks the layers, gives every tensor a stream,
 splits a tensor read by several layers with a broadcast and a FIFO on each branch that
-must run ahead of another (fpgaflow.rtlgen.branch_buffers), and
+must run ahead of another (fpgaflow.flow.branch_buffers), and
 converts between DMA words and pixel beats at the two ends.
 """
 
@@ -13,86 +13,46 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.errors import UserError
-from fpgaflow.hw import cycles
-from fpgaflow.hw.resources import engine_styles, line_buffer_style
-from fpgaflow.hw.weight_rom import EngineImage, activation_parameters, pack_engine
+from fpgaflow.backends.rtl.resource_model import engine_styles, line_buffer_style
+from fpgaflow.flow.weight_rom import activation_parameters
 from fpgaflow.ir.graph import Graph
 from fpgaflow.fixed import FixedType
-from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, Dense, GlobalAvgPool, MaxPool, Upsample
+from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, GlobalAvgPool, MaxPool, Upsample
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
-from fpgaflow.rtlgen.branch_buffers import branch_fifo_depths
-from fpgaflow.rtlgen.design import Design
-from fpgaflow.rtlgen.division import division_parameters
-from fpgaflow.rtlgen.layer_plan import LayerPlan
-from fpgaflow.rtlgen.netlist import Netlist
-from fpgaflow.rtlgen.verify import Tap
+from fpgaflow.flow.branch_buffers import branch_fifo_depths
+from fpgaflow.flow.design import Design
+from fpgaflow.backends.rtl.division import division_parameters
+from fpgaflow.flow.contract import pixel_bits
+from fpgaflow.flow.layer_plan import LayerPlan
+from fpgaflow.flow.ops import PASS_THROUGH_OPS, contract_of
+from fpgaflow.flow.ops.sparse_engine import engine_image
+from fpgaflow.backends.rtl.netlist import Netlist
+from fpgaflow.backends.rtl.netlist import Tap
 
 StageFn = Callable[["StageBuilder", LayerPlan, str, str], str]
 """Adds a layer's stages reading stream `src` (its first input) and writing stream `dst`;
 returns the dotted path of the signal that is high in every cycle its engine works ("" if none)."""
 
 
-@dataclass(frozen=True)
-class EngineKind:
-    """How one op becomes hardware."""
-
-    stages: StageFn
-    cycles: Callable[[LayerPlan, int, bool], int]
-    """(plan, P, store_zeros) -> cycles per frame."""
-    weight_bits: Callable[[LayerPlan, int, bool], tuple[int, int]] = lambda plan, p, zeros: (0, 0)
-    """(plan, P, store_zeros) -> (dense bits, stored bits)."""
-
-
-ENGINES: dict[str, EngineKind] = {}
-"""Op name -> EngineKind, filled at the end of this module for every op the library implements."""
+STAGES: dict[str, StageFn] = {}
+"""Op name -> the StageFn that builds it, filled at the end of this module for every op the library implements."""
 
 ENGINE_WORK_SIGNAL = "issue"
 """sparse_conv_engine's wire that is high in every cycle it reads a ROM word into its lanes."""
 
-PASS_THROUGH_OPS = ("Flatten",)
-"""Ops that only re-interpret the stream (a flatten keeps the pixel order); they get no stage."""
-
-
 def reserved_names() -> list[str]:
     """Names a generated top must not take (the library's modules)."""
-    from fpgaflow.rtlgen.library import library_modules
+    from fpgaflow.backends.rtl.library import library_modules
 
     return sorted(library_modules())
 
 
-def _engine(plan: LayerPlan) -> EngineKind:
-    if plan.op not in ENGINES:
-        supported = ", ".join(sorted([*ENGINES, *PASS_THROUGH_OPS]))
-        raise UserError(f"layer {plan.name} ({plan.op}) has no RTL engine; the RTL generator supports {supported}")
-    return ENGINES[plan.op]
-
-
-def stage_cycles(plan: LayerPlan, parallelism: int, store_zeros: bool = False) -> int:
-    """Modelled cycles per frame of a layer's stage (0 for a pass-through)."""
-    if plan.op in PASS_THROUGH_OPS:
-        return 0
-    return _engine(plan).cycles(plan, parallelism, store_zeros)
-
-
-def useful_lanes(plan: LayerPlan, store_zeros: bool = False) -> int:
-    """The most lanes that can still shorten the layer: the engine packs all stored weights of a
-    position across channel boundaries, so more lanes than stored weights never help."""
-    return max(plan.dense_weights if store_zeros else plan.nonzero_weights, 1)
-
-
-def engine_parameters(plan: LayerPlan, parallelism: int, store_zeros: bool = False) -> dict[str, int]:
-    """The sparse_conv_engine parameters of a compute layer at P lanes (the resource model reads them)."""
-    return _engine_image(plan, parallelism, store_zeros).parameters
-
-
-def weight_memory_bits(plan: LayerPlan, parallelism: int, store_zeros: bool = False) -> tuple[int, int]:
-    if plan.op in PASS_THROUGH_OPS:
-        return 0, 0
-    return _engine(plan).weight_bits(plan, parallelism, store_zeros)
+def _stages(plan: LayerPlan) -> StageFn:
+    contract_of(plan)  # UserError for an op without a contract, naming the supported ones
+    return STAGES[plan.op]
 
 
 class StageBuilder:
@@ -108,10 +68,7 @@ class StageBuilder:
         """tensor -> streams still to be read, one per remaining consumer."""
 
     def pixel_width(self, tensor: str) -> int:
-        shape = self.graph.tensors[tensor].shape
-        ftype = self.graph.tensors[tensor].ftype
-        assert ftype is not None
-        return shape[0] * ftype.width
+        return pixel_bits(self.graph, tensor)
 
     def _publish(self, tensor: str, stream: str) -> None:
         """Make a tensor's stream available to its consumers, splitting it when several read it."""
@@ -153,13 +110,13 @@ class StageBuilder:
             return
         src = self.take(plan.inputs[0])
         dst = self.netlist.stream(f"{plan.name}_out", self.pixel_width(plan.output))
-        work = _engine(plan).stages(self, plan, src, dst)
+        work = _stages(plan)(self, plan, src, dst)
         self.taps.append(Tap(layer=plan.name, tensor=plan.output, stream_out=dst, work=work))
         self._publish(plan.output, dst)
 
     def engine(self, plan: LayerPlan, src: str, dst: str) -> str:
         """A sparse_conv_engine for a compute layer, with its three memory files; returns its work signal."""
-        image = _engine_image(plan, self.design.engines[plan.name].parallelism, self.design.store_zeros)
+        image = engine_image(plan, self.design.engines[plan.name].parallelism, self.design.store_zeros)
         with tempfile.TemporaryDirectory(prefix="fpgaflow_mem_") as scratch:
             names = image.write(Path(scratch), plan.name)
             for name in sorted(names.values()):
@@ -181,7 +138,7 @@ class StageBuilder:
     def broadcast(self, tensor: str, stream: str, readers: int) -> list[str]:
         """Copy a tensor's stream to each reader; a branch that reads less far ahead than
         another one it meets again at a join gets a FIFO of the difference
-        (fpgaflow.rtlgen.branch_buffers), so the copy never waits for a branch that is
+        (fpgaflow.flow.branch_buffers), so the copy never waits for a branch that is
         itself waiting for the other."""
         width = self.netlist.streams[stream].width
         branches = [self.netlist.stream(f"{stream}_branch{i}", width) for i in range(readers)]
@@ -196,31 +153,6 @@ class StageBuilder:
                              {"DW": width, "DEPTH": depth}, [("s_axis", branch), ("m_axis", buffered)])
             result.append(buffered)
         return result
-
-
-_IMAGES: dict[tuple[int, int, bool], tuple[Conv2d | Dense, EngineImage]] = {}
-"""Packed ROMs by (id of the layer, P, store_zeros); the layer is kept so its id stays unique."""
-_IMAGE_CACHE_LIMIT = 4096
-
-
-def _engine_image(plan: LayerPlan, lanes: int, store_zeros: bool) -> EngineImage:
-    """The packed ROM of a compute layer at P lanes (cached: P balancing asks for many P)."""
-    layer = plan.layer
-    assert isinstance(layer, (Conv2d, Dense))
-    key = (id(layer), lanes, store_zeros)
-    if key not in _IMAGES:
-        if len(_IMAGES) >= _IMAGE_CACHE_LIMIT:
-            _IMAGES.clear()
-        in_type, out_type = plan.formats["input"], plan.formats["output"]
-        assert in_type is not None and out_type is not None
-        image = pack_engine(layer, in_type, out_type, _engine_input_shape(plan), lanes, keep_zeros=store_zeros)
-        _IMAGES[key] = (layer, image)
-    return _IMAGES[key][1]
-
-
-def _engine_input_shape(plan: LayerPlan) -> tuple[int, ...]:
-    """The shape the engine's window indices refer to: a dense layer reads the map before a flatten."""
-    return plan.stream_shape if plan.op == "Dense" else plan.input_shape
 
 
 def _window_parameters(plan: LayerPlan, layer: Conv2d | MaxPool | AvgPool) -> dict[str, int | str]:
@@ -242,19 +174,6 @@ def _window_parameters(plan: LayerPlan, layer: Conv2d | MaxPool | AvgPool) -> di
         "PAD_B": bottom,
         "PAD_R": right,
     }
-
-
-def _conv_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """The slower of the window generator and the engine: they overlap frame by frame."""
-    layer = plan.layer
-    assert isinstance(layer, Conv2d)
-    windows = cycles.window_gen_cycles(plan.input_shape[1], plan.input_shape[2], layer.padding)
-    return max(windows, cycles.engine_cycles_per_frame(_engine_image(plan, lanes, store_zeros), plan.positions))
-
-
-def _compute_bits(plan: LayerPlan, lanes: int, store_zeros: bool) -> tuple[int, int]:
-    """(ROM bits with every weight kept, ROM bits as generated) at P lanes."""
-    return _engine_image(plan, lanes, True).weight_memory_bits, _engine_image(plan, lanes, store_zeros).weight_memory_bits
 
 
 def _window_input(builder: StageBuilder, plan: LayerPlan, layer: Conv2d | MaxPool | AvgPool, src: str) -> str:
@@ -288,13 +207,6 @@ def _conv_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> 
     return builder.engine(plan, windows, dst)
 
 
-def _pool_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """pool_max and pool_avg run at window_gen's pace: one cycle per pixel of the padded image."""
-    layer = plan.layer
-    assert isinstance(layer, (MaxPool, AvgPool))
-    return cycles.window_gen_cycles(plan.input_shape[1], plan.input_shape[2], layer.padding)
-
-
 def _max_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
     layer = plan.layer
     assert isinstance(layer, MaxPool)
@@ -308,27 +220,9 @@ def _max_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str)
     return ""
 
 
-ENGINES.update(
-    {
-        "Conv2d": EngineKind(_conv_stages, _conv_cycles, _compute_bits),
-        "MaxPool": EngineKind(_max_pool_stages, _pool_cycles),
-    }
-)
-
-
-def _dense_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """The engine's one position: it writes the input pixels into its lanes' memories as they come."""
-    return cycles.engine_cycles_per_frame(_engine_image(plan, lanes, store_zeros), 1)
-
-
 def _dense_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
     """The engine reads the input map pixel by pixel (or the vector as one beat) into its window memories."""
     return builder.engine(plan, src, dst)
-
-
-def _add_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """axis_add and axis_concat pass one pixel per cycle; axis_upsample emits one output pixel per cycle."""
-    return int(plan.output_shape[1] * plan.output_shape[2]) if len(plan.output_shape) == 3 else 1
 
 
 def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
@@ -354,11 +248,6 @@ def _add_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> s
     return ""
 
 
-ENGINES["Add"] = EngineKind(_add_stages, _add_cycles)
-ENGINES["Dense"] = EngineKind(_dense_stages, _dense_cycles, _compute_bits)
-ENGINES["ScaleShift"] = ENGINES["Relu"] = ENGINES["Conv2d"]  # depthwise 1x1 convs (fpgaflow.rtlgen.depthwise)
-
-
 def _average_parameters(plan: LayerPlan, count: int, reciprocal: FixedType | None) -> dict[str, int | str]:
     """The code formats and the division (RECIP_W, RECIP_CODE, SHIFT) shared by both average pools."""
     in_type, out_type = plan.formats["input"], plan.formats["output"]
@@ -376,11 +265,6 @@ def _avg_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str)
     builder.netlist.add(plan.name, "pool_avg", f"{plan.name}: average pool {layer.kernel[0]}x{layer.kernel[1]}", parameters,
                         [("s_axis", src), ("m_axis", dst)])
     return ""
-
-
-def _global_avg_pool_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """pool_global_avg takes one pixel per cycle."""
-    return int(plan.input_shape[1] * plan.input_shape[2])
 
 
 def _global_avg_pool_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
@@ -451,14 +335,17 @@ def _conv_transpose_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst
     return work
 
 
-def _conv_transpose_cycles(plan: LayerPlan, lanes: int, store_zeros: bool) -> int:
-    """The slower of the 1x1 conv (one engine position per input pixel) and the reorder (one output pixel per cycle)."""
-    return max(_conv_cycles(plan, lanes, store_zeros), _add_cycles(plan, lanes, store_zeros))
-
-
-ENGINES["ConvTranspose2d"] = EngineKind(_conv_transpose_stages, _conv_transpose_cycles, _compute_bits)
-ENGINES["Upsample"] = EngineKind(_upsample_stages, _add_cycles)  # one output pixel per cycle, as axis_add
-ENGINES["ChannelPermute"] = EngineKind(_channel_permute_stages, lambda plan, lanes, store_zeros: 0)
-ENGINES["AvgPool"] = EngineKind(_avg_pool_stages, _pool_cycles)
-ENGINES["GlobalAvgPool"] = EngineKind(_global_avg_pool_stages, _global_avg_pool_cycles)
-ENGINES["Concat"] = EngineKind(_concat_stages, _add_cycles)
+STAGES.update({
+    "Conv2d": _conv_stages,
+    "ScaleShift": _conv_stages,  # depthwise 1x1 convs (fpgaflow.flow.depthwise)
+    "Relu": _conv_stages,
+    "Dense": _dense_stages,
+    "ConvTranspose2d": _conv_transpose_stages,
+    "MaxPool": _max_pool_stages,
+    "AvgPool": _avg_pool_stages,
+    "GlobalAvgPool": _global_avg_pool_stages,
+    "Add": _add_stages,
+    "Concat": _concat_stages,
+    "Upsample": _upsample_stages,
+    "ChannelPermute": _channel_permute_stages,
+})

@@ -2,7 +2,7 @@
 
 plan_design decides; generate_rtl writes. The netlist walks the hardware layers in
 order: the DMA words become the input's pixel beats, each layer becomes its stages
-(fpgaflow.rtlgen.stages), a tensor read by several layers is split by a broadcast with a
+(fpgaflow.backends.rtl.stages), a tensor read by several layers is split by a broadcast with a
 FIFO per branch, and the output's pixel beats become DMA words again. Everything is
 iterated in graph order or sorted, and no path or time is written, so the same graph
 gives the same bytes.
@@ -15,18 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.boards import Board
-from fpgaflow.hw.resources import WINDOW_MEMORY_POLICIES, Resources, engine_styles, module_resources
+from fpgaflow.backends.rtl.resource_model import WINDOW_MEMORY_POLICIES, Resources, engine_styles, module_resources
 from fpgaflow.ir.graph import Graph
 from fpgaflow.names import sanitize_identifier
-from fpgaflow.rtlgen import stages
-from fpgaflow.rtlgen.design import Design, EngineChoice
-from fpgaflow.rtlgen.layer_plan import LayerPlan, plan_graph
-from fpgaflow.rtlgen.library import required_files
-from fpgaflow.rtlgen.netlist import TOP_TEMPLATE, Netlist, render_top
-from fpgaflow.rtlgen.parallelism import resolve_parallelism
-from fpgaflow.rtlgen.resource_use import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources, stage_parameters
-from fpgaflow.rtlgen.templates import Override, Templates
-from fpgaflow.rtlgen.verify import Tap
+from fpgaflow.backends.rtl import stages
+from fpgaflow.flow.design import Design, EngineChoice
+from fpgaflow.flow.layer_plan import LayerPlan, plan_graph
+from fpgaflow.flow.ops import contract_of
+from fpgaflow.flow.ops.sparse_engine import engine_image
+from fpgaflow.backends.rtl.library import required_files
+from fpgaflow.backends.rtl.netlist import TOP_TEMPLATE, Netlist, render_top
+from fpgaflow.flow.parallelism import resolve_parallelism
+from fpgaflow.backends.rtl.netlist_resources import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources, stage_parameters
+from fpgaflow.backends.rtl.templates import Override, Templates
+from fpgaflow.backends.rtl.netlist import Tap
 
 RTL_DIR = "rtl"
 
@@ -34,7 +36,7 @@ RTL_DIR = "rtl"
 @dataclass
 class GeneratedRtl:
     """The files of OUT/rtl/ (relative path -> bytes), the top's name, compile order, layer taps and
-    the modelled resources per layer (fpgaflow.rtlgen.resource_use.TOP_GROUP for the DMA converters),
+    the modelled resources per layer (fpgaflow.backends.rtl.netlist_resources.TOP_GROUP for the DMA converters),
     the files taken from a template override folder and the layers whose modules an override
     changed without keeping the models' contract (their cycles and resources are measured only)."""
 
@@ -63,7 +65,7 @@ def plan_design(
 ) -> Design:
     """Choose P for every compute layer and record each stage's modelled cycles and weight memory.
 
-    The balancer grows P only while the resource model (fpgaflow.hw.resources) says the whole
+    The balancer grows P only while the resource model (fpgaflow.backends.rtl.resource_model) says the whole
     design still fits the board; the design records what overflows with the chosen P and
     with P = 1 everywhere. store_zeros keeps zero weights in the ROMs (a dense engine, the
     benchmark's baseline).
@@ -80,8 +82,8 @@ def _balanced(graph: Graph, board: Board, plans: list[LayerPlan], everywhere: in
     compute = {plan.name: plan for plan in plans if plan.is_compute}
     overflowing = _fit_check(graph, board, plans, store_zeros, window_memory)
     lanes = resolve_parallelism(
-        {name: stages.useful_lanes(plan, store_zeros) for name, plan in compute.items()},
-        lambda name, p: stages.stage_cycles(compute[name], p, store_zeros),
+        {name: contract_of(plan).useful_lanes(plan, store_zeros) for name, plan in compute.items()},
+        lambda name, p: contract_of(compute[name]).cycles(compute[name], p, store_zeros),
         lambda chosen: not overflowing(chosen, BALANCE_LIMIT),
         everywhere,
         per_layer,
@@ -97,10 +99,11 @@ def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[s
     engines = {}
     for plan in plans:
         p = lanes.get(plan.name, 1)
-        dense_bits, stored_bits = stages.weight_memory_bits(plan, p, store_zeros)
+        contract = contract_of(plan)
+        dense_bits, stored_bits = contract.weight_bits(plan, p, store_zeros)
         engines[plan.name] = EngineChoice(
             parallelism=p,
-            cycles_model=stages.stage_cycles(plan, p, store_zeros),
+            cycles_model=contract.cycles(plan, p, store_zeros),
             weight_bits_dense=dense_bits,
             weight_bits_stored=stored_bits,
         )
@@ -113,7 +116,7 @@ def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: 
     stages_at_one = build_layered_netlist(_design(graph, board, plans, {}, store_zeros, window_memory)).netlist.stages
 
     def engine(name: str, p: int) -> Resources:
-        params: dict[str, int | str] = dict(stages.engine_parameters(compute[name], p, store_zeros))
+        params: dict[str, int | str] = dict(engine_image(compute[name], p, store_zeros).parameters)
         params.update(engine_styles(params, board.resources, window_memory))
         return module_resources(ENGINE_MODULE, params, board.family)
 
@@ -155,7 +158,7 @@ def generate_rtl(design: Design, templates: Templates = Templates()) -> Generate
     """Render the top, the memory files and copies of the library modules it needs.
 
     `templates` says where each file comes from: a user's override folder first, then
-    the shipped rtl/ (fpgaflow.rtlgen.templates).
+    the shipped rtl/ (fpgaflow.backends.rtl.templates).
     """
     built = build_layered_netlist(design)
     netlist, memory_files, taps = built.netlist, built.memory_files, built.taps

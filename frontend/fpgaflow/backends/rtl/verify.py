@@ -1,7 +1,7 @@
 """Verify a generated top in Verilator against the bit-accurate reference, frame by frame.
 
 The DMA words of every input frame go through sim/tb_network.py; the output words come
-back, are unpacked with the same packing (fpgaflow.rtlgen.dma) and compared with
+back, are unpacked with the same packing (fpgaflow.flow.dma) and compared with
 run_fixed's output codes as integers. The bench also records each layer's output stream,
 so a mismatch names the first layer, frame, position and channel where the hardware and
 the reference part, and it counts each layer's busy cycles at full rate, the measured
@@ -25,7 +25,8 @@ from fpgaflow.hw.simulate import run_cocotb
 from fpgaflow.hw.streams import pack_beat
 from fpgaflow.ir.graph import Graph
 from fpgaflow.reference.fixed_exec import Saturation, run_fixed_counted
-from fpgaflow.rtlgen.dma import pack_frame, unpack_frame
+from fpgaflow.backends.rtl.netlist import Tap
+from fpgaflow.flow.dma import pack_frame, unpack_frame
 
 BENCH = "tb_network"
 CLOCK_PERIOD_NS = 10
@@ -35,20 +36,6 @@ BUDGET_FACTOR = 4
 cycles at each end; the model is within a few per cent of the measured rate)."""
 BUDGET_SLACK = 1000
 """Cycles the budget adds for the reset and the bench's start."""
-
-
-@dataclass(frozen=True)
-class Tap:
-    """One layer's stage inside the top: its output stream and the signal that marks its work."""
-
-    layer: str
-    tensor: str
-    stream_out: str
-    work: str = ""
-    """Dotted path of a signal high in every cycle the stage's engine works ("" if not timed)."""
-
-    def to_dict(self) -> dict[str, str]:
-        return {"layer": self.layer, "tensor": self.tensor, "out": self.stream_out, "work": self.work}
 
 
 @dataclass

@@ -17,8 +17,9 @@ from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import COMPUTE_OPS, Conv2d, ConvTranspose2d, Dense, Flatten, Layer
 from fpgaflow.ir.transposed import as_pointwise_conv
+from fpgaflow.ir.work import engine_positions
 from fpgaflow.names import is_legal_identifier
-from fpgaflow.rtlgen.depthwise import DEPTHWISE_OPS, as_depthwise_conv
+from fpgaflow.flow.depthwise import DEPTHWISE_OPS, as_depthwise_conv
 
 FORMAT_KEYS = ("input", "weights", "bias", "accumulator", "output")
 
@@ -117,6 +118,7 @@ def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
     if not is_legal_identifier(layer.name):
         raise ValueError(f"layer name {layer.name!r} is not a sanitized identifier; the importer must sanitize it")
     op = layer.OP
+    positions = engine_positions(graph, layer)
     if op in DEPTHWISE_OPS:
         layer = as_depthwise_conv(graph, layer)
     elif isinstance(layer, ConvTranspose2d):
@@ -134,10 +136,6 @@ def plan_layer(graph: Graph, layer: Layer) -> LayerPlan:
     )
     if isinstance(layer, (Conv2d, Dense)):
         codes = _weight_codes(layer)
-        out_shape = graph.tensors[layer.output].shape
-        positions = int(np.prod(out_shape[1:])) if isinstance(layer, Conv2d) else 1
-        if op == ConvTranspose2d.OP:  # one engine position per input pixel
-            positions = int(np.prod(graph.tensors[layer.inputs[0]].shape[1:]))
         runs = tuple(int(n) for n in (codes.reshape(codes.shape[0], -1) != 0).sum(axis=1))
         return LayerPlan(**common, run_lengths=runs, positions=positions, dense_weights=int(codes.size))
     return LayerPlan(**common)

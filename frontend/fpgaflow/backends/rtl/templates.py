@@ -1,6 +1,6 @@
 """Templates a hardware engineer can edit and keep: export, override folder, and the override checks.
 
-The shipped RTL modules and the top template live inside the package (fpgaflow.resources);
+The shipped RTL modules and the top template live inside the package (fpgaflow.package_data);
 `fpgaflow templates export DIR` copies them into DIR with the same layout (DIR/rtl/,
 DIR/hls_templates/), and `fpgaflow build --templates DIR` takes a file from DIR wherever DIR
 has one, the shipped one otherwise. An overriding module is checked before use: it must
@@ -25,8 +25,8 @@ import yaml
 
 from fpgaflow.errors import UserError
 from fpgaflow.hw.toolchain import run_verilator_lint, verilator_env, verilator_executable
-from fpgaflow.resources import share_dir
-from fpgaflow.rtlgen.library import library_modules
+from fpgaflow.package_data import share_dir
+from fpgaflow.backends.rtl.library import library_modules
 
 CONTRACT_MARK = "fpgaflow: keeps-contract"
 """A line comment with this text in an overriding module says it keeps the shipped module's
@@ -84,7 +84,7 @@ def check_templates_folder(folder: Path, what: str) -> Templates:
 def templates_in_config(path: Path) -> Path | None:
     """The `templates:` folder of a --config YAML file (relative to the file's folder), or None.
 
-    Call after fpgaflow.rtlgen.parallelism.read_parallelism_config has checked the file is YAML.
+    Call after fpgaflow.flow.parallelism.read_parallelism_config has checked the file is YAML.
     """
     data = yaml.safe_load(path.read_text()) or {}
     value = data.get("templates") if isinstance(data, dict) else None
@@ -276,8 +276,8 @@ def render_readme(files: list[str]) -> str:
         "  `tdata`, `tvalid`, `tready`, `tlast`); a beat moves when valid and ready are both high;",
         "  TLAST ends a frame; a pixel is one beat, channel 0 in the low bits;",
         "- `clk`, active-low synchronous `rst_n`; numbers follow docs/fixed-point.md bit for bit;",
-        "- the cycle model (fpgaflow.hw.cycles) assumes each module's rate and latency as its",
-        "  header describes them; the resource model (fpgaflow.hw.resources) counts its cells.",
+        "- the cycle model (fpgaflow.flow.cycles) assumes each module's rate and latency as its",
+        "  header describes them; the resource model (fpgaflow.backends.rtl.resource_model) counts its cells.",
         f"  A module that keeps both says so with a line comment `// {CONTRACT_MARK}`; without it",
         "  the report marks the layers that use it \"measured only\" (cycles from `--verify`,",
         "  resources from `--synth`).",

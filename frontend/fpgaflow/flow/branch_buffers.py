@@ -27,7 +27,7 @@ import numpy as np
 
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import AvgPool, Conv2d, ConvTranspose2d, Dense, Flatten, GlobalAvgPool, Layer, MaxPool, Upsample
-from fpgaflow.rtlgen.layer_plan import stream_beats
+from fpgaflow.flow.layer_plan import stream_beats
 
 FIFO_MARGIN = 2
 """Beats a branch FIFO holds beyond the rule's minimum (axis_fifo's DEPTH is exact; this covers

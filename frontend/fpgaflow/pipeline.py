@@ -28,13 +28,14 @@ from fpgaflow.report.build_report import build_report, left_out_line, report_jso
 from fpgaflow.report.hardware import interface_entry, summary_lines, timing_entry
 from fpgaflow.report.plots import render_plots
 from fpgaflow.report.timing import engine_timing
-from fpgaflow.report.resources import estimate_resources, model_summary, overflow_message
+from fpgaflow.report.resource_estimates import estimate_resources, model_summary, overflow_message
 from fpgaflow.report.text import render_markdown
-from fpgaflow.rtlgen.design import Design
-from fpgaflow.rtlgen.dma import frame_words
-from fpgaflow.rtlgen.generate import generate_rtl, plan_design
-from fpgaflow.rtlgen.templates import Templates, check_overrides, module_interface
-from fpgaflow.rtlgen.verify import Tap, VerifyResult, cycle_budget, run_verification
+from fpgaflow.flow.design import Design
+from fpgaflow.flow.dma import frame_words
+from fpgaflow.backends.rtl.generate import generate_rtl, plan_design
+from fpgaflow.backends.rtl.templates import Templates, check_overrides, module_interface
+from fpgaflow.backends.rtl.netlist import Tap
+from fpgaflow.backends.rtl.verify import VerifyResult, cycle_budget, run_verification
 
 DESIGN_FILE = "design.json"
 REPORT_FILE = "report.json"

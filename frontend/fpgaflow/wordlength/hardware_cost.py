@@ -1,9 +1,9 @@
 """The hardware figures a word-length choice is judged by, taken from the generator and the resource model.
 
 Nothing here re-derives a size: weight-memory bits are the generator's
-(`fpgaflow.rtlgen.stages.weight_memory_bits`, the number report.json shows as
+(the op contract's `weight_bits`, the number report.json shows as
 `weight_bits_stored`), cycles the cycle model's, LUTs the resource model's on the
-generated netlist (`fpgaflow.report.resources.model_summary`, the report's `resources.model`).
+generated netlist (`fpgaflow.report.resource_estimates.model_summary`, the report's `resources.model`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from fpgaflow.boards import Board
 from fpgaflow.ir.graph import Graph
-from fpgaflow.report.resources import model_summary
-from fpgaflow.rtlgen import stages
-from fpgaflow.rtlgen.generate import build_layered_netlist, plan_design
-from fpgaflow.rtlgen.layer_plan import LayerPlan, plan_graph
-from fpgaflow.rtlgen.resource_use import group_resources
+from fpgaflow.backends.rtl.generate import build_layered_netlist, plan_design
+from fpgaflow.backends.rtl.netlist_resources import group_resources
+from fpgaflow.flow.layer_plan import LayerPlan, plan_graph
+from fpgaflow.flow.ops import contract_of
+from fpgaflow.report.resource_estimates import model_summary
 
 COSTS = ("weight-bits", "luts", "cycles")
 """What the word-length search minimises (`fpgaflow quantize --cost`)."""
@@ -65,7 +65,7 @@ class WeightBitsCost:
     def layer_bits(self, plan: LayerPlan) -> int:
         key = (plan.name, repr(sorted(plan.format_dict().items(), key=lambda item: item[0])))
         if key not in self._cache:
-            self._cache[key] = stages.weight_memory_bits(plan, self.lanes.get(plan.name, 1))[1]
+            self._cache[key] = contract_of(plan).weight_bits(plan, self.lanes.get(plan.name, 1))[1]
         return self._cache[key]
 
     def __call__(self, graph: Graph) -> float:
@@ -79,7 +79,7 @@ class CyclesCost:
         self.lanes = dict(lanes)
 
     def __call__(self, graph: Graph) -> float:
-        return float(max(stages.stage_cycles(plan, self.lanes.get(plan.name, 1)) for plan in plan_graph(graph)))
+        return float(max(contract_of(plan).cycles(plan, self.lanes.get(plan.name, 1)) for plan in plan_graph(graph)))
 
 
 class LutCost:

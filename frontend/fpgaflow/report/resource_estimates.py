@@ -1,6 +1,6 @@
 """Resource use of a generated top against the board's capacity: the model always, Yosys with --synth.
 
-The model (fpgaflow.hw.resources, per layer from the netlist) costs nothing and is what
+The model (fpgaflow.backends.rtl.resource_model, per layer from the netlist) costs nothing and is what
 the parallelism balancer trusts; the Yosys count is the check. The Yosys count is a synthesis estimate, not a placed-and-routed count: Yosys maps the design to
 7-series cells (LUTs, flip-flops, block RAM, DSP48E1), counted by fpgaflow.hw.yosys_count.
 """
@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from fpgaflow.boards import Board
-from fpgaflow.hw.resources import Resources, overflow, total
+from fpgaflow.backends.rtl.resource_model import Resources, overflow, total
 from fpgaflow.hw.yosys_count import top_resources
 
 METHOD = "yosys synth_xilinx (7-series cell counts before place and route, counted by fpgaflow.hw.yosys_count)"
 
 
 MODEL_METHOD = (
-    "model: fpgaflow.hw.resources, per module from its parameters (DSP48E1 per lane by operand widths, "
+    "model: fpgaflow.backends.rtl.resource_model, per module from its parameters (DSP48E1 per lane by operand widths, "
     "BRAM18 by the best RAMB18E1 aspect ratio, LUTRAM 64x1 per LUT, logic LUTs/FFs counted per data path)"
 )
 

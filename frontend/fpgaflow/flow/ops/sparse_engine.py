@@ -1,0 +1,93 @@
+"""The contract of the ops a sparse MAC engine computes: Conv2d, Dense, ConvTranspose2d, and ScaleShift and
+Relu as depthwise 1x1 convs (fpgaflow.flow.depthwise).
+
+The engine holds only the nonzero weights, packed P to a ROM word (fpgaflow.flow.weight_rom);
+a window costs its ROM depth in cycles when the writer keeps up (fpgaflow.flow.cycles). A
+conv's window generator walks the padded input one pixel per cycle in parallel, so a conv
+takes the slower of the two. `sparse_engine_cycles` is that formula, called by these
+contracts with the packed ROM and by fpgaflow.prune.cost with the ROM a mask implies.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+
+from fpgaflow.flow.contract import OpContract
+from fpgaflow.flow.cycles import window_cycles, window_gen_cycles
+from fpgaflow.flow.layer_plan import LayerPlan
+from fpgaflow.flow.ops.pixel_stream import output_pixels
+from fpgaflow.flow.weight_rom import EngineImage, pack_engine
+from fpgaflow.ir.layers import Conv2d, ConvTranspose2d, Dense
+
+_IMAGES: dict[tuple[int, int, bool], tuple[Conv2d | Dense, EngineImage]] = {}
+"""Packed ROMs by (id of the layer, P, store_zeros); the layer is kept so its id stays unique."""
+_IMAGE_CACHE_LIMIT = 4096
+
+
+def engine_image(plan: LayerPlan, lanes: int, store_zeros: bool = False) -> EngineImage:
+    """The packed ROM of a compute layer at P lanes (cached: P balancing asks for many P)."""
+    layer = plan.layer
+    assert isinstance(layer, (Conv2d, Dense))
+    key = (id(layer), lanes, store_zeros)
+    if key not in _IMAGES:
+        if len(_IMAGES) >= _IMAGE_CACHE_LIMIT:
+            _IMAGES.clear()
+        in_type, out_type = plan.formats["input"], plan.formats["output"]
+        assert in_type is not None and out_type is not None
+        image = pack_engine(layer, in_type, out_type, engine_input_shape(plan), lanes, keep_zeros=store_zeros)
+        _IMAGES[key] = (layer, image)
+    return _IMAGES[key][1]
+
+
+def engine_input_shape(plan: LayerPlan) -> tuple[int, ...]:
+    """The shape the engine's window indices refer to: a dense layer reads the map before a flatten."""
+    return plan.stream_shape if plan.op == Dense.OP else plan.input_shape
+
+
+def sparse_engine_cycles(positions: int, depth: int, window_words: int, window_gen: int = 0) -> int:
+    """Cycles per frame of an engine with a `depth`-word ROM writing `window_words` words a window,
+    over `positions` windows, beside a window generator walking `window_gen` padded pixels (0: none)."""
+    return max(window_gen, ceil(positions * window_cycles(depth, window_words)))
+
+
+class SparseEngine(OpContract):
+    """A conv (or a layer computed as one) on the sparse engine behind a window generator."""
+
+    ops = (Conv2d.OP, "ScaleShift", "Relu")
+
+    def image(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> EngineImage:
+        return engine_image(plan, lanes, store_zeros)
+
+    def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
+        layer = plan.layer
+        assert isinstance(layer, Conv2d)
+        image = self.image(plan, lanes, store_zeros)
+        windows = window_gen_cycles(plan.input_shape[1], plan.input_shape[2], layer.padding)
+        return sparse_engine_cycles(plan.positions, image.depth, image.window_words, windows)
+
+    def useful_lanes(self, plan: LayerPlan, store_zeros: bool = False) -> int:
+        """The engine packs all stored weights of a position across channel boundaries, so more
+        lanes than stored weights never help."""
+        return max(plan.dense_weights if store_zeros else plan.nonzero_weights, 1)
+
+    def weight_bits(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> tuple[int, int]:
+        return self.image(plan, lanes, True).weight_memory_bits, self.image(plan, lanes, store_zeros).weight_memory_bits
+
+
+class SparseDense(SparseEngine):
+    """A dense layer: one position, its window the input pixels written into the lanes' memories as they come."""
+
+    ops = (Dense.OP,)
+
+    def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
+        image = self.image(plan, lanes, store_zeros)
+        return sparse_engine_cycles(1, image.depth, image.window_words)
+
+
+class SparseConvTranspose(SparseEngine):
+    """A ConvTranspose2d as its 1x1 conv (one position per input pixel), then its blocks reordered one output pixel a cycle."""
+
+    ops = (ConvTranspose2d.OP,)
+
+    def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
+        return max(super().cycles(plan, lanes, store_zeros), output_pixels(plan))
