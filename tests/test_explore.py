@@ -21,7 +21,7 @@ from fpgaflow.explore.front import OBJECTIVES, pareto_front
 from fpgaflow.explore.space import read_space
 from fpgaflow.explore.store import POINTS
 from fpgaflow.explore.sweep import SweepRequest, explore
-from fpgaflow.explore.widths import UniformBits, parse_width
+from fpgaflow.explore.widths import WIDTHS_FILE, SearchedWidths, UniformBits, parse_width
 from models import digits_cnn
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -139,7 +139,8 @@ def test_a_foreign_folder_is_refused(files, tmp_path):
     ("methods: [sculpt]\ntargets: [0.5]\nwidths: [8]", "unknown pruning method 'sculpt'"),
     ("methods: [magnitude]\ntargets: [1.5]\nwidths: [8]", "target 1.5 is outside"),
     ("methods: [magnitude]\ntargets: [0.5]\nwidths: [{bits: 40}]", "bits 40"),
-    ("methods: [magnitude]\ntargets: [0.5]\nwidths: [{tolerance: 0.01}]", "unknown width kind 'tolerance'"),
+    ("methods: [magnitude]\ntargets: [0.5]\nwidths: [{tolerance: -1}]", "tolerance -1"),
+    ("methods: [magnitude]\ntargets: [0.5]\nwidths: [{words: 4}]", "unknown width kind 'words'"),
     ("methods: [{method: kep, colour: red}]\ntargets: [0.5]\nwidths: [8]", "method kep has no option 'colour'"),
     ("methods: [magnitude]\ntargets: [0.5, 0.5]\nwidths: [8]", "the same point twice"),
     ("methods: [magnitude]\ntargets: [0.5]\nwidths: [8]\nparallelism: [fast]", "parallelism"),
@@ -197,3 +198,29 @@ def test_front_points_are_verified_in_verilator(ray_two_cpus, files, tmp_path):
     assert check["key"] == key and check["status"] == "ok"
     assert check["verify"]["frames"] == 3 and check["verify"]["mismatches"] == 0
     assert "Verilator: 3 frames bit-exact" in (out / "report.md").read_text()
+
+
+def test_a_searched_width_setting_quantizes_with_the_searched_widths_and_says_how_to_repeat_it(files):
+    """{tolerance: T} runs fpgaflow.wordlength's search on the held-out data; its YAML is what build --config reads."""
+    from fpgaflow.api import load_model
+    from fpgaflow.boards import load_board
+    from fpgaflow.inputs import load_batch
+    from fpgaflow.prune.load import load_split
+    from fpgaflow.quant.widths import read_widths_config
+
+    setting = parse_width({"tolerance": 1}, "test")
+    assert setting == SearchedWidths(1.0) and setting.as_dict() == {"tolerance": 1.0}
+    graph = load_model(files["model"])
+    held_out = load_split(files["val"], tuple(graph.tensors[graph.inputs[0]].shape), 10, "validation data")
+    quantized = setting.quantize(graph, load_batch(files["train"], graph, "calibration"), held_out, load_board("pynq"))
+    assert quantized.config_yaml is not None
+    path = files["model"].parent / WIDTHS_FILE
+    path.write_text(quantized.config_yaml)
+    chosen = read_widths_config(path)
+    assert chosen, "a 1-point tolerance narrows at least one layer below 8 bits on this model"
+    for name, widths in chosen.items():
+        layer_format = quantized.graph.tensors[quantized.graph.layer(name).output].ftype
+        if widths.activation_bits is not None:
+            assert layer_format.width == widths.activation_bits
+    assert setting.build_flags("out/points/k") == ["--bits", "8", "--config", "out/points/k/widths.yaml"]
+    assert "--tolerance 1 " in setting.quantize_command("m.onnx", "t.npz", None) + " "

@@ -28,6 +28,7 @@ from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
 from fpgaflow.errors import UserError
 from fpgaflow.explore.space import BALANCED, UNPRUNED, FrontChecks, Point
+from fpgaflow.explore.widths import WIDTHS_FILE
 from fpgaflow.inputs import load_batch
 from fpgaflow.outdir import OutputDir
 from fpgaflow.prune.load import load_split
@@ -78,24 +79,26 @@ def _prune(point: Point, work: Path, inputs: Inputs) -> dict[str, Any]:
     return {"float_accuracy": result.accuracy_after, "conv_macs_removed": result.reduction}
 
 
-def _build(point: Point, work: Path, inputs: Inputs, checks: FrontChecks) -> tuple[dict[str, Any], float]:
-    """Quantize and build work/pruned.onnx into work/build; its report.json and the fixed-point accuracy."""
+def _build(point: Point, work: Path, inputs: Inputs, checks: FrontChecks) -> tuple[dict[str, Any], float, str | None]:
+    """Quantize and build work/pruned.onnx into work/build: its report.json, the fixed-point accuracy on the
+    held-out data, and the per-layer widths file of a searched width setting (None for uniform widths)."""
     graph = load_model(work / PRUNED_FILE)
     calibration = load_batch(work / TRAIN_FILE, graph, "calibration")
-    quantized = point.width.quantize(graph, calibration)
+    shape = graph.tensors[graph.inputs[0]].shape
+    classes = int(np.prod(graph.tensors[graph.hardware_outputs[0]].shape))
+    held_out = load_split(inputs.val_path(work), tuple(shape), classes, "validation data")
+    quantized = point.width.quantize(graph, calibration, held_out, load_board(inputs.board))
     everywhere = None if point.parallelism == BALANCED else int(point.parallelism)
     options = BuildOptions(board=load_board(inputs.board), bits=point.width.bits, everywhere=everywhere, timing=checks.timing)
     with OutputDir(work / "build") as out:
-        build_design(quantized, options, out)
+        build_design(quantized.graph, options, out)
         if checks.verify:
             verify_build(out, checks.verify, calibration)
         out.commit()
     report = json.loads((work / "build" / REPORT_FILE).read_text())
-    shape = graph.tensors[graph.inputs[0]].shape
-    classes = int(np.prod(graph.tensors[graph.hardware_outputs[0]].shape))
-    held_out = load_split(inputs.val_path(work), tuple(shape), classes, "validation data")
-    logits = run_fixed(quantized, quantize_input(quantized, held_out.x))[quantized.hardware_outputs[0]]
-    return report, float((logits.reshape(len(held_out.x), -1).argmax(1) == held_out.y).mean())
+    logits = run_fixed(quantized.graph, quantize_input(quantized.graph, held_out.x))[quantized.graph.hardware_outputs[0]]
+    accuracy = float((logits.reshape(len(held_out.x), -1).argmax(1) == held_out.y).mean())
+    return report, accuracy, quantized.config_yaml
 
 
 def hardware_figures(report: dict[str, Any]) -> dict[str, Any]:
@@ -135,8 +138,10 @@ def run_point(key: str, point: Point, inputs: Inputs) -> Outcome:
             inputs.write(work)
             record.update(_prune(point, work, inputs))
             files[PRUNED_FILE] = (work / PRUNED_FILE).read_bytes()
-            report, accuracy = _build(point, work, inputs, FrontChecks())
+            report, accuracy, widths = _build(point, work, inputs, FrontChecks())
             files[REPORT_FILE] = (work / "build" / REPORT_FILE).read_bytes()
+            if widths is not None:
+                files[WIDTHS_FILE] = widths.encode()
         record.update(status="ok", accuracy=accuracy, **hardware_figures(report))
     except Exception as error:  # a failed point is a result; the sweep goes on
         record.update(status="failed", error=_one_line(error))
@@ -152,7 +157,7 @@ def check_point(key: str, point: Point, pruned: bytes, checks: FrontChecks, inpu
             work = Path(folder)
             inputs.write(work)
             (work / PRUNED_FILE).write_bytes(pruned)
-            report, _ = _build(point, work, inputs, checks)
+            report, _, _ = _build(point, work, inputs, checks)
         return {"key": key, "status": "ok", "verify": report.get("verify"), "timing": report["timing"] if checks.timing else None}
     except Exception as error:
         return {"key": key, "status": "failed", "error": _one_line(error)}

@@ -45,7 +45,8 @@ def prune_command(point: Point, setup: SweepSetup) -> str | None:
 def build_command(point: Point, key: str, setup: SweepSetup) -> str:
     """The `fpgaflow build` command that rebuilds this point from the pruned model the sweep kept."""
     model = setup.model if point.method.name == UNPRUNED else f"{setup.out}/{POINT_DIR}/{key}/pruned.onnx"
-    words = ["fpgaflow", "build", model, "--board", setup.board, "--calib", setup.data, *point.width.build_flags()]
+    words = ["fpgaflow", "build", model, "--board", setup.board, "--calib", setup.data,
+             *point.width.build_flags(f"{setup.out}/{POINT_DIR}/{key}")]
     if point.parallelism != BALANCED:
         words += ["--parallelism", str(point.parallelism)]
     return shlex.join(words + ["--out", f"{key}_build"])
@@ -92,7 +93,9 @@ def render_markdown(records: list[dict[str, Any]], points: dict[str, Point], set
         if check is not None:
             lines += [_check_line(check), ""]
         prune = prune_command(point, setup)
-        lines += ["```", *([prune] if prune else []), build_command(point, key, setup), "```", ""]
+        model = setup.model if point.method.name == UNPRUNED else f"{setup.out}/{POINT_DIR}/{key}/pruned.onnx"
+        search = point.width.quantize_command(model, setup.data, setup.val)
+        lines += ["```", *([prune] if prune else []), *([search] if search else []), build_command(point, key, setup), "```", ""]
         if prune:
             lines += [f"(the sweep kept the pruned model as `{setup.out}/{POINT_DIR}/{key}/pruned.onnx`, "
                       f"its build report as `{setup.out}/{POINT_DIR}/{key}/report.json`)", ""]

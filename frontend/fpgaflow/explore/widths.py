@@ -1,25 +1,39 @@
 """Width settings of a sweep: how a point chooses its word lengths.
 
 A width setting is one `widths:` entry of the space file, a one-key mapping such as
-`{bits: 8}`. Each kind is a small class with the same four members (WidthSetting) and a
-parser registered in WIDTH_KINDS under its key; the sweep only ever calls those members.
-
-The extension point: a searched width (`{tolerance: 0.01}`, per-layer word lengths within
-an accuracy tolerance) is one more class whose `quantize` calls the search and whose
-`commands` give the `fpgaflow quantize --tolerance T` step, plus one line in WIDTH_KINDS.
+`{bits: 8}` (one width everywhere) or `{tolerance: 0.5}` (per-layer widths searched by
+fpgaflow.wordlength within 0.5 percentage points of the float accuracy). Each kind is a
+small class with the members of WidthSetting and a parser registered in WIDTH_KINDS under
+its key; the sweep only ever calls those members, so a new kind is one class and one line.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
+from fpgaflow.boards import Board
 from fpgaflow.errors import UserError
 from fpgaflow.ir.graph import Graph
+from fpgaflow.prune.train import Split
 from fpgaflow.quant.quantize import MAX_BITS, MIN_BITS, quantize
+from fpgaflow.quant.widths import widths_yaml
+from fpgaflow.wordlength.search import search_widths
+
+WIDTHS_FILE = "widths.yaml"
+"""The per-layer widths a searched point chose, kept beside its pruned model (a `build --config` file)."""
+
+
+@dataclass(frozen=True)
+class Quantized:
+    """A point's quantized graph and, for per-layer widths, the `--config` YAML that repeats them."""
+
+    graph: Graph
+    config_yaml: str | None = None
 
 
 class WidthSetting(Protocol):
@@ -35,12 +49,17 @@ class WidthSetting(Protocol):
         """The space-file entry it was read from, as plain JSON (part of the point's key)."""
         ...
 
-    def quantize(self, graph: Graph, calibration: np.ndarray) -> Graph:
-        """The quantized graph the build generates."""
+    def quantize(self, graph: Graph, calibration: np.ndarray, held_out: Split, board: Board) -> Quantized:
+        """The quantized graph the build generates (`held_out` and `board` for kinds that search)."""
         ...
 
-    def build_flags(self) -> list[str]:
-        """The `fpgaflow build` options that choose the same widths."""
+    def build_flags(self, point_folder: str) -> list[str]:
+        """The `fpgaflow build` options that choose the same widths (files kept in `point_folder`)."""
+        ...
+
+    def quantize_command(self, model: str, data: str, val: str | None) -> str | None:
+        """The command that makes the widths file build_flags names (into the working folder, as the report's
+        prune command makes pruned.onnx), or None when the flags say it all."""
         ...
 
 
@@ -57,11 +76,40 @@ class UniformBits:
     def as_dict(self) -> dict[str, Any]:
         return {"bits": self.bits}
 
-    def quantize(self, graph: Graph, calibration: np.ndarray) -> Graph:
-        return quantize(graph, calibration, self.bits)
+    def quantize(self, graph: Graph, calibration: np.ndarray, held_out: Split, board: Board) -> Quantized:
+        return Quantized(quantize(graph, calibration, self.bits))
 
-    def build_flags(self) -> list[str]:
+    def build_flags(self, point_folder: str) -> list[str]:
         return ["--bits", str(self.bits)]
+
+    def quantize_command(self, model: str, data: str, val: str | None) -> str | None:
+        return None
+
+
+@dataclass(frozen=True)
+class SearchedWidths:
+    """Per-layer widths from `fpgaflow quantize --tolerance T` (start width 8), measured on the point's held-out data."""
+
+    tolerance: float
+    bits: int = 8
+
+    @property
+    def label(self) -> str:
+        return f"searched, {self.tolerance:g} pt"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tolerance": self.tolerance}
+
+    def quantize(self, graph: Graph, calibration: np.ndarray, held_out: Split, board: Board) -> Quantized:
+        result = search_widths(graph, calibration, held_out.x, held_out.y, self.tolerance, board, bits=self.bits)
+        return Quantized(quantize(graph, calibration, self.bits, result.widths), widths_yaml(result.widths))
+
+    def build_flags(self, point_folder: str) -> list[str]:
+        return ["--bits", str(self.bits), "--config", f"{point_folder}/{WIDTHS_FILE}"]
+
+    def quantize_command(self, model: str, data: str, val: str | None) -> str | None:
+        return shlex.join(["fpgaflow", "quantize", model, "--data", data, "--val", val or data, "--tolerance",
+                           f"{self.tolerance:g}", "--bits", str(self.bits), "--out", WIDTHS_FILE])
 
 
 def _uniform(value: object, where: str) -> UniformBits:
@@ -70,7 +118,13 @@ def _uniform(value: object, where: str) -> UniformBits:
     return UniformBits(value)
 
 
-WIDTH_KINDS: dict[str, Callable[[object, str], WidthSetting]] = {"bits": _uniform}
+def _searched(value: object, where: str) -> SearchedWidths:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise UserError(f"{where}: tolerance {value!r} must be a number of percentage points in 0..100")
+    return SearchedWidths(float(value))
+
+
+WIDTH_KINDS: dict[str, Callable[[object, str], WidthSetting]] = {"bits": _uniform, "tolerance": _searched}
 """Parsers of the width kinds by their key in the space file."""
 
 
