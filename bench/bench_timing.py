@@ -1,21 +1,22 @@
 """Benchmark of the engines' timing: nextpnr-ecp5 fmax and the Yosys longest path per engine of a build.
 
-The digits CNN is built as `fpgaflow build examples/digits_cnn.onnx --board pynq --calib
-examples/digits_train.npz` builds it (8 bits, the default balanced P, the planner's window
-memories); then every sparse_conv_engine of the generated top, one at a time and out of
+The digits CNN is planned and generated as `fpgaflow build examples/digits_cnn.onnx --board
+pynq --calib examples/digits_train.npz` does (8 bits, the default balanced P, the planner's
+window memories); then every sparse_conv_engine of the generated top, one at a time and out of
 context:
 
 - is placed and routed with nextpnr-ecp5 on LFE5U-85F-6 at the board clock
   (fpgaflow.report.timing.engine_timing, the code behind `fpgaflow build --timing`), which
   gives its fmax and critical path;
-- with --depth, is synthesized with Yosys `synth_xilinx` and its longest register-to-register
+- is synthesized with Yosys `synth_xilinx` and its longest register-to-register
   path counted in logic levels (fpgaflow.hw.logic_depth, the measure the lint/synth tests
   bound).
 
-Each engine's row is printed as soon as it is measured (a large engine takes about ten
-minutes of place and route), so a partial run still reports what it finished.
+Each engine's row is printed as soon as it is measured (a 1- or 4-lane engine takes a few
+minutes, the 61- and 116-lane ones far longer), so a partial run still reports what it
+finished.
 
-Rerun:  nice -n 10 python bench/bench_timing.py [--layers NAME ...] [--depth] [--seed 1]
+Rerun:  nice -n 10 python bench/bench_timing.py [--layers NAME ...] [--measure fmax depth]
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def xilinx_depth(rtl_dir: Path, sources: list[str], parameters: dict[str, int | 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", nargs="+", help="engines to measure (default: every engine of the build)")
-    parser.add_argument("--depth", action="store_true", help="also count the synth_xilinx longest path of each engine")
+    parser.add_argument("--measure", nargs="+", choices=["fmax", "depth"], default=["fmax", "depth"],
+                        help="fmax: nextpnr-ecp5 place and route; depth: the synth_xilinx longest path")
     parser.add_argument("--board", default="pynq")
     args = parser.parse_args()
     board = load_board(args.board)
@@ -86,14 +88,15 @@ def main() -> None:
         for layer in chosen:
             parameters = engines[layer]
             started = time.perf_counter()
-            timing = engine_timing(rtl_dir, generated.sources, {layer: parameters}, board.clock_mhz, 1.0)["engines"][layer]
-            depth = xilinx_depth(rtl_dir, generated.sources, parameters) if args.depth else "-"
+            timing = (engine_timing(rtl_dir, generated.sources, {layer: parameters}, board.clock_mhz, 1.0)["engines"][layer]
+                      if "fmax" in args.measure else None)
+            depth = xilinx_depth(rtl_dir, generated.sources, parameters) if "depth" in args.measure else "-"
             window = int(parameters["BEAT_N"]) * int(parameters.get("BEATS", 1))
-            cells = timing["critical_path"]
-            path = " -> ".join(cells[:2] + (["..."] if len(cells) > 3 else []) + cells[-1:])
+            cells = timing["critical_path"] if timing else []
+            path = " -> ".join(cells[:2] + (["..."] if len(cells) > 3 else []) + cells[-1:]) or "-"
+            fmax = f"{timing['fmax_mhz']:.1f} | {timing['logic_ns']:.2f} / {timing['routing_ns']:.2f}" if timing else "- | -"
             print(f"| {layer} | {parameters['P']} | {window} / {parameters.get('WR_N', 1)} | {parameters.get('K_FIN', 1)} "
-                  f"| {timing['fmax_mhz']:.1f} | {timing['logic_ns']:.2f} / {timing['routing_ns']:.2f} | {path} | {depth} |",
-                  flush=True)
+                  f"| {fmax} | {path} | {depth} |", flush=True)
             print(f"  ({layer}: {time.perf_counter() - started:.0f} s; critical path {' -> '.join(cells)}; "
                   f"parameters {json.dumps(parameters, sort_keys=True)})",
                   file=sys.stderr, flush=True)
