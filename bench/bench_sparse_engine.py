@@ -6,6 +6,10 @@ the zeros, not on the accuracy):
 
 - unstructured: the largest-magnitude weights of each layer are kept;
 - kernel: the 3x3 kernels with the largest L1 norm are kept (dense layer: unstructured);
+- kep: kernel-element pruning as fpgaflow's `kep` method masks (fpgaflow.prune.kep): every
+  3x3 kernel keeps the n elements of its best pattern from a library of 8 (n = about
+  sqrt(density) of the kernel, the centre always kept), then the kernels with the largest
+  remaining L2 norm are kept until the layer is at the density (dense layer: unstructured);
 - channel: the conv output channels with the largest L1 norm are kept, their bias with
   them, and remove_pruned_channels takes the others out of the graph (dense layer:
   unstructured).
@@ -19,7 +23,7 @@ same P) gives the speedup of skipping zeros; and the weight-memory bits as store
 dense. Finally it times `fpgaflow build examples/digits_cnn.onnx --board pynq --verify 8`.
 
 Rerun:  python bench/bench_sparse_engine.py [--frames 8] [--densities 1 0.5 0.25 0.1]
-        [--structures unstructured kernel channel] [--baseline-densities 0.25]
+        [--structures unstructured kernel kep channel] [--baseline-densities 0.25]
 (prints markdown tables; minutes per variant: each is a Verilator build).
 """
 
@@ -43,11 +47,14 @@ from fpgaflow.boards import load_board
 from fpgaflow.ir import Conv2d, Dense, Graph
 from fpgaflow.outdir import OutputDir
 from fpgaflow.passes.remove_pruned_channels import RemovePrunedChannels
+from fpgaflow.prune.kep import pattern_library, pattern_size
 from fpgaflow.quant import quantize
 from fpgaflow.pipeline import BuildOptions, build_design, verify_build
 from fpgaflow.flow.design import Design
 from fpgaflow.backends.rtl.verify import VerifyResult
 
+KEP_LIBRARY = 8
+"""Patterns per layer, the kep method's default library size."""
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "digits_cnn.onnx"
 
@@ -70,6 +77,21 @@ def prune_kernels(weights: np.ndarray, density: float) -> np.ndarray:
     return weights * kept[:, :, None, None]
 
 
+def prune_kep(weights: np.ndarray, density: float) -> np.ndarray:
+    """Pattern per kernel (KEP's library), then whole kernels by L2 norm to `density` of the weights.
+
+    Kernels of fewer than 4 elements have no patterns (as in the kep method): unstructured.
+    """
+    kh, kw = weights.shape[2:]
+    if kh * kw < 4:
+        return prune_unstructured(weights, density)
+    keep = pattern_size(kh * kw, 1.0 - density)
+    library, choice = pattern_library(weights, keep, KEP_LIBRARY)
+    patterned = weights * library[choice].reshape(weights.shape)
+    kernels = _keep_largest(np.sqrt((patterned**2).sum(axis=(2, 3))), min(1.0, density * kh * kw / keep))
+    return patterned * kernels[:, :, None, None]
+
+
 def prune_channels(layer: Conv2d, density: float) -> None:
     kept = _keep_largest(np.abs(layer.weight.values).reshape(layer.weight.values.shape[0], -1).sum(axis=1), density)
     layer.weight.values = layer.weight.values * kept[:, None, None, None]
@@ -80,6 +102,7 @@ def prune_channels(layer: Conv2d, density: float) -> None:
 PRUNERS: dict[str, Callable[[Conv2d, float], None]] = {
     "unstructured": lambda layer, d: setattr(layer.weight, "values", prune_unstructured(layer.weight.values, d)),
     "kernel": lambda layer, d: setattr(layer.weight, "values", prune_kernels(layer.weight.values, d)),
+    "kep": lambda layer, d: setattr(layer.weight, "values", prune_kep(layer.weight.values, d)),
     "channel": prune_channels,
 }
 
@@ -140,6 +163,7 @@ def main() -> None:
     parser.add_argument("--structures", nargs="+", default=list(PRUNERS))
     parser.add_argument("--baseline-densities", type=float, nargs="+", default=[0.25],
                         help="densities at which the dense-weight engine is simulated too (each costs a build)")
+    parser.add_argument("--no-build-time", action="store_true", help="skip timing `fpgaflow build --verify 8` at the end")
     args = parser.parse_args()
     board = load_board("pynq")
     graph = load_model(MODEL)
@@ -179,6 +203,8 @@ def main() -> None:
                     )
             print()
         print(f"simulation speed: {total_cycles / total_wall:.0f} cycles/s (simulated clock cycles over the simulator's wall time, Verilator build excluded)\n")
+        if args.no_build_time:
+            return
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "fpgaflow.cli.main", "build", str(MODEL), "--board", "pynq", "--verify", "8",

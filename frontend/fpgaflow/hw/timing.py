@@ -92,7 +92,9 @@ def read_report(report: dict, target_mhz: float) -> TimingResult:
     fmax = min(float(entry["achieved"]) for entry in clocks.values())
     paths = report.get("critical_paths", [])
     steps = paths[0].get("path", []) if paths else []
-    cells = [f"{s['from']['cell']}.{s['from']['port']}" for s in steps if s.get("type") == "logic"]
+    # the start point (the register or memory the path leaves), every logic cell, the end point
+    starts = [s for s in steps[:1] if s.get("type") != "logic"]
+    cells = [f"{s['from']['cell']}.{s['from']['port']}" for s in starts + [s for s in steps if s.get("type") == "logic"]]
     if steps:
         cells.append(f"{steps[-1]['to']['cell']}.{steps[-1]['to']['port']}")
     logic = sum(float(s.get("delay", 0.0)) for s in steps if s.get("type") != "routing")
