@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 import pytest
 import torch
@@ -53,3 +54,20 @@ def test_branches_that_need_the_same_beats_buffer_nothing(tmp_path):
 
     graph = _graph(tmp_path, TwoPools(), (3, 4, 4))
     assert branch_fifo_depths(graph, graph.inputs[0]) == [0, 0]
+
+
+def test_the_rate_rule_adds_what_the_copy_delivers_while_the_skip_waits(tmp_path):
+    """unet's skip (the first conv's output to the Concat) against the pooled branch, whose conv spends 16
+    cycles a position: with the stages' modelled cycles the skip buffers more than the beat rule's
+    three rows, the beats the first conv emits (4 cycles each) while the long branch finishes its frame."""
+    from fpgaflow.boards import load_board
+    from fpgaflow.quant import quantize
+    from fpgaflow.backends.rtl.generate import plan_design
+
+    graph = _graph(tmp_path, models.unet())
+    fixed = quantize(graph, np.random.default_rng(0).uniform(0, 1, (8, 1, 32, 32)), bits=8)
+    design = plan_design(fixed, load_board("pynq"))
+    cycles = {name: choice.cycles_model for name, choice in design.engines.items()}
+    beats, rated = branch_fifo_depths(fixed, "enc1_relu_out"), branch_fifo_depths(fixed, "enc1_relu_out", cycles)
+    assert beats[0] == rated[0] == 0, "the pooled branch reads furthest ahead"
+    assert rated[1] > beats[1] + 32, (beats, rated)

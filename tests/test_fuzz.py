@@ -5,8 +5,11 @@ depthwise, ReLU/ReLU6, max pools, residual Add and Concat branches, a global-poo
 dense head), a sparsity pattern (elements, kernels, output channels, sometimes a whole layer
 all zero) and P. It checks the float reference against onnxruntime, the 16-bit fixed
 reference against the float one, and `fpgaflow build --verify` bit for bit within the cycle
-budget. Two seeds run by default (a Verilator build each); `-m slow` runs more. A failure
-names the seed: `pytest tests/test_fuzz.py -m "slow or not slow" -k "seed_<n>"` reproduces it.
+budget. Two seeds run by default (a Verilator build each); `-m slow` runs the campaign:
+`test_fuzz_more` takes the other seeds of SLOW_SEEDS through Verilator, `test_fuzz_generation`
+takes every seed through the references, quantization and RTL generation without Verilator
+(`-k generation` runs only those, in seconds a seed). A failure names the seed:
+`pytest tests/test_fuzz.py -m "slow or not slow" -k "seed_<n>]"` reproduces it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
 from fpgaflow.reference.float_exec import run_float
 
 DEFAULT_SEEDS = [1, 3]
-SLOW_SEEDS = [2, *range(4, 41)]
+SLOW_SEEDS = [2, *range(4, 202)]
+"""The campaign's other seeds: 200 of them."""
 
 
 class _Conv(torch.nn.Module):
@@ -136,7 +140,8 @@ def _case(seed: int, tmp_path):
     return model, path, calib, f"seed {seed}: input {shape}, P {lanes}, {model}, sparsity {sparsity}", lanes
 
 
-def _check(seed: int, tmp_path) -> None:
+def _check(seed: int, tmp_path, verify: bool = True) -> None:
+    """Float vs onnxruntime, 16-bit fixed vs float, then `build` (with `--verify 2` when `verify`)."""
     model, path, calib, what, lanes = _case(seed, tmp_path)
     graph = load_model(path)
     session = ort.InferenceSession(onnx.load(path).SerializeToString(), providers=["CPUExecutionProvider"])
@@ -151,10 +156,11 @@ def _check(seed: int, tmp_path) -> None:
     np.savez(tmp_path / "calib.npz", x=calib)
     out = tmp_path / "build"
     argv = ["build", str(path), "--board", "pynq", "--calib", str(tmp_path / "calib.npz"), "--parallelism", str(lanes),
-            "--verify", "2", "--out", str(out)]
-    assert main(argv) == 0, f"build --verify failed, {what}"
-    verify = json.loads((out / "report.json").read_text())["verify"]
-    assert verify["mismatches"] == 0, f"{verify['first_mismatch']}, {what}"
+            "--out", str(out)]
+    assert main([*argv, "--verify", "2"] if verify else argv) == 0, f"build{' --verify' if verify else ''} failed, {what}"
+    if verify:
+        result = json.loads((out / "report.json").read_text())["verify"]
+        assert result["mismatches"] == 0, f"{result['first_mismatch']}, {what}"
 
 
 @pytest.mark.parametrize("seed", DEFAULT_SEEDS, ids=lambda s: f"seed_{s}")
@@ -166,3 +172,9 @@ def test_fuzz(seed, tmp_path):
 @pytest.mark.parametrize("seed", SLOW_SEEDS, ids=lambda s: f"seed_{s}")
 def test_fuzz_more(seed, tmp_path):
     _check(seed, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", sorted([*DEFAULT_SEEDS, *SLOW_SEEDS]), ids=lambda s: f"seed_{s}")
+def test_fuzz_generation(seed, tmp_path):
+    _check(seed, tmp_path, verify=False)

@@ -46,6 +46,21 @@ def check_bit_exact(folder, frames):
     return report
 
 
+INTERVAL_TOLERANCE = 0.02
+"""How far the measured frame interval (Verilator's cycle counts at full rate) may be from the model's."""
+
+
+def check_frame_interval(report):
+    """The measured frame interval is the model's (the slowest stage's cycles per frame) within INTERVAL_TOLERANCE:
+    no join, branch FIFO or stage in front of the slowest one holds the pipeline back."""
+    model, measured = report["totals"]["cycles_per_frame"], report["verify"]["frame_interval_measured"]
+    assert abs(measured - model) <= INTERVAL_TOLERANCE * model, f"frame interval: model {model}, measured {measured}"
+
+
+UNET_INTERVAL_GUARD = 1.25
+"""The U-Nets' measured frame interval may be at most this multiple of the model's (see their test)."""
+
+
 def test_digits_bit_exact(digits_build):
     check_bit_exact(digits_build, FRAMES)
     digits = np.load(CALIB)["x"][:FRAMES]
@@ -66,8 +81,7 @@ def test_frame_interval_matches_the_model(digits_build):
     """The whole pipeline keeps the slowest stage's pace: the FIFOs in front of the window
     generators let every stage run ahead (the interval was +15 % without them)."""
     report = json.loads((digits_build / "report.json").read_text())
-    model, measured = report["totals"]["cycles_per_frame"], report["verify"]["frame_interval_measured"]
-    assert abs(measured - model) <= 0.02 * model, f"frame interval: model {model}, measured {measured}"
+    check_frame_interval(report)
     blocked = report["verify"]["blocked_per_frame"]
     assert set(blocked) == {layer["name"] for layer in report["layers"] if layer["op"] != "Flatten"}
 
@@ -160,13 +174,17 @@ def test_1d_network_bit_exact_with_calibration_in_ncl(tmp_path):
 def test_unet_with_upsampling_and_a_skip_concat_bit_exact(builder, stage, tmp_path):
     """models.unet (1x32x32: conv, pool, conv, nearest upsampling x2 or a 2x2 stride-2 ConvTranspose, Concat
     with the full-resolution skip, conv, 1x1 head): the upsampling runs on axis_upsample, the transposed
-    conv on the engine and axis_depth_to_space, and the skip branch's FIFO holds only what the rule needs
-    (a few rows of the map, not a frame; docs/hardware.md says why that is not yet full speed)."""
+    conv on the engine and axis_depth_to_space, and the skip branch's FIFO holds what the rate rule needs
+    (fpgaflow.flow.branch_buffers: a few rows of the map, not a frame). The measured frame interval
+    stays within UNET_INTERVAL_GUARD of the model (it was 2.1x and 3.3x with the beat rule alone); it is
+    not yet within INTERVAL_TOLERANCE (docs/hardware.md, "Fan-outs and joins": 1.05x and 1.13x)."""
     model = tmp_path / "unet.onnx"
     onnx.save(getattr(models, builder)(), model)
     out = tmp_path / "out"
     assert main(["build", str(model), "--board", "pynq", "--verify", "4", "--out", str(out)]) == 0
-    check_bit_exact(out, 4)
+    report = check_bit_exact(out, 4)
+    model_interval, measured = report["totals"]["cycles_per_frame"], report["verify"]["frame_interval_measured"]
+    assert measured <= UNET_INTERVAL_GUARD * model_interval, f"frame interval: model {model_interval}, measured {measured}"
     top = next((out / "rtl").glob("*top*.sv")).read_text()
     assert stage in top
     depths = [int(d) for d in re.findall(r"\.DEPTH\((\d+)\)", top)]

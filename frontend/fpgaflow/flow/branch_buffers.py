@@ -19,9 +19,26 @@ The other branch c progresses as long as need_c(m) <= need_b(m) + D_b, so
 (nothing when it is <= 0: the slowest branch needs no FIFO). The stages' own registers and
 the window generators' input FIFOs only add room. Branches that meet again only after they
 have merged are left to the fan-outs after that merge.
+
+That rule guarantees progress, not speed: it counts beats, not the cycles the long branch
+spends computing them. The rate rule (`beat_times`) adds time. Every stage emits its m-th
+beat when the beats it needs have arrived and it has spent its own pace (its modelled cycles
+per frame over its beats) on the beat before; the network input arrives at the frame
+interval's pace and a join at least at that pace (what the slowest stage downstream takes).
+Wherever branch b offers the m-th beat of a join before another branch c does, b waits until
+t_c(m), and by then every beat of the shared tensor produced before t_c(m) (this frame's and
+the next's) has entered the copy. A FIFO of
+
+    D_b = max over m with t_b(m) < t_c(m) of arrived(t_c(m)) - need_b(m)
+
+holds them, so the copy never stalls the long branch and the frame interval stays the slowest
+stage's. The depth is the larger of the two rules (the beat rule holds even where the times
+are off), plus FIFO_MARGIN.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -93,11 +110,60 @@ def _branch_arrivals(graph: Graph, tensor: str, reader: Layer) -> dict[tuple[str
     return arrivals
 
 
-def branch_fifo_depths(graph: Graph, tensor: str) -> list[int]:
+def beat_times(graph: Graph, stage_cycles: Mapping[str, int], interval: int) -> dict[str, np.ndarray]:
+    """Tensor -> the cycle (within a frame, steady state) at which each of its beats is offered.
+
+    A stage emits beat m when its input has offered the beats it needs (`beats_needed`) and it
+    has spent its pace on beat m-1: its modelled cycles per frame (`stage_cycles`, 0 for a
+    stage that is only wiring) over its output beats. The network input comes at the frame
+    interval's pace; a join goes no faster than that pace either, since the slowest stage
+    downstream takes its beats no faster.
+    """
+    times: dict[str, np.ndarray] = {}
+    for name in graph.inputs:
+        beats = stream_beats(graph, name)
+        times[name] = np.arange(1, beats + 1) * (interval / beats)
+    for layer in graph.layers:
+        needed = beats_needed(graph, layer)
+        ready = np.maximum.reduce([_compose(times[name], needed) for name in layer.inputs])
+        pace = stage_cycles.get(layer.name, 0) / len(needed)
+        if len(layer.inputs) > 1:
+            pace = max(pace, interval / len(needed))
+        offered = np.empty(len(needed))
+        last = 0.0
+        for beat, at in enumerate(ready):
+            last = max(float(at), last) + pace
+            offered[beat] = last
+        times[layer.output] = offered
+    return times
+
+
+def _waiting_beats(mine: np.ndarray, at_join_mine: np.ndarray, at_join_theirs: np.ndarray,
+                   shared: np.ndarray, interval: int) -> int:
+    """Beats of the shared tensor that enter the copy while branch b waits at a join for branch c.
+
+    mine: the shared tensor's beats behind each beat b offers the join; at_join_*: the cycle each branch offers each beat of the join; shared: the cycle each
+    beat of the shared tensor is offered (the next frame's come `interval` later).
+    """
+    waits = at_join_mine < at_join_theirs
+    if not waits.any():
+        return 0
+    until = at_join_theirs[waits]
+    arrived = np.searchsorted(shared, until, side="right") + np.searchsorted(shared + interval, until, side="right")
+    return max(0, int(np.max(arrived - mine[waits])))
+
+
+def branch_fifo_depths(graph: Graph, tensor: str, stage_cycles: Mapping[str, int] | None = None) -> list[int]:
     """FIFO depth (0: none) per reader of `tensor`, in the order the generator takes its streams:
-    the consuming layers in execution order, then the hardware output."""
+    the consuming layers in execution order, then the hardware output.
+
+    Without `stage_cycles` (layer -> modelled cycles per frame) only the beat rule (progress);
+    with them the larger of the beat rule and the rate rule (full speed).
+    """
     readers = graph.consumers(tensor)
     arrivals = [_branch_arrivals(graph, tensor, reader) for reader in readers]
+    interval = max(stage_cycles.values(), default=0) if stage_cycles else 0
+    times = beat_times(graph, stage_cycles, interval) if stage_cycles else {}
     depths = [0] * (len(readers) + int(tensor in graph.hardware_outputs))
     for b, mine in enumerate(arrivals):
         lag = 0
@@ -110,5 +176,9 @@ def branch_fifo_depths(graph: Graph, tensor: str) -> list[int]:
                 for other_layer, other_slot in only_theirs:
                     if other_layer == layer and other_slot != slot:
                         lag = max(lag, int(np.max(theirs[(layer, other_slot)] - mine[(layer, slot)])))
+                        if times:
+                            join = graph.layer(layer)
+                            lag = max(lag, _waiting_beats(mine[(layer, slot)], times[join.inputs[slot]], times[join.inputs[other_slot]],
+                                                          times[tensor], interval))
         depths[b] = lag + FIFO_MARGIN if lag > 0 else 0
     return depths

@@ -23,10 +23,11 @@ from fpgaflow.fixed import FixedType
 from fpgaflow.ir.layers import Add, AvgPool, ChannelPermute, Concat, Conv2d, GlobalAvgPool, MaxPool, Upsample
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 from fpgaflow.flow.branch_buffers import branch_fifo_depths
+from fpgaflow.flow.replay_buffers import replay_fifo_depth
 from fpgaflow.flow.design import Design
 from fpgaflow.backends.rtl.division import division_parameters
 from fpgaflow.flow.contract import pixel_bits
-from fpgaflow.flow.layer_plan import LayerPlan
+from fpgaflow.flow.layer_plan import LayerPlan, stream_beats
 from fpgaflow.flow.ops import PASS_THROUGH_OPS, contract_of
 from fpgaflow.flow.ops.sparse_engine import engine_image
 from fpgaflow.backends.rtl.netlist import Netlist
@@ -128,6 +129,10 @@ class StageBuilder:
         self.netlist.add(f"{plan.name}_engine", "sparse_conv_engine", comment, parameters, [("s_axis", src), ("m_axis", dst)])
         return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"
 
+    def _stage_cycles(self) -> dict[str, int]:
+        """Layer -> its modelled cycles per frame (the branch FIFOs' rate rule)."""
+        return {name: choice.cycles_model for name, choice in self.design.engines.items()}
+
     def width_converter(self, instance: str, src: str, dst: str, to_pixels: bool) -> None:
         """axis_dma_packer between a pixel stream and the DMA stream (docs/build.md's packing)."""
         pixel = self.netlist.streams[dst if to_pixels else src].width
@@ -137,14 +142,14 @@ class StageBuilder:
 
     def broadcast(self, tensor: str, stream: str, readers: int) -> list[str]:
         """Copy a tensor's stream to each reader; a branch that reads less far ahead than
-        another one it meets again at a join gets a FIFO of the difference
-        (fpgaflow.flow.branch_buffers), so the copy never waits for a branch that is
-        itself waiting for the other."""
+        another one it meets again at a join, or offers its beats sooner, gets a FIFO of what
+        the copy delivers meanwhile (fpgaflow.flow.branch_buffers), so the copy never waits
+        for a branch that is itself waiting for the other."""
         width = self.netlist.streams[stream].width
         branches = [self.netlist.stream(f"{stream}_branch{i}", width) for i in range(readers)]
         self.netlist.fanout(stream, branches)
         result = []
-        for i, (branch, depth) in enumerate(zip(branches, branch_fifo_depths(self.graph, tensor), strict=True)):
+        for i, (branch, depth) in enumerate(zip(branches, branch_fifo_depths(self.graph, tensor, self._stage_cycles()), strict=True)):
             if depth == 0:
                 result.append(branch)
                 continue
@@ -308,11 +313,28 @@ def _channel_permute_stages(builder: StageBuilder, plan: LayerPlan, src: str, ds
     return ""
 
 
+def _replay_input(builder: StageBuilder, plan: LayerPlan, src: str, block: tuple[int, int], producer_cycles: int) -> str:
+    """The stream a row-repeating stage reads: a FIFO (fpgaflow.flow.replay_buffers) when the stage in
+    front, with `producer_cycles` per frame, has too few idle cycles to stand still while rows repeat."""
+    _, height, width = plan.input_shape
+    depth = replay_fifo_depth((block[0] - 1) * width * block[1], height, stream_beats(builder.graph, plan.output),
+                              builder.design.frame_interval, producer_cycles, height * width)
+    if depth == 0:
+        return src
+    stream = builder.netlist.stream(f"{plan.name}_held", builder.netlist.streams[src].width)
+    builder.netlist.add(f"{plan.name}_held", "axis_fifo", f"{plan.name}: {depth} beats while rows repeat",
+                        {"DW": builder.netlist.streams[src].width, "DEPTH": depth}, [("s_axis", src), ("m_axis", stream)])
+    return stream
+
+
 def _upsample_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst: str) -> str:
     """axis_upsample: pixels and rows repeated, with a line buffer of one input row."""
     layer = plan.layer
     assert isinstance(layer, Upsample)
     _, height, width = plan.input_shape
+    producer = builder.graph.producer(plan.inputs[0])
+    producer_cycles = builder.design.engines[producer.name].cycles_model if producer and producer.name in builder.design.engines else 0
+    src = _replay_input(builder, plan, src, layer.scale, producer_cycles)
     parameters = {"PW": builder.pixel_width(plan.inputs[0]), "IN_H": height, "IN_W": width,
                   "SH": layer.scale[0], "SW": layer.scale[1]}
     builder.netlist.add(plan.name, "axis_upsample", f"{plan.name}: nearest upsampling x{layer.scale[0]}, x{layer.scale[1]}",
@@ -329,6 +351,8 @@ def _conv_transpose_stages(builder: StageBuilder, plan: LayerPlan, src: str, dst
     pixel = builder.pixel_width(plan.output)
     blocks = builder.netlist.stream(f"{plan.name}_blocks", block[0] * block[1] * pixel)
     work = _conv_stages(builder, plan, src, blocks)
+    engine_cycles = contract_of(plan).cycles(plan, builder.design.engines[plan.name].parallelism, builder.design.store_zeros)
+    blocks = _replay_input(builder, plan, blocks, block, engine_cycles)
     parameters = {"PW": pixel, "IN_H": plan.input_shape[1], "IN_W": plan.input_shape[2], "BH": block[0], "BW": block[1]}
     builder.netlist.add(f"{plan.name}_reorder", "axis_depth_to_space", f"{plan.name}: {block[0]}x{block[1]} blocks to raster order",
                         parameters, [("s_axis", blocks), ("m_axis", dst)])
