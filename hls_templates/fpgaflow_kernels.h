@@ -216,12 +216,12 @@ struct conv_window {
     void compute(const line_buffer<CFG> &buf, int x0) {
         typename CFG::in_t win[CFG::WIN_N];
 #pragma HLS ARRAY_PARTITION variable = win cyclic factor = CFG::P
-        for (int ky = 0; ky < CFG::KH; ++ky)
-            for (int kx = 0; kx < CFG::KW; ++kx)
-                for (int c = 0; c < CFG::C; ++c) {
+    WINDOW:  // the window into the lanes' copy, P elements a cycle
+        for (int e = 0; e < CFG::WIN_N; ++e) {
 #pragma HLS PIPELINE II = 1
-                    win[(ky * CFG::KW + kx) * CFG::C + c] = buf.at(ky, x0, kx, c);
-                }
+#pragma HLS UNROLL factor = CFG::P
+            win[e] = buf.at(e / (CFG::KW * CFG::C), x0, (e / CFG::C) % CFG::KW, e % CFG::C);
+        }
         pixel<typename CFG::out_t, CFG::OC> result;
         int start = 0;
     OC:

@@ -87,6 +87,12 @@ class HlsLayer:
     parts: list[dict[str, int | str]] = field(default_factory=list)
     """Per input of an Add or Concat: its tensor, and its shift (Add) or channel offset (Concat)."""
     lanes: int = 1
+    ir_layer: str = ""
+    """The IR layer this function computes (a ConvTranspose2d becomes two functions); its name when empty."""
+
+    @property
+    def layer_name(self) -> str:
+        return self.ir_layer or self.name
 
 
 def stream_type(graph: Graph, tensor: str) -> StreamType:
@@ -289,16 +295,17 @@ class LayerLowering:
     def _transposed(self, layer: ConvTranspose2d, lanes: int, tensor: str, stream: StreamType, out_fmt: FixedType) -> list[HlsLayer]:
         """The engine's 1x1 conv with KH*KW*O outputs into an internal stream, then depth-to-space."""
         conv = as_pointwise_conv(layer)
+        conv.name = f"{layer.name}_pointwise"  # a fresh layer: its function and arrays get their own names
         blocks = f"{layer.output}__blocks"
         channels, height, width = self._shape(tensor)
         out_channels = self._shape(layer.output)[0]
         bh, bw = layer.block
         self.streams[blocks] = StreamType(out_fmt, bh * bw * out_channels, height * width)
         pointwise = _compute(self.graph, conv, lanes, stream, tensor, blocks, out_fmt, (channels, height, width))
-        pointwise.name = f"{layer.name}_pointwise"
         consts = {"H": height, "W": width, "BH": bh, "BW": bw, "OC": out_channels}
+        pointwise.ir_layer = layer.name
         return [pointwise, HlsLayer(f"{layer.name}_depth_to_space", "depth_to_space", [blocks], layer.output, consts,
-                                    {"in_t": _code(out_fmt)})]
+                                    {"in_t": _code(out_fmt)}, ir_layer=layer.name)]
 
     def _scale_shift(self, layer: ScaleShift, tensor: str, stream: StreamType, out_fmt: FixedType) -> HlsLayer:
         assert layer.acc is not None and layer.scale.ftype is not None
