@@ -92,6 +92,8 @@ def verify_hls(out: OutputDir, frames: int, calibration: np.ndarray | None, cali
         run = run_testbench(work / "csim", codes, tuple(expected.shape[1:]), work)
     mismatches, first = _first_mismatch(run.codes, expected)
     result = HlsVerifyResult(len(codes), mismatches, first, compile_seconds, run.seconds)
+    np.save(out.file("verify/inputs.npy"), codes)
+    np.save(out.file("verify/expected.npy"), expected)
     np.save(out.file("verify/hls.npy"), run.codes)
     report = json.loads(out.path(REPORT_FILE).read_text())
     report.setdefault("verify", {})["hls"] = result.report()
