@@ -146,6 +146,7 @@ def test_verify_hls_without_hls_code_is_one_line_error(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", str(model), "--board", "pynq", "--out", str(out)]) == 0
     before = (out / "report.json").read_text()
+    capsys.readouterr()
     assert main(["verify", str(out), "--hls"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "build ... --hls" in err[0]
