@@ -1,1 +1,1 @@
-"""Back ends: each turns a planned design (fpgaflow.flow) into the files of one hardware language."""
+"""Back ends: each turns a planned design (fpgaflow.flow) into the files of one hardware language (rtl: SystemVerilog, hls: HLS C++)."""

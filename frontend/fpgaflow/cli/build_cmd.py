@@ -22,6 +22,8 @@ from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
 from fpgaflow.quant.widths import check_widths_for_graph, read_widths_config
+from fpgaflow.backends.hls.build import verify_hls, write_hls
+from fpgaflow.backends.rtl.generate import top_name
 from fpgaflow.pipeline import BuildOptions, build_design, print_summary, verify_build
 from fpgaflow.flow.layer_plan import compute_layer_names
 from fpgaflow.backends.rtl.templates import Templates, check_templates_folder, templates_in_config
@@ -51,7 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--synth", action="store_true", help="count LUT/FF/BRAM/DSP with yosys synth_xilinx (minutes)")
     parser.add_argument("--timing", action="store_true",
                         help="place and route every engine with nextpnr-ecp5 and report its fmax (minutes per engine)")
-    parser.add_argument("--verify", type=int, default=0, metavar="N", help="simulate N frames in Verilator and compare")
+    parser.add_argument("--verify", type=int, default=0, metavar="N",
+                        help="simulate N frames in Verilator (and with --hls in the g++ C simulation) and compare")
+    parser.add_argument("--hls", action="store_true", help="also write HLS C++ for Vitis/Vivado HLS into OUT/hls/")
     parser.set_defaults(handler=run)
 
 
@@ -96,10 +100,15 @@ def run(args: argparse.Namespace) -> int:
         options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth,
                                templates=templates, timing=args.timing)
         with step("generate RTL and report"):
-            build_design(graph, options, out)
+            design = build_design(graph, options, out)
+        if args.hls:
+            with step("generate HLS C++"):
+                write_hls(out, design, top_name(graph))
         mismatches = 0
         if args.verify:
             mismatches = verify_build(out, args.verify, calibration if args.calib is not None else None).mismatches
+            if args.hls:
+                mismatches += verify_hls(out, args.verify, calibration if args.calib is not None else None).mismatches
         out.commit()
     print_summary(out.root)
     print(f"wrote {out.root}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fpgaflow.backends.hls.build import verify_hls
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.pipeline import DESIGN_FILE, print_summary, verify_build
@@ -15,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("dir", type=Path, help="output folder of `fpgaflow build`")
     parser.add_argument("--frames", type=int, default=8, help="frames to simulate (default 8)")
     parser.add_argument("--calib", type=Path, help="inputs to use (.npz with x); default seeded random")
+    parser.add_argument("--hls", action="store_true",
+                        help="check the HLS C++ (OUT/hls/, from build --hls) in its g++ C simulation instead of the RTL")
     parser.set_defaults(handler=run)
 
 
@@ -25,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--frames {args.frames} must be at least 1")
     with OutputDir(args.dir, existing_build=True) as out:
         out.keep_previous()
-        result = verify_build(out, args.frames, None, calib_path=args.calib)
+        verify = verify_hls if args.hls else verify_build
+        result = verify(out, args.frames, None, calib_path=args.calib)
         out.commit()
     print_summary(args.dir)
     return 0 if result.mismatches == 0 else 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fpgaflow.backends.hls.estimate import hls_markdown
 from fpgaflow.report.build_report import left_out_line
 from fpgaflow.report.timing import timing_lines
 from fpgaflow.report.hardware import summary_lines
@@ -78,8 +79,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += timing_lines(report.get("timing"), board["clock_mhz"])
     lines += _templates(report)
     lines += _resources(report.get("resources") or {}, board["name"], _measured_only(report))
-    if "verify" in report:
+    if "frames" in report.get("verify", {}):  # an RTL simulation ran (`verify` may hold only the HLS C simulation)
         lines += _verify(report["verify"])
+    if "hls" in report:
+        lines += ["", *hls_markdown(report["hls"], report.get("verify", {}).get("hls"))]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,111 @@
+"""Cycle and resource estimates of the generated HLS design, next to the RTL's in report.json.
+
+Computed from the loop structure of hls_templates/fpgaflow_kernels.h with the cycle
+functions the RTL report uses (fpgaflow.flow.cycles): a sparse layer's MAC loop runs at
+II = 1 over groups of P nonzero weights of one output channel, so a position costs
+max(1, sum over channels of ceil(nnz_oc / P)) plus the window copy (P elements a
+cycle); a line buffer visits every pixel of the padded image (window_gen_cycles); the other
+functions move one pixel a cycle. These are estimates until Vitis HLS's synthesis report
+confirms them: no vendor tool has checked them (report.json says so in `status`).
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Any
+
+import numpy as np
+
+from fpgaflow.flow.cycles import window_gen_cycles
+from fpgaflow.backends.hls.layers import HlsLayer
+
+STATUS = "estimate from the kernels' loop structure; not confirmed by a vendor HLS tool"
+BRAM18_BITS = 18 * 1024
+LUTRAM_LIMIT_BITS = 1024
+"""An array bank smaller than this stays in LUTs (distributed ROM), as the HLS tools do for small ROMs."""
+
+
+def _runs(layer: HlsLayer) -> np.ndarray:
+    ends = next(a for a in layer.arrays if a.name.endswith("_end")).values
+    return np.diff(np.concatenate([[0], np.asarray(ends, dtype=np.int64)]))
+
+
+def layer_cycles(layer: HlsLayer) -> int:
+    """Cycles per frame of one layer function."""
+    k = layer.consts
+    if layer.kind in ("conv", "dense"):
+        lanes = k["P"]
+        depth = int(sum(-(-int(n) // lanes) for n in _runs(layer)))
+        if layer.kind == "dense":
+            return k["WIN_N"] + max(1, depth)
+        positions = k["OH"] * k["OW"]
+        per_position = max(1, depth) + ceil(k["WIN_N"] / lanes)
+        return max(window_gen_cycles(k["PH"], k["PW"], (0, 0, 0, 0)), positions * per_position)
+    if layer.kind in ("max_pool", "avg_pool"):
+        return window_gen_cycles(k["PH"], k["PW"], (0, 0, 0, 0)) + k["OH"] * k["OW"] * k["C"] * k["KH"] * k["KW"]
+    if layer.kind == "scale_shift":
+        return k["PIXELS"] * k["C"]
+    if layer.kind == "global_avg_pool":
+        return k["PIXELS"] + k["C"]
+    if layer.kind == "upsample":
+        return k["H"] * k["W"] * (1 + k["SH"] * k["SW"])
+    if layer.kind == "depth_to_space":
+        return k["H"] * k["W"] * (1 + k["BH"] * k["BW"])
+    if layer.kind == "pad":
+        return k["PH"] * k["PW"]
+    return k["PIXELS"]
+
+
+def _rom_resources(layer: HlsLayer) -> dict[str, int]:
+    """Bits of the layer's constant arrays and the block RAMs (18 Kb) their banks take."""
+    bits = bram = 0
+    for array in layer.arrays:
+        if not array.rom:
+            continue
+        bits += array.bits
+        bank_bits = array.bits // max(1, array.partition)
+        if bank_bits >= LUTRAM_LIMIT_BITS:
+            bram += array.partition * ceil(bank_bits / BRAM18_BITS)
+    return {"rom_bits": bits, "bram18": bram}
+
+
+def hls_estimate(layers: list[HlsLayer], rtl_report: dict[str, Any], clock_mhz: float) -> dict[str, Any]:
+    """report.json's `hls` entry: per function and in total, with the RTL's modelled cycles beside them."""
+    rtl_cycles = {entry["name"]: entry.get("cycles_model") for entry in rtl_report.get("layers", [])}
+    entries = []
+    for layer in layers:
+        dsp = layer.consts.get("P", 0) if layer.kind in ("conv", "dense") else 0
+        entries.append({"function": f"{layer.name}_layer", "layer": layer.layer_name, "kind": layer.kind,
+                        "parallelism": layer.lanes, "cycles_estimate": layer_cycles(layer),
+                        "rtl_cycles_model": rtl_cycles.get(layer.layer_name), "dsp": dsp, **_rom_resources(layer)})
+    interval = max((e["cycles_estimate"] for e in entries), default=0)
+    return {
+        "status": STATUS,
+        "layers": entries,
+        "totals": {
+            "cycles_per_frame": interval,
+            "frames_per_second": clock_mhz * 1e6 / interval if interval else 0.0,
+            "rtl_cycles_per_frame": rtl_report.get("totals", {}).get("cycles_per_frame"),
+            "dsp": sum(e["dsp"] for e in entries),
+            "rom_bits": sum(e["rom_bits"] for e in entries),
+            "bram18": sum(e["bram18"] for e in entries),
+        },
+    }
+
+
+def hls_markdown(entry: dict[str, Any], verify: dict[str, Any] | None) -> list[str]:
+    """report.md's HLS section: the estimates next to the RTL's model, marked as estimates."""
+    totals = entry["totals"]
+    lines = ["## HLS C++ (OUT/hls/)", "", f"Figures are {entry['status']}.", "",
+             f"- frame interval {totals['cycles_per_frame']} cycles (RTL model {totals['rtl_cycles_per_frame']}), "
+             f"{totals['frames_per_second']:.1f} frames/s; {totals['dsp']} multipliers, {totals['rom_bits']} weight-array "
+             f"bits in {totals['bram18']} BRAM18", ""]
+    lines += ["| function | kind | P | cycles (HLS estimate) | cycles (RTL model) | array bits |", "|---|---|---|---|---|---|"]
+    for layer in entry["layers"]:
+        rtl = layer["rtl_cycles_model"] if layer["rtl_cycles_model"] is not None else "-"
+        lines.append(f"| {layer['function']} | {layer['kind']} | {layer['parallelism']} | {layer['cycles_estimate']} | {rtl} | "
+                     f"{layer['rom_bits']} |")
+    if verify is not None:
+        lines += ["", f"C simulation (g++): {verify['frames']} frames, "
+                      f"{'bit-exact' if verify['mismatches'] == 0 else str(verify['mismatches']) + ' mismatching frames'}."]
+    return lines + [""]
