@@ -1,7 +1,8 @@
-"""The build folder: generate the RTL, the IR copy, design.json and the reports; verify a build.
+"""The build folder: the back ends' files, the IR copy, design.json and the reports; verify a build.
 
-`fpgaflow build` and `fpgaflow verify` are thin wrappers around the two functions here.
-design.json records what verification needs (top name, sources, the stream of every
+`fpgaflow build` and `fpgaflow verify` are thin wrappers around the functions here:
+build_design writes the back ends named in BuildOptions.backends (the RTL one always),
+verify_backends checks the named back ends against the reference. design.json records what verification needs (top name, sources, the stream of every
 layer, the board), so `fpgaflow verify DIR` works from the folder alone.
 """
 
@@ -23,26 +24,23 @@ from fpgaflow.progress import step
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.serialize import GRAPH_FILE, WEIGHTS_FILE, load_graph, save_graph
 from fpgaflow.outdir import OutputDir
-from fpgaflow.reference.fixed_exec import quantize_input_counted, run_fixed
-from fpgaflow.report.build_report import build_report, left_out_line, report_json
+from fpgaflow.reference.fixed_exec import run_fixed
+from fpgaflow.report.build_report import build_report, left_out_line
 from fpgaflow.report.hardware import interface_entry, summary_lines, timing_entry
-from fpgaflow.report.plots import render_plots
 from fpgaflow.report.timing import engine_timing
 from fpgaflow.report.resource_estimates import estimate_resources, model_summary, overflow_message
-from fpgaflow.report.text import render_markdown
 from fpgaflow.flow.design import Design
 from fpgaflow.flow.dma import frame_words
 from fpgaflow.backends.rtl.generate import generate_rtl, plan_design
 from fpgaflow.backends.rtl.templates import Templates, check_overrides, module_interface
 from fpgaflow.backends.rtl.netlist import Tap
 from fpgaflow.backends.rtl.verify import VerifyResult, cycle_budget, run_verification
+from fpgaflow.backends.hls.build import verify_hls, write_hls
+from fpgaflow.build_folder import DESIGN_FILE, GOLDEN_FRAMES, IR_DIR, REPORT_FILE, verify_inputs, write_reports
 
-DESIGN_FILE = "design.json"
-REPORT_FILE = "report.json"
-IR_DIR = "ir"
-VERIFY_SEED = 2024
-GOLDEN_FRAMES = 4
-"""Frames the driver's --selftest runs when the build did not simulate any (seeded random codes)."""
+BACKENDS = ("rtl", "hls")
+"""The back ends a build can write. The RTL one always runs (the report, the driver and the
+Vivado project describe its top); the others follow it from the same Design."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +53,8 @@ class BuildOptions:
     store_zeros: bool = False
     timing: bool = False
     templates: Templates = Templates()
+    backends: tuple[str, ...] = ("rtl",)
+    """Back ends to write, from BACKENDS; "rtl" is always written."""
 
 
 def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
@@ -99,8 +99,10 @@ def build_design(graph: Graph, options: BuildOptions, out: OutputDir) -> Design:
     write_driver(out, graph, options.board, generated.top)
     memories = sorted(relpath for relpath in generated.files if relpath.endswith(".mem"))
     write_vivado(out, graph, options.board, generated.top, generated.sources, memories)
-    golden, _ = _verify_inputs(graph, GOLDEN_FRAMES, None)
+    golden, _ = verify_inputs(graph, GOLDEN_FRAMES, None)
     write_golden(out, golden, run_fixed(graph, golden)[graph.hardware_outputs[0]], simulated=False)
+    if "hls" in options.backends:
+        write_hls(out, design, generated.top)
     return design
 
 
@@ -108,24 +110,6 @@ def print_summary(folder: Path) -> None:
     """The build at a glance on the terminal (fpgaflow.report.hardware.summary_lines of its report.json)."""
     for line in summary_lines(json.loads((folder / REPORT_FILE).read_text()), str(folder)):
         print(line)
-
-
-def write_reports(out: OutputDir, report: dict) -> None:
-    out.write_text(REPORT_FILE, report_json(report))
-    out.write_text("report.md", render_markdown(report))
-    for name, data in render_plots(report).items():
-        out.write_bytes(name, data)
-
-
-def _verify_inputs(graph: Graph, frames: int, calibration: np.ndarray | None) -> tuple[np.ndarray, int]:
-    """Input codes and how many saturated: the first frames of the calibration data, else seeded random codes."""
-    if calibration is not None:
-        return quantize_input_counted(graph, calibration[:frames])
-    ftype = graph.tensors[graph.inputs[0]].ftype
-    assert ftype is not None
-    shape = graph.tensors[graph.inputs[0]].shape
-    rng = np.random.default_rng(VERIFY_SEED)
-    return rng.integers(ftype.min_code, ftype.max_code + 1, size=(frames, *shape), dtype=np.int64), 0
 
 
 def _dma_words_per_frame(graph: Graph, dma_width: int) -> int:
@@ -144,7 +128,7 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     graph = load_graph(out.path(IR_DIR))
     if calib_path is not None:
         calibration = load_batch(calib_path, graph, "calibration")
-    codes, input_saturated = _verify_inputs(graph, frames, calibration)
+    codes, input_saturated = verify_inputs(graph, frames, calibration)
     taps = [Tap(t["layer"], t["tensor"], t["out"], t["work"]) for t in setup["taps"]]
     board = load_board(setup["board"])
     sources = [out.path(relpath) for relpath in setup["sources"]]
@@ -173,3 +157,11 @@ def verify_build(out: OutputDir, frames: int, calibration: np.ndarray | None, ca
     status = "bit-exact" if result.mismatches == 0 else f"{result.mismatches} mismatching frames; {result.first_mismatch}"
     print(f"verify: {result.frames} frames, {status}")
     return result
+
+
+def verify_backends(out: OutputDir, frames: int, calibration: np.ndarray | None, backends: tuple[str, ...],
+                    calib_path: Path | None = None) -> int:
+    """Check each named back end of the build in `out` against the reference on `frames` frames (the RTL in
+    Verilator, the HLS C++ in its g++ C simulation); the number of mismatching frames over all of them."""
+    verifiers = {"rtl": verify_build, "hls": verify_hls}
+    return sum(verifiers[name](out, frames, calibration, calib_path).mismatches for name in backends)

@@ -22,9 +22,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
 from fpgaflow.quant.widths import check_widths_for_graph, read_widths_config
-from fpgaflow.backends.hls.build import verify_hls, write_hls
-from fpgaflow.backends.rtl.generate import top_name
-from fpgaflow.pipeline import BuildOptions, build_design, print_summary, verify_build
+from fpgaflow.pipeline import BuildOptions, build_design, print_summary, verify_backends
 from fpgaflow.flow.layer_plan import compute_layer_names
 from fpgaflow.backends.rtl.templates import Templates, check_templates_folder, templates_in_config
 from fpgaflow.flow.parallelism import check_config_layers, check_parallelism, read_parallelism_config
@@ -89,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     widths = read_widths_config(args.config) if args.config is not None else {}
     templates = _templates(args)
     board = load_board(args.board)
+    backends = ("rtl", "hls") if args.hls else ("rtl",)
     with OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"), force=args.force) as out:
         with step("import and quantize"):
             graph = load_model(args.model)
@@ -98,17 +97,12 @@ def run(args: argparse.Namespace) -> int:
             calibration = calibration_batch(graph, args.calib)
             graph = quantize(graph, calibration, bits, widths)
         options = BuildOptions(board=board, bits=bits, everywhere=everywhere, per_layer=per_layer, synthesize=args.synth,
-                               templates=templates, timing=args.timing)
+                               templates=templates, timing=args.timing, backends=backends)
         with step("generate RTL and report"):
-            design = build_design(graph, options, out)
-        if args.hls:
-            with step("generate HLS C++"):
-                write_hls(out, design, top_name(graph))
+            build_design(graph, options, out)
         mismatches = 0
         if args.verify:
-            mismatches = verify_build(out, args.verify, calibration if args.calib is not None else None).mismatches
-            if args.hls:
-                mismatches += verify_hls(out, args.verify, calibration if args.calib is not None else None).mismatches
+            mismatches = verify_backends(out, args.verify, calibration if args.calib is not None else None, backends)
         out.commit()
     print_summary(out.root)
     print(f"wrote {out.root}")

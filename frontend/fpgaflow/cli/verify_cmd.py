@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fpgaflow.backends.hls.build import verify_hls
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
-from fpgaflow.pipeline import DESIGN_FILE, print_summary, verify_build
+from fpgaflow.build_folder import DESIGN_FILE
+from fpgaflow.pipeline import print_summary, verify_backends
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,8 +28,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--frames {args.frames} must be at least 1")
     with OutputDir(args.dir, existing_build=True) as out:
         out.keep_previous()
-        verify = verify_hls if args.hls else verify_build
-        result = verify(out, args.frames, None, calib_path=args.calib)
+        mismatches = verify_backends(out, args.frames, None, ("hls",) if args.hls else ("rtl",), calib_path=args.calib)
         out.commit()
     print_summary(args.dir)
-    return 0 if result.mismatches == 0 else 1
+    return 0 if mismatches == 0 else 1

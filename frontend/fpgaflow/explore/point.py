@@ -35,7 +35,8 @@ from fpgaflow.prune.load import load_split
 from fpgaflow.prune.run import prune_files
 from fpgaflow.prune.train import seed_everything
 from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
-from fpgaflow.pipeline import REPORT_FILE, BuildOptions, build_design, verify_build
+from fpgaflow.build_folder import REPORT_FILE
+from fpgaflow.pipeline import BuildOptions, build_design, verify_build
 
 MODEL_FILE = "model.onnx"
 TRAIN_FILE = "train.npz"

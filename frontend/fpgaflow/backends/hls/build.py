@@ -25,7 +25,7 @@ from fpgaflow.ir.serialize import load_graph
 from fpgaflow.outdir import OutputDir
 from fpgaflow.progress import step
 from fpgaflow.reference.fixed_exec import run_fixed
-from fpgaflow.pipeline import DESIGN_FILE, GOLDEN_FRAMES, IR_DIR, REPORT_FILE, _verify_inputs, write_reports
+from fpgaflow.build_folder import DESIGN_FILE, GOLDEN_FRAMES, IR_DIR, REPORT_FILE, verify_inputs, write_reports
 from fpgaflow.flow.design import Design
 
 HLS_DIR = "hls"
@@ -38,7 +38,7 @@ def write_hls(out: OutputDir, design: Design, top: str) -> None:
     generated = generate_hls(design.graph, design.board, top, lanes)
     for relpath, text in sorted(generated.files.items()):
         out.write_text(f"{HLS_DIR}/{relpath}", text)
-    golden, _ = _verify_inputs(design.graph, GOLDEN_FRAMES, None)
+    golden, _ = verify_inputs(design.graph, GOLDEN_FRAMES, None)
     write_frames(out.file(f"{HLS_DIR}/tb_data/inputs.txt"), golden)
     write_frames(out.file(f"{HLS_DIR}/tb_data/expected.txt"), run_fixed(design.graph, golden)[design.graph.hardware_outputs[0]])
     report = json.loads(out.path(REPORT_FILE).read_text())
@@ -83,7 +83,7 @@ def verify_hls(out: OutputDir, frames: int, calibration: np.ndarray | None, cali
     graph = load_graph(out.path(IR_DIR))
     if calib_path is not None:
         calibration = load_batch(calib_path, graph, "calibration")
-    codes, _ = _verify_inputs(graph, frames, calibration)
+    codes, _ = verify_inputs(graph, frames, calibration)
     expected = run_fixed(graph, codes)[graph.hardware_outputs[0]]
     work = out.work_dir(CSIM_DIR)
     with step("compile the HLS C test bench (g++)"):
