@@ -351,7 +351,9 @@ def _pattern_rom(layer: Conv2d, codes: np.ndarray, in_channels: int, weight_bits
     The pattern table row of a pattern lists its k window offsets pos * C_in (pos = kh * KW + kw
     ascending), so a lane's window address is offset + input channel, the per-element order.
     """
-    record = classify_sparsity(codes, layer.groups)
+    record = layer.weight.sparsity  # quantize records the sparsity of the codes in the IR
+    if record is None or record.kernel_mask.shape != codes.shape[:2]:
+        record = classify_sparsity(codes, layer.groups)
     k = int(record.patterns[0].sum())
     positions = [np.flatnonzero(pattern) for pattern in record.patterns.reshape(record.num_patterns, -1)]
     table = [sum((int(pos) * in_channels) << (j * index_bits) for j, pos in enumerate(row)) for row in positions]
