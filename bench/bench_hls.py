@@ -10,7 +10,7 @@ bench/bench_engine_v2.py (random weights), planned for the PYNQ-Z2 with the defa
 - with --rtl-frames N, the Verilator simulation of the same build: frames per second of
   simulator wall time (the Verilator build excluded), bit-exact.
 
-Rerun:  python bench/bench_hls.py [--frames 32] [--rtl-frames 4]
+Rerun:  python bench/bench_hls.py [--frames 32] [--rtl-frames 4] [--only digits|vgg_cifar]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_engine_v2 import VggCifar, _torch_model  # noqa: E402
 
 from fpgaflow.api import load_model  # noqa: E402
-from fpgaflow.backends.hls.build import verify_hls, write_hls  # noqa: E402
+from fpgaflow.backends.hls.build import verify_hls  # noqa: E402
 from fpgaflow.backends.hls.generate import KERNELS_HEADER, generate_hls  # noqa: E402
 from fpgaflow.boards import load_board  # noqa: E402
 from fpgaflow.outdir import OutputDir  # noqa: E402
@@ -40,9 +40,8 @@ BOARD = load_board("pynq")
 def network_row(name: str, model: Path, calibration: np.ndarray, folder: Path, frames: int, rtl_frames: int) -> dict[str, object]:
     graph = quantize(load_model(model), calibration, 8)
     with OutputDir(folder / name) as out:
-        design = build_design(graph, BuildOptions(board=BOARD, bits=8), out)
+        design = build_design(graph, BuildOptions(board=BOARD, bits=8, backends=("rtl", "hls")), out)
         top = top_name(graph)
-        write_hls(out, design, top)
         generated = generate_hls(graph, BOARD, top, {n: c.parallelism for n, c in design.engines.items()})
         model_lines = sum(text.count("\n") for rel, text in generated.files.items() if rel != KERNELS_HEADER)
         array_bytes = sum(array.bits for layer in generated.layers for array in layer.arrays) // 8
@@ -70,19 +69,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=32, help="frames of the C simulation")
     parser.add_argument("--rtl-frames", type=int, default=0, help="frames of the Verilator simulation (0: skip)")
+    parser.add_argument("--only", choices=("digits", "vgg_cifar"), help="measure one network")
     args = parser.parse_args()
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        digits = np.load("examples/digits_train.npz")["x"][:64]
-        rows.append(network_row("digits", Path("examples/digits_cnn.onnx"), digits, folder, args.frames, args.rtl_frames))
-        path, calibration = _torch_model(VggCifar, (3, 32, 32), folder, "vgg_cifar")
-        rows.append(network_row("vgg_cifar", path, calibration, folder, args.frames, args.rtl_frames))
-    keys = list(rows[0])
-    print("| " + " | ".join(keys) + " |")
-    print("|" + "---|" * len(keys))
-    for row in rows:
-        print("| " + " | ".join(str(row[k]) for k in keys) + " |")
+        for index, name in enumerate(n for n in ("digits", "vgg_cifar") if args.only in (None, n)):
+            if name == "digits":
+                path, calibration = Path("examples/digits_cnn.onnx"), np.load("examples/digits_train.npz")["x"][:64]
+            else:
+                path, calibration = _torch_model(VggCifar, (3, 32, 32), folder, "vgg_cifar")
+            row = network_row(name, path, calibration, folder, args.frames, args.rtl_frames)
+            if index == 0:
+                print("| " + " | ".join(row) + " |")
+                print("|" + "---|" * len(row))
+            print("| " + " | ".join(str(value) for value in row.values()) + " |", flush=True)
 
 
 if __name__ == "__main__":
