@@ -119,11 +119,11 @@ def test_build_verify_runs_rtl_and_c_simulation(tmp_path):
 
 
 def _fuzz(seed, tmp_path):
-    _, path, calib, what, lanes = _case(seed, tmp_path)
+    _, path, calib, what, lanes, bits = _case(seed, tmp_path)
     np.savez(tmp_path / "calib.npz", x=calib)
     out = tmp_path / "build"
     assert main(["build", str(path), "--board", "pynq", "--calib", str(tmp_path / "calib.npz"), "--parallelism", str(lanes),
-                 "--hls", "--out", str(out)]) == 0, what
+                 "--bits", str(bits), "--hls", "--out", str(out)]) == 0, what
     assert main(["verify", str(out), "--hls", "--frames", "3", "--calib", str(tmp_path / "calib.npz")]) == 0, what
     verify = json.loads((out / "report.json").read_text())["verify"]["hls"]
     assert verify["mismatches"] == 0, f"{verify['first_mismatch']}, {what}"
