@@ -95,6 +95,7 @@ def test_sweep_runs_every_point_and_reports_the_front(two_workers):
         assert (out / f"accuracy_vs_{objective.name}.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow  # a second sweep (1 worker); the default suite keeps the 2-worker sweep
 def test_one_worker_gives_the_same_results(ray_two_cpus, files, two_workers, tmp_path):
     out2, two = two_workers
     one = explore(_request(files, tmp_path / "sweep", 1))

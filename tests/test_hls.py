@@ -86,7 +86,8 @@ def test_report_has_hls_estimates_beside_the_rtl(digits_hls):
     assert "## HLS C++" in (digits_hls / "report.md").read_text()
 
 
-@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net", "pooled_concat_net"])
+@pytest.mark.parametrize("builder", [pytest.param("residual_block", marks=pytest.mark.slow), "grouped_conv_net",
+                                     pytest.param("pooled_concat_net", marks=pytest.mark.slow)])
 def test_architectures_bit_exact_in_c_simulation(builder, tmp_path):
     model = tmp_path / f"{builder}.onnx"
     onnx.save(getattr(models, builder)(), model)
@@ -129,7 +130,8 @@ def _fuzz(seed, tmp_path):
     assert verify["mismatches"] == 0, f"{verify['first_mismatch']}, {what}"
 
 
-@pytest.mark.parametrize("seed", DEFAULT_SEEDS, ids=lambda s: f"seed_{s}")
+@pytest.mark.parametrize("seed", [DEFAULT_SEEDS[0], *(pytest.param(s, marks=pytest.mark.slow) for s in DEFAULT_SEEDS[1:])],
+                         ids=lambda s: f"seed_{s}")
 def test_fuzz_c_simulation(seed, tmp_path):
     _fuzz(seed, tmp_path)
 

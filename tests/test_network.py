@@ -202,7 +202,7 @@ MIXED_WIDTHS = {
 }
 
 
-@pytest.mark.parametrize("builder", sorted(MIXED_WIDTHS))
+@pytest.mark.parametrize("builder", [pytest.param(b, marks=[pytest.mark.slow] if b == "residual_block" else []) for b in sorted(MIXED_WIDTHS)])
 def test_mixed_widths_bit_exact(builder, tmp_path):
     """Per-layer widths from --config (docs/quantization.md): every layer boundary changes width
     (a Concat and an Add of inputs of different widths, a ScaleShift, both average pools, a

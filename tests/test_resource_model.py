@@ -166,7 +166,7 @@ def _assert_tracks(model: dict[str, int], yosys: dict[str, int]) -> None:
         assert abs(model[kind] - yosys[kind]) <= TOP_TOLERANCE * yosys[kind], (kind, model, yosys)
 
 
-@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net"])
+@pytest.mark.parametrize("builder", ["residual_block", pytest.param("grouped_conv_net", marks=pytest.mark.slow)])
 def test_model_tracks_yosys_on_a_whole_top(builder, tmp_path: Path):
     import onnx
 
