@@ -38,13 +38,8 @@ class ConvSite:
     dense_macs: int
 
 
-def conv_sites(model: nn.Module, example: torch.Tensor) -> list[ConvSite]:
-    """Every nn.Conv2d with its output positions per sample, found by running `example` once."""
-    positions: dict[str, int] = {}
-    hooks = []
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
-            hooks.append(module.register_forward_hook(lambda m, i, o, name=name: positions.__setitem__(name, o.shape[2] * o.shape[3])))
+def _run_once(model: nn.Module, example: torch.Tensor, hooks: list[torch.utils.hooks.RemovableHandle]) -> None:
+    """Run one sample through the model in eval mode so `hooks` can observe it, then remove them and restore the mode."""
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -52,6 +47,16 @@ def conv_sites(model: nn.Module, example: torch.Tensor) -> list[ConvSite]:
     model.train(was_training)
     for hook in hooks:
         hook.remove()
+
+
+def conv_sites(model: nn.Module, example: torch.Tensor) -> list[ConvSite]:
+    """Every nn.Conv2d with its output positions per sample, found by running `example` once."""
+    positions: dict[str, int] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            hooks.append(module.register_forward_hook(lambda m, i, o, name=name: positions.__setitem__(name, o.shape[2] * o.shape[3])))
+    _run_once(model, example, hooks)
     modules = dict(model.named_modules())
     return [
         ConvSite(name, f"{name}.weight", count, modules[name].weight.numel() * count)  # type: ignore[union-attr]
@@ -114,13 +119,7 @@ def _padded_input_pixels(model: nn.Module, example: torch.Tensor) -> dict[str, i
 
     hooks = [module.register_forward_pre_hook(lambda m, i, name=name: record(name, m, i))
              for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        model(example[:1])
-    model.train(was_training)
-    for hook in hooks:
-        hook.remove()
+    _run_once(model, example, hooks)
     return pixels
 
 
