@@ -86,27 +86,27 @@ def test_report_has_hls_estimates_beside_the_rtl(digits_hls):
     assert "## HLS C++" in (digits_hls / "report.md").read_text()
 
 
-@pytest.mark.parametrize("builder", [pytest.param("residual_block", marks=pytest.mark.slow), "grouped_conv_net",
-                                     pytest.param("pooled_concat_net", marks=pytest.mark.slow)])
-def test_architectures_bit_exact_in_c_simulation(builder, tmp_path):
+def _c_simulation_bit_exact(builder: str, tmp_path, frames: int) -> None:
+    """Build a tests/models.py network with --hls, run `verify --hls` and check the C simulation's codes."""
     model = tmp_path / f"{builder}.onnx"
     onnx.save(getattr(models, builder)(), model)
     out = tmp_path / "out"
     assert main(["build", str(model), "--board", "pynq", "--hls", "--out", str(out)]) == 0
-    assert main(["verify", str(out), "--hls", "--frames", "5"]) == 0
-    check_hls_bit_exact(out, 5)
+    assert main(["verify", str(out), "--hls", "--frames", str(frames)]) == 0
+    check_hls_bit_exact(out, frames)
+
+
+@pytest.mark.parametrize("builder", [pytest.param("residual_block", marks=pytest.mark.slow), "grouped_conv_net",
+                                     pytest.param("pooled_concat_net", marks=pytest.mark.slow)])
+def test_architectures_bit_exact_in_c_simulation(builder, tmp_path):
+    _c_simulation_bit_exact(builder, tmp_path, 5)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("builder", ["arithmetic_bn_net", "shuffle_net", "leaky_net", "line_net", "unet", "unet_transposed",
                                      "concat_net", "mlp", "pad_net"])
 def test_more_architectures_bit_exact_in_c_simulation(builder, tmp_path):
-    model = tmp_path / f"{builder}.onnx"
-    onnx.save(getattr(models, builder)(), model)
-    out = tmp_path / "out"
-    assert main(["build", str(model), "--board", "pynq", "--hls", "--out", str(out)]) == 0
-    assert main(["verify", str(out), "--hls", "--frames", "4"]) == 0
-    check_hls_bit_exact(out, 4)
+    _c_simulation_bit_exact(builder, tmp_path, 4)
 
 
 def test_build_verify_runs_rtl_and_c_simulation(tmp_path):
