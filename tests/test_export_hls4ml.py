@@ -20,7 +20,7 @@ from fpgaflow.export.hls4ml_bridge import ap_type, convert, plan_export, predict
 from fpgaflow.ir.layers import Conv2d, Dense
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
-from tests.models import avgpool_net, grouped_conv_net
+from models import avgpool_net, grouped_conv_net
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "examples" / "digits_cnn.onnx"

@@ -12,12 +12,14 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.hw.streams import hex_beats
 from fpgaflow.hw.toolchain import verilator_env, verilog_literal
+from fpgaflow.hw.verilator_objects import OBJECTS_ENV
 
 TB_DIR_ENV = "FPGAFLOW_TB_DIR"
 """Environment variable through which a test bench finds the case files of its run."""
@@ -46,6 +48,31 @@ def _tool_environment() -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _verilator_runner():  # type: ignore[no-untyped-def]
+    """cocotb's Verilator runner, sharing the runtime objects when OBJECTS_ENV names a folder.
+
+    The runner builds with two commands, `verilator` then `make`; the sharing steps of
+    hw.verilator_objects go before and after `make`.
+    """
+    from cocotb_tools.runner import Verilator
+
+    cache = os.environ.get(OBJECTS_ENV)
+    if not cache:
+        return Verilator()
+
+    class SharedObjectsVerilator(Verilator):  # type: ignore[misc]
+        def _build_command(self):  # type: ignore[no-untyped-def]
+            commands = list(super()._build_command())
+            if len(commands) != 2:
+                return commands  # a cocotb whose build is not verilator + make: share nothing
+            verilate, make = commands
+            step = [sys.executable, "-m", "fpgaflow.hw.verilator_objects"]
+            where = [str(self.build_dir), cache, f"VM_TRACE={int(self.waves)}"]
+            return [verilate, [*step, "restore", *where], make, [*step, "keep", *where]]
+
+    return SharedObjectsVerilator()
 
 
 def rtl_sources(*modules: str) -> list[Path]:
@@ -80,12 +107,12 @@ def run_cocotb(
     `test_module` is a module of fpgaflow.share.sim (e.g. "tb_axis_fifo"); the test bench
     reads its stimulus and expected codes from `case_dir`, passed as FPGAFLOW_TB_DIR.
     """
-    from cocotb_tools.runner import get_results, get_runner
+    from cocotb_tools.runner import get_results
 
     build_dir = build_root / build_key(top, parameters, sources)
     case_dir.mkdir(parents=True, exist_ok=True)
     with _tool_environment():
-        runner = get_runner("verilator")
+        runner = _verilator_runner()
         runner.build(
             sources=[str(s) for s in sources],
             hdl_toplevel=top,
