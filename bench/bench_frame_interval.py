@@ -6,6 +6,8 @@ stage's cycles per frame), the measured one (cycles between the last output word
 consecutive frames, integers from Verilator), their ratio, and the branch FIFOs the generator
 put in front of the joins (total beats). A row off by more than 2 % is marked.
 
+Besides the networks, single convs of SINGLE_CONVS at a fixed P measure the conv model alone.
+
 Rerun:  python bench/bench_frame_interval.py [--frames 4] [--only unet,residual_block]
 (a Verilator build of one to three minutes per network).
 """
@@ -33,6 +35,14 @@ from fpgaflow.importers.torch_import import export_onnx_bytes  # noqa: E402
 ONNX_BUILDERS = ["residual_block", "grouped_conv_net", "pooled_concat_net", "arithmetic_bn_net", "shuffle_net", "leaky_net",
                  "line_net", "unet", "unet_transposed"]
 TORCH_BRANCHES = [("concat", "1x1"), ("add", "1x1"), ("concat", "3x3")]
+SINGLE_CONVS = [(1, 4, 8, 3, 1, 9), (1, 4, 16, 3, 1, 9), (1, 4, 32, 3, 1, 9), (1, 4, 32, 3, 0, 9), (1, 4, 32, 5, 2, 25),
+                (4, 4, 32, 3, 1, 9), (10, 4, 32, 3, 1, 30), (10, 4, 32, 3, 1, 89)]
+"""One conv + ReLU each, (C_in, C_out, map size, kernel, padding, P): the window generator's walk
+against the engine's pace (fpgaflow.flow.cycles.engine_frame_cycles), 4 to 16 cycles a window."""
+
+
+def _conv_name(cin: int, cout: int, size: int, kernel: int, pad: int, lanes: int) -> str:
+    return f"conv_{cin}x{size}x{size}_to_{cout}_k{kernel}_pad{pad}_P{lanes}"
 
 
 def _model(name: str, folder: Path) -> tuple[Path, list[str]]:
@@ -40,6 +50,13 @@ def _model(name: str, folder: Path) -> tuple[Path, list[str]]:
     if name == "digits":
         return ROOT / "examples/digits_cnn.onnx", ["--calib", str(ROOT / "examples/digits_train.npz")]
     path = folder / f"{name}.onnx"
+    convs = {_conv_name(*case): case for case in SINGLE_CONVS}
+    if name in convs:
+        cin, cout, size, kernel, pad, lanes = convs[name]
+        torch.manual_seed(0)
+        conv = torch.nn.Sequential(torch.nn.Conv2d(cin, cout, kernel, padding=pad), torch.nn.ReLU()).eval()
+        path.write_bytes(export_onnx_bytes(conv, torch.randn(1, cin, size, size), dynamo=False))
+        return path, ["--parallelism", str(lanes)]
     if name.startswith("branches_"):
         join, first = name.split("_")[1:]
         torch.manual_seed(0)
@@ -68,7 +85,8 @@ def main_bench() -> None:
     parser.add_argument("--frames", type=int, default=4)
     parser.add_argument("--only", default="", help="comma-separated network names")
     args = parser.parse_args()
-    names = ["digits", *ONNX_BUILDERS, *(f"branches_{join}_{first}" for join, first in TORCH_BRANCHES)]
+    names = ["digits", *ONNX_BUILDERS, *(f"branches_{join}_{first}" for join, first in TORCH_BRANCHES),
+             *(_conv_name(*case) for case in SINGLE_CONVS)]
     if args.only:
         names = [name for name in names if name in args.only.split(",")]
     print("| network | exit | mismatches | model | measured | measured / model | branch FIFO beats |")

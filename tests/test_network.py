@@ -57,10 +57,6 @@ def check_frame_interval(report):
     assert abs(measured - model) <= INTERVAL_TOLERANCE * model, f"frame interval: model {model}, measured {measured}"
 
 
-UNET_INTERVAL_GUARD = 1.25
-"""The U-Nets' measured frame interval may be at most this multiple of the model's (see their test)."""
-
-
 def test_digits_bit_exact(digits_build):
     check_bit_exact(digits_build, FRAMES)
     digits = np.load(CALIB)["x"][:FRAMES]
@@ -105,8 +101,10 @@ def test_verify_reruns_a_build_and_traces_a_wrong_weight(digits_build, tmp_path)
     assert verify["mismatches"] > 0 and verify["first_mismatch"].startswith(f"layer {target}:")
 
 
-@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net", "pooled_concat_net", "arithmetic_bn_net", "shuffle_net",
-                                     "leaky_net"])
+@pytest.mark.parametrize("builder", ["residual_block", "grouped_conv_net",
+                                     # test_mixed_widths_bit_exact builds this graph by default, with a width change at every layer
+                                     pytest.param("pooled_concat_net", marks=pytest.mark.slow),
+                                     "arithmetic_bn_net", "shuffle_net", "leaky_net"])
 def test_more_architectures_bit_exact(builder, tmp_path):
     model = tmp_path / f"{builder}.onnx"
     onnx.save(getattr(models, builder)(), model)
@@ -126,7 +124,7 @@ def _unequal_branches_onnx(path, join: str, first: str) -> None:
 
 @pytest.mark.parametrize("join, first", [
     ("concat", "1x1"),
-    ("add", "1x1"),
+    pytest.param("add", "1x1", marks=pytest.mark.slow),  # the same buffering rule as the concat; residual_block joins by Add
     pytest.param("concat", "3x3", marks=pytest.mark.slow),
 ])
 def test_fan_out_into_unequal_branches_does_not_deadlock(join, first, tmp_path):
@@ -176,15 +174,13 @@ def test_unet_with_upsampling_and_a_skip_concat_bit_exact(builder, stage, tmp_pa
     with the full-resolution skip, conv, 1x1 head): the upsampling runs on axis_upsample, the transposed
     conv on the engine and axis_depth_to_space, and the skip branch's FIFO holds what the rate rule needs
     (fpgaflow.flow.branch_buffers: a few rows of the map, not a frame). The measured frame interval
-    stays within UNET_INTERVAL_GUARD of the model (it was 2.1x and 3.3x with the beat rule alone); it is
-    not yet within INTERVAL_TOLERANCE (docs/hardware.md, "Fan-outs and joins": 1.05x and 1.13x)."""
+    is the model's within INTERVAL_TOLERANCE (it was 2.1x and 3.3x with the beat rule alone, 1.05x and
+    1.13x before the rate rule took the engines' walks and the depth-to-space replay per beat)."""
     model = tmp_path / "unet.onnx"
     onnx.save(getattr(models, builder)(), model)
     out = tmp_path / "out"
     assert main(["build", str(model), "--board", "pynq", "--verify", "4", "--out", str(out)]) == 0
-    report = check_bit_exact(out, 4)
-    model_interval, measured = report["totals"]["cycles_per_frame"], report["verify"]["frame_interval_measured"]
-    assert measured <= UNET_INTERVAL_GUARD * model_interval, f"frame interval: model {model_interval}, measured {measured}"
+    check_frame_interval(check_bit_exact(out, 4))
     top = next((out / "rtl").glob("*top*.sv")).read_text()
     assert stage in top
     depths = [int(d) for d in re.findall(r"\.DEPTH\((\d+)\)", top)]

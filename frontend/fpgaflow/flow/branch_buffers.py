@@ -38,7 +38,7 @@ are off), plus FIFO_MARGIN.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -110,14 +110,17 @@ def _branch_arrivals(graph: Graph, tensor: str, reader: Layer) -> dict[tuple[str
     return arrivals
 
 
-def beat_times(graph: Graph, stage_cycles: Mapping[str, int], interval: int) -> dict[str, np.ndarray]:
+def beat_times(graph: Graph, stage_cycles: Mapping[str, int], interval: int,
+               beat_cycles: Mapping[str, Sequence[float]] | None = None) -> dict[str, np.ndarray]:
     """Tensor -> the cycle (within a frame, steady state) at which each of its beats is offered.
 
     A stage emits beat m when its input has offered the beats it needs (`beats_needed`) and it
     has spent its pace on beat m-1: its modelled cycles per frame (`stage_cycles`, 0 for a
-    stage that is only wiring) over its output beats. The network input comes at the frame
-    interval's pace; a join goes no faster than that pace either, since the slowest stage
-    downstream takes its beats no faster.
+    stage that is only wiring) over its output beats, or per beat where `beat_cycles` gives
+    them (a conv engine waits out its window generator's long walks, a lump at a frame's start:
+    fpgaflow.flow.cycles.engine_window_cycles). The network input comes at the frame interval's
+    pace; a join goes no faster than that pace either, since the slowest stage downstream takes
+    its beats no faster.
     """
     times: dict[str, np.ndarray] = {}
     for name in graph.inputs:
@@ -126,13 +129,16 @@ def beat_times(graph: Graph, stage_cycles: Mapping[str, int], interval: int) -> 
     for layer in graph.layers:
         needed = beats_needed(graph, layer)
         ready = np.maximum.reduce([_compose(times[name], needed) for name in layer.inputs])
-        pace = stage_cycles.get(layer.name, 0) / len(needed)
+        paces = np.full(len(needed), stage_cycles.get(layer.name, 0) / len(needed))
+        per_beat = (beat_cycles or {}).get(layer.name)
+        if per_beat is not None and len(per_beat) == len(needed):
+            paces = np.asarray(per_beat, dtype=float)
         if len(layer.inputs) > 1:
-            pace = max(pace, interval / len(needed))
+            paces = np.maximum(paces, interval / len(needed))
         offered = np.empty(len(needed))
         last = 0.0
         for beat, at in enumerate(ready):
-            last = max(float(at), last) + pace
+            last = max(float(at), last) + paces[beat]
             offered[beat] = last
         times[layer.output] = offered
     return times
@@ -153,17 +159,19 @@ def _waiting_beats(mine: np.ndarray, at_join_mine: np.ndarray, at_join_theirs: n
     return max(0, int(np.max(arrived - mine[waits])))
 
 
-def branch_fifo_depths(graph: Graph, tensor: str, stage_cycles: Mapping[str, int] | None = None) -> list[int]:
+def branch_fifo_depths(graph: Graph, tensor: str, stage_cycles: Mapping[str, int] | None = None,
+                       beat_cycles: Mapping[str, Sequence[float]] | None = None) -> list[int]:
     """FIFO depth (0: none) per reader of `tensor`, in the order the generator takes its streams:
     the consuming layers in execution order, then the hardware output.
 
     Without `stage_cycles` (layer -> modelled cycles per frame) only the beat rule (progress);
-    with them the larger of the beat rule and the rate rule (full speed).
+    with them the larger of the beat rule and the rate rule (full speed), `beat_cycles` giving
+    the stages that do not spend their frame evenly over their beats (see beat_times).
     """
     readers = graph.consumers(tensor)
     arrivals = [_branch_arrivals(graph, tensor, reader) for reader in readers]
     interval = max(stage_cycles.values(), default=0) if stage_cycles else 0
-    times = beat_times(graph, stage_cycles, interval) if stage_cycles else {}
+    times = beat_times(graph, stage_cycles, interval, beat_cycles) if stage_cycles else {}
     depths = [0] * (len(readers) + int(tensor in graph.hardware_outputs))
     for b, mine in enumerate(arrivals):
         lag = 0

@@ -37,6 +37,11 @@ class OpContract:
         """Steady-state cycles per frame with `lanes` MAC lanes (an upstream that always has data, a downstream always ready)."""
         raise NotImplementedError
 
+    def beat_cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> tuple[float, ...] | None:
+        """Steady-state cycles per output beat where the op does not spend its frame evenly over
+        its beats (None: it does; the branch FIFOs' rate rule then takes cycles / beats)."""
+        return None
+
     def useful_lanes(self, plan: LayerPlan, store_zeros: bool = False) -> int:
         """The most MAC lanes that can still shorten the layer (1: it has none)."""
         return 1

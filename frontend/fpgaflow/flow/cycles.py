@@ -8,6 +8,7 @@ upstream that always has data and a downstream that is always ready.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import ceil
 from typing import TYPE_CHECKING
 
@@ -48,9 +49,75 @@ def engine_cycles_per_position(image: EngineImage) -> float:
     return window_cycles(image.depth, image.window_words)
 
 
-def engine_cycles_per_frame(image: EngineImage, positions: int) -> int:
-    """Steady-state cycles of one frame of `positions` output positions."""
-    return ceil(positions * engine_cycles_per_position(image))
+Walk = tuple[int, ...]
+"""Padded pixels a window generator walks to reach each window's bottom-right corner from the
+previous one, in raster order over a frame; entry 0 comes from the previous frame's last window."""
+
+
+def window_walk(in_h: int, in_w: int, kernel: tuple[int, int], stride: tuple[int, int], padding: Padding) -> Walk:
+    """The walk of window_gen over one frame (see Walk): one padded pixel per cycle."""
+    top, left, bottom, right = padding
+    padded_h, padded_w = in_h + top + bottom, in_w + left + right
+    rows = range(kernel[0] - 1, padded_h, stride[0])
+    cols = range(kernel[1] - 1, padded_w, stride[1])
+    corners = [row * padded_w + col for row in rows for col in cols]
+    if not corners:
+        return ()
+    steps = [corners[0] + padded_h * padded_w - corners[-1]]
+    steps += [after - before for before, after in zip(corners, corners[1:])]
+    return tuple(steps)
+
+
+def engine_frame_cycles(depth: int, words: int, walk: Walk = (1,)) -> int:
+    """Steady-state cycles per frame of sparse_conv_engine behind a window generator.
+
+    window_cycles is the pace while windows come one step apart. Where the generator walks
+    further, across padding at a row's end and over the first KH-1 rows at a frame's start,
+    the engine may idle: window_gen freezes while its window waits, so it walks to the next
+    corner only once the engine has taken the current window. Per window i of `walk`:
+
+    - the generator offers it walk[i] cycles after the engine took window i-1 (its input FIFO
+      holds the pixels: docs/hardware.md);
+    - the engine writes it (`words` cycles) once the bank it shares with window i-2 is free,
+      taking the beat in the last write cycle;
+    - it reads the ROM (`depth` cycles) from the cycle after the take, after window i-1's
+      reads; its bank is free one cycle after the last read.
+
+    A frame runs from empty, then the interval is averaged over an even number of frames
+    (the banks alternate) and at least 8 windows. A dense layer (`walk` (1,): one window per
+    frame, its beats written as they come) gets window_cycles. Matches Verilator to the
+    cycle on 3x3 and 5x5 convs with and without padding (docs/benchmarks.md, "Cycle model").
+    """
+    return _engine_schedule(max(1, depth), words, walk)[0]
+
+
+def engine_window_cycles(depth: int, words: int, walk: Walk = (1,)) -> tuple[float, ...]:
+    """Per window of a frame, the steady-state cycles from the engine's take of the window
+    before to its take of this one (engine_frame_cycles's schedule; they sum to a frame)."""
+    return _engine_schedule(max(1, depth), words, walk)[1]
+
+
+@lru_cache(maxsize=4096)
+def _engine_schedule(depth: int, words: int, walk: Walk) -> tuple[int, tuple[float, ...]]:
+    """(cycles per frame, cycles per window) of the schedule engine_frame_cycles describes."""
+    windows = len(walk)
+    if windows == 0:
+        return 0, ()
+    span = 2 * ceil(8 / windows)
+    bank_free = [0, 0]
+    taken = reads_end = 0
+    takes: list[int] = []
+    for index in range((span + 1) * windows):
+        offered = (taken + walk[index % windows]) if index else 0
+        start = max(offered, bank_free[index % 2])
+        taken = start + words - 1
+        reads_start = max(taken + 1, reads_end)
+        reads_end = reads_start + depth
+        bank_free[index % 2] = reads_end + 1
+        takes.append(taken)
+    gaps = [after - before for before, after in zip(takes[windows - 1:], takes[windows:])]
+    per_window = tuple(sum(gaps[frame * windows + i] for frame in range(span)) / span for i in range(windows))
+    return ceil((takes[-1] - takes[-1 - span * windows]) / span), per_window
 
 
 def engine_bound(entries: int, lanes: int) -> float:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from fpgaflow.errors import UserError
-from fpgaflow.flow.cycles import window_gen_cycles
+from fpgaflow.flow.cycles import Walk, window_walk
 from fpgaflow.flow.ops.sparse_engine import sparse_engine_cycles
 from fpgaflow.flow.weight_rom import WindowLayout, rom_depth, rom_word_bits, window_index_bits
 from fpgaflow.ir.sparsity import input_channel_index
@@ -104,18 +104,25 @@ class EngineSite:
     """Window elements per input channel (KH * KW; 1 for a dense layer, whose window is its inputs)."""
     channel_of: np.ndarray
     """The input channel every weight reads, shaped like the weight."""
-    window_gen: int = 0
-    """Cycles per frame of the conv's window generator: pixels of its padded input (0 for a dense layer)."""
+    walk: Walk = ()
+    """The walk of the conv's window generator (fpgaflow.flow.cycles.Walk; empty for a dense layer)."""
+
+    @property
+    def window_gen(self) -> int:
+        """Cycles per frame of the conv's window generator: pixels of its padded input (0 for a dense layer)."""
+        return sum(self.walk)
 
 
-def _padded_input_pixels(model: nn.Module, example: torch.Tensor) -> dict[str, int]:
-    """Every nn.Conv2d's padded input pixels (what its window generator walks), found by running `example` once."""
-    pixels: dict[str, int] = {}
+def _window_walks(model: nn.Module, example: torch.Tensor) -> dict[str, Walk]:
+    """Every nn.Conv2d's window generator walk over its padded input, found by running `example` once."""
+    pixels: dict[str, Walk] = {}
 
     def record(name: str, module: nn.Conv2d, inputs: tuple[torch.Tensor, ...]) -> None:
         left, right, top, bottom = module._reversed_padding_repeated_twice  # F.pad order, for int and "same" padding
         height, width = inputs[0].shape[2:]
-        pixels[name] = window_gen_cycles(int(height), int(width), (int(top), int(left), int(bottom), int(right)))
+        kernel = (int(module.kernel_size[0]), int(module.kernel_size[1]))
+        stride = (int(module.stride[0]), int(module.stride[1]))
+        pixels[name] = window_walk(int(height), int(width), kernel, stride, (int(top), int(left), int(bottom), int(right)))
 
     hooks = [module.register_forward_pre_hook(lambda m, i, name=name: record(name, m, i))
              for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
@@ -126,26 +133,26 @@ def _padded_input_pixels(model: nn.Module, example: torch.Tensor) -> dict[str, i
 def engine_sites(model: nn.Module, example: torch.Tensor) -> list[EngineSite]:
     """Every conv and dense layer in model order, as the hardware packs each into an engine."""
     positions = {site.module: site.positions for site in conv_sites(model, example)}
-    padded = _padded_input_pixels(model, example)
+    walks = _window_walks(model, example)
     sites = []
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d) and name in positions:
             out_ch, per_group, kh, kw = module.weight.shape
             channel = input_channel_index((out_ch, per_group), module.groups)[:, :, None, None]
             sites.append(EngineSite(name, f"{name}.weight", positions[name], kh * kw, np.broadcast_to(channel, tuple(module.weight.shape)),
-                                    padded[name]))
+                                    walks[name]))
         elif isinstance(module, nn.Linear):
             sites.append(EngineSite(name, f"{name}.weight", 1, 1, np.broadcast_to(np.arange(module.in_features), tuple(module.weight.shape))))
     return sites
 
 
-def engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window: int, nonzeros: int, window_gen: int = 0) -> int:
+def engine_cost(kind: str, lanes: int, weight_bits: int, window: int, nonzeros: int, walk: Walk = ()) -> int:
     """One engine's cost as the build computes it for per-element ROM entries.
 
     cycles: the sparse engine's contract (fpgaflow.flow.ops.sparse_engine.sparse_engine_cycles)
     with a ROM of depth ceil(nonzeros / P) and the narrowest window write that keeps up with
-    it, beside a window generator of `window_gen` cycles (a conv's padded input pixels; 0 for
-    a dense layer, whose window counts as one beat here: a dense layer after a flatten
+    it, behind a window generator walking `walk` (a conv's; empty for a dense layer, one
+    window a frame, whose window counts as one beat here: a dense layer after a flatten
     streams its map pixel by pixel, which costs more only when the writer cannot keep up);
     weight-bits: depth words of fpgaflow.flow.weight_rom's layout with one finish unit (P entries
     of weight, window index and segment bits, and the word's closed-channel count). pack_engine
@@ -154,7 +161,7 @@ def engine_cost(kind: str, positions: int, lanes: int, weight_bits: int, window:
     """
     depth = rom_depth(nonzeros, lanes)
     if kind == "cycles":
-        return sparse_engine_cycles(positions, depth, WindowLayout(window, 1).fitted(depth).words, window_gen)
+        return sparse_engine_cycles(depth, WindowLayout(window, 1).fitted(depth).words, walk or (1,))
     return depth * rom_word_bits({"P": lanes, "WW": weight_bits, "IDX_W": window_index_bits(window), "K_FIN": 1, "INDEX_MODE": 0})
 
 
@@ -204,8 +211,7 @@ class EngineCost:
         for site in self.sites:
             kept = masks.kept(site.weight).numpy().astype(bool)
             window = len(np.unique(site.channel_of[kept])) * site.kernel
-            costs.append(engine_cost(self.kind, site.positions, self.lanes(site), self.weight_bits, window, int(kept.sum()),
-                                     site.window_gen))
+            costs.append(engine_cost(self.kind, self.lanes(site), self.weight_bits, window, int(kept.sum()), site.walk))
         return costs
 
     def __call__(self, masks: MaskSet) -> float:

@@ -133,6 +133,16 @@ class StageBuilder:
         """Layer -> its modelled cycles per frame (the branch FIFOs' rate rule)."""
         return {name: choice.cycles_model for name, choice in self.design.engines.items()}
 
+    def _stage_beat_cycles(self) -> dict[str, tuple[float, ...]]:
+        """Layer -> its modelled cycles per output beat, where it does not spend them evenly."""
+        paced = {}
+        for plan in self.design.plans:
+            choice = self.design.engines.get(plan.name)
+            beats = contract_of(plan).beat_cycles(plan, choice.parallelism, self.design.store_zeros) if choice else None
+            if beats is not None:
+                paced[plan.name] = beats
+        return paced
+
     def width_converter(self, instance: str, src: str, dst: str, to_pixels: bool) -> None:
         """axis_dma_packer between a pixel stream and the DMA stream (docs/build.md's packing)."""
         pixel = self.netlist.streams[dst if to_pixels else src].width
@@ -149,7 +159,7 @@ class StageBuilder:
         branches = [self.netlist.stream(f"{stream}_branch{i}", width) for i in range(readers)]
         self.netlist.fanout(stream, branches)
         result = []
-        for i, (branch, depth) in enumerate(zip(branches, branch_fifo_depths(self.graph, tensor, self._stage_cycles()), strict=True)):
+        for i, (branch, depth) in enumerate(zip(branches, branch_fifo_depths(self.graph, tensor, self._stage_cycles(), self._stage_beat_cycles()), strict=True)):
             if depth == 0:
                 result.append(branch)
                 continue

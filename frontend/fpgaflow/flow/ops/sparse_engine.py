@@ -2,18 +2,18 @@
 Relu as depthwise 1x1 convs (fpgaflow.flow.depthwise).
 
 The engine holds only the nonzero weights, packed P to a ROM word (fpgaflow.flow.weight_rom);
-a window costs its ROM depth in cycles when the writer keeps up (fpgaflow.flow.cycles). A
-conv's window generator walks the padded input one pixel per cycle in parallel, so a conv
-takes the slower of the two. `sparse_engine_cycles` is that formula, called by these
-contracts with the packed ROM and by fpgaflow.prune.cost with the ROM a mask implies.
+a window costs its ROM depth in cycles when the writer keeps up, and a conv's window
+generator walks the padded input one pixel per cycle, which the engine waits out where the
+walk between two windows is long (fpgaflow.flow.cycles.engine_frame_cycles).
+`sparse_engine_cycles` is that model, called by these contracts with the packed ROM and by
+fpgaflow.prune.cost with the ROM a mask implies.
 """
 
 from __future__ import annotations
 
-from math import ceil
 
 from fpgaflow.flow.contract import OpContract
-from fpgaflow.flow.cycles import window_cycles, window_gen_cycles
+from fpgaflow.flow.cycles import Walk, engine_frame_cycles, engine_window_cycles, window_walk
 from fpgaflow.flow.layer_plan import LayerPlan
 from fpgaflow.flow.ops.pixel_stream import output_pixels
 from fpgaflow.flow.weight_rom import EngineImage, pack_engine
@@ -44,10 +44,18 @@ def engine_input_shape(plan: LayerPlan) -> tuple[int, ...]:
     return plan.stream_shape if plan.op == Dense.OP else plan.input_shape
 
 
-def sparse_engine_cycles(positions: int, depth: int, window_words: int, window_gen: int = 0) -> int:
+def sparse_engine_cycles(depth: int, window_words: int, walk: Walk = (1,)) -> int:
     """Cycles per frame of an engine with a `depth`-word ROM writing `window_words` words a window,
-    over `positions` windows, beside a window generator walking `window_gen` padded pixels (0: none)."""
-    return max(window_gen, ceil(positions * window_cycles(depth, window_words)))
+    behind a window generator that walks `walk` (one window per frame, (1,), for a dense layer)."""
+    return engine_frame_cycles(depth, window_words, walk)
+
+
+def conv_walk(plan: LayerPlan) -> Walk:
+    """The walk of a conv's window generator over its padded input."""
+    layer = plan.layer
+    assert isinstance(layer, Conv2d)
+    _, height, width = plan.input_shape
+    return window_walk(height, width, tuple(layer.kernel), tuple(layer.stride), tuple(layer.padding))
 
 
 class SparseEngine(OpContract):
@@ -59,11 +67,13 @@ class SparseEngine(OpContract):
         return engine_image(plan, lanes, store_zeros)
 
     def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
-        layer = plan.layer
-        assert isinstance(layer, Conv2d)
         image = self.image(plan, lanes, store_zeros)
-        windows = window_gen_cycles(plan.input_shape[1], plan.input_shape[2], layer.padding)
-        return sparse_engine_cycles(plan.positions, image.depth, image.window_words, windows)
+        return sparse_engine_cycles(image.depth, image.window_words, conv_walk(plan))
+
+    def beat_cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> tuple[float, ...] | None:
+        """A conv's windows come evenly but where the window generator walks far (row ends, a frame's first rows)."""
+        image = self.image(plan, lanes, store_zeros)
+        return engine_window_cycles(image.depth, image.window_words, conv_walk(plan))
 
     def useful_lanes(self, plan: LayerPlan, store_zeros: bool = False) -> int:
         """The engine packs all stored weights of a position across channel boundaries, so more
@@ -81,7 +91,10 @@ class SparseDense(SparseEngine):
 
     def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
         image = self.image(plan, lanes, store_zeros)
-        return sparse_engine_cycles(1, image.depth, image.window_words)
+        return sparse_engine_cycles(image.depth, image.window_words)
+
+    def beat_cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> tuple[float, ...] | None:
+        return None
 
 
 class SparseConvTranspose(SparseEngine):
@@ -91,3 +104,12 @@ class SparseConvTranspose(SparseEngine):
 
     def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
         return max(super().cycles(plan, lanes, store_zeros), output_pixels(plan))
+
+    def beat_cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> tuple[float, ...] | None:
+        """axis_depth_to_space passes a block's first row on as the engine computes it (BW pixels
+        per input pixel) and replays the block's other rows from its buffer, one pixel a cycle."""
+        _, out_h, out_w = plan.output_shape
+        _, in_h, in_w = plan.input_shape
+        block_h, block_w = out_h // in_h, out_w // in_w
+        first_row = super().cycles(plan, lanes, store_zeros) / (plan.positions * block_w)
+        return tuple(first_row if (beat // out_w) % block_h == 0 else 1.0 for beat in range(out_h * out_w))
