@@ -36,4 +36,4 @@ def test_unets_hold_the_replays_in_front_of_the_upsampling(tmp_path):
         assert main(["build", str(model), "--board", "pynq", "--out", str(out)]) == 0
         top = (out / "rtl" / "unet_top.sv").read_text()
         held = re.search(r"axis_fifo #\(\s*\.DW\(\d+\),\s*\.DEPTH\((\d+)\)\s*\) u_up_held \(", top)
-        assert held and int(held.group(1)) == 8, builder
+        assert held and int(held.group(1)) == 9, builder

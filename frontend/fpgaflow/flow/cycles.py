@@ -83,8 +83,8 @@ def engine_frame_cycles(depth: int, words: int, walk: Walk = (1,)) -> int:
     - it reads the ROM (`depth` cycles) from the cycle after the take, after window i-1's
       reads; its bank is free one cycle after the last read.
 
-    A frame runs from empty, then the interval is averaged over an even number of frames
-    (the banks alternate) and at least 8 windows. A dense layer (`walk` (1,): one window per
+    Frames of at least 8 windows run from empty banks, then the interval is averaged over
+    twice as many (an even number of frames: the banks alternate). A dense layer (`walk` (1,): one window per
     frame, its beats written as they come) gets window_cycles. Matches Verilator to the
     cycle on 3x3 and 5x5 convs with and without padding (docs/benchmarks.md, "Cycle model").
     """
@@ -103,11 +103,12 @@ def _engine_schedule(depth: int, words: int, walk: Walk) -> tuple[int, tuple[flo
     windows = len(walk)
     if windows == 0:
         return 0, ()
-    span = 2 * ceil(8 / windows)
+    warm = ceil(8 / windows)  # frames from empty banks to the steady state (at least 8 windows)
+    span = 2 * warm
     bank_free = [0, 0]
     taken = reads_end = 0
     takes: list[int] = []
-    for index in range((span + 1) * windows):
+    for index in range((warm + span) * windows):
         offered = (taken + walk[index % windows]) if index else 0
         start = max(offered, bank_free[index % 2])
         taken = start + words - 1
@@ -115,7 +116,8 @@ def _engine_schedule(depth: int, words: int, walk: Walk) -> tuple[int, tuple[flo
         reads_end = reads_start + depth
         bank_free[index % 2] = reads_end + 1
         takes.append(taken)
-    gaps = [after - before for before, after in zip(takes[windows - 1:], takes[windows:])]
+    steady = takes[(warm * windows) - 1:]
+    gaps = [after - before for before, after in zip(steady, steady[1:])]
     per_window = tuple(sum(gaps[frame * windows + i] for frame in range(span)) / span for i in range(windows))
     return ceil((takes[-1] - takes[-1 - span * windows]) / span), per_window
 
