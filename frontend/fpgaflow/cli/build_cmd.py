@@ -15,7 +15,7 @@ import numpy as np
 
 from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
-from fpgaflow.cli.common import check_bits
+from fpgaflow.cli.common import add_approximate_rounding, check_bits
 from fpgaflow.inputs import load_batch
 from fpgaflow.progress import step
 from fpgaflow.errors import UserError
@@ -34,6 +34,7 @@ RANDOM_CALIBRATION = 64
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("build", help="generate RTL and a report for a board, optionally verify it")
     parser.add_argument("model", type=Path, help="ONNX model or saved IR directory")
+    add_approximate_rounding(parser)
     parser.add_argument("--board", required=True, help="board name or alias (e.g. pynq)")
     parser.add_argument("--out", type=Path, help="output folder (default: MODEL-STEM_build)")
     parser.add_argument(
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     backends = ("rtl", "hls") if args.hls else ("rtl",)
     with OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"), force=args.force) as out:
         with step("import and quantize"):
-            graph = load_model(args.model)
+            graph = load_model(args.model, args.approximate_rounding)
             if per_layer is not None:
                 check_config_layers(per_layer, args.config, compute_layer_names(graph))
             check_widths_for_graph(widths, graph, f"config file {args.config}")
