@@ -59,15 +59,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def calibration_batch(graph, path: Path | None) -> np.ndarray:
-    """The calibration batch from --calib, else seeded uniform [0, 1) inputs."""
+    """The calibration batch from --calib, else seeded uniform [0, 1) inputs (with a warning,
+    unless the model fixes every format itself: a QONNX model quantized everywhere)."""
     if path is not None:
         return load_batch(path, graph, "calibration")
     shape = graph.tensors[graph.inputs[0]].shape
-    print(
-        f"warning: no --calib given; calibrating formats on {RANDOM_CALIBRATION} random inputs in [0, 1). "
-        "Pass real inputs (e.g. your training set as .npz with x) for formats that fit your data.",
-        file=sys.stderr,
-    )
+    if any(tensor.given is None for tensor in graph.tensors.values()):
+        print(
+            f"warning: no --calib given; calibrating formats on {RANDOM_CALIBRATION} random inputs in [0, 1). "
+            "Pass real inputs (e.g. your training set as .npz with x) for formats that fit your data.",
+            file=sys.stderr,
+        )
     return np.random.default_rng(0).random((RANDOM_CALIBRATION, *shape)).astype(np.float32)
 
 
