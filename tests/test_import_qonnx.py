@@ -23,6 +23,7 @@ from fpgaflow.quant.given import rounding_offsets
 from fpgaflow.ir.given import GivenRounding
 from fpgaflow.ir.graph import Tensor
 from fpgaflow.ir.layers import Conv2d, Weight
+from fpgaflow.ir.serialize import load_graph
 from fpgaflow.reference.fixed_exec import run_fixed
 
 QONNX = "qonnx.custom_op.general"
@@ -114,6 +115,9 @@ def test_brevitas_build_verifies_bit_exact(brevitas_export, tmp_path):
     assert report["verify"]["mismatches"] == 0, report["verify"]["first_mismatch"]
     expected = np.load(out / "verify" / "expected.npy")
     assert np.array_equal(np.load(out / "verify" / "rtl.npy"), expected)
+    saved = load_graph(out / "ir")  # the given formats survive the saved IR
+    assert all(tensor.given == tensor.ftype for tensor in saved.tensors.values())
+    assert np.array_equal(run_fixed(saved, np.load(out / "verify" / "inputs.npy"))[saved.hardware_outputs[0]], expected)
 
 
 # ---- hand-made QONNX graphs ------------------------------------------------------------------
@@ -147,9 +151,9 @@ def _model(tmp_path, out_scale=2.0**-4, out_zero=0.0, out_mode="FLOOR", out_narr
 
 
 def _refused(capsys, args, *words):
-    """The command exits 2 with one line on stderr that holds every word."""
+    """The command exits 2 with one line on stderr (besides warnings) that holds every word."""
     assert main(args) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
+    lines = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("warning:")]
     assert len(lines) == 1, lines
     assert all(word in lines[0] for word in words), lines[0]
 
@@ -216,3 +220,34 @@ def test_bias_offset_makes_half_up_floor_or_ceil(acc, shift, floor):
     got = int(requantize(np.array([acc + offset], dtype=np.int64), shift, FixedType(True, 62, 0))[0])
     exact = acc * 2**-shift if shift <= 0 else (acc >> shift if floor else -((-acc) >> shift))
     assert got == exact
+
+
+def _after_input_quant(tmp_path, nodes, inits, out_shape):
+    """x (1x1x4x4) -> Quant s8.5 as xq, then `nodes` ending in y."""
+    q_in, in_inits = _quant("xq", "x", 2.0**-5)
+    graph = helper.make_graph(
+        [q_in, *nodes], "qonnx_hand",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)], [*in_inits, *inits],
+    )
+    path = tmp_path / "after.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(QONNX, 1)]),
+              str(path))
+    return path
+
+
+def test_floor_after_an_add_refused(tmp_path, capsys):
+    """An Add requantizes with the contract's rounding: FLOOR into a coarser format cannot be honoured there."""
+    q_out, out_inits = _quant("y", "sum", 2.0**-3, mode="FLOOR")
+    path = _after_input_quant(tmp_path, [helper.make_node("Add", ["xq", "xq"], ["sum"]), q_out], out_inits, [1, 1, 4, 4])
+    _refused(capsys, ["build", str(path), "--board", "pynq", "--out", str(tmp_path / "o")], "FLOOR", "Conv/Dense")
+
+
+def test_weights_changed_after_their_quant_refused(tmp_path, capsys):
+    """Gemm's alpha scales the quantized weights, which then leave the format their Quant fixes."""
+    q_w, w_inits = _quant("wq", "w", 2.0**-6)
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [2, 16], np.linspace(-0.5, 0.5, 32).tolist())
+    nodes = [q_w, helper.make_node("Flatten", ["xq"], ["flat"]),
+             helper.make_node("Gemm", ["flat", "wq"], ["y"], transB=1, alpha=1.0 / 3.0)]
+    path = _after_input_quant(tmp_path, nodes, [weight, *w_inits], [1, 2])
+    _refused(capsys, ["build", str(path), "--board", "pynq", "--out", str(tmp_path / "o")], "no longer codes", "s8.6", "alpha")

@@ -3,8 +3,9 @@
 The importer records them (Weight.given, Tensor.given and Tensor.given_rounding); this
 module is where quantize honours them (docs/quantization.md, QONNX / Brevitas models):
 
-- a weight keeps its given format, and its values must be codes of it exactly (a pass that
-  changed them after the Quant, such as a folded BatchNorm, is refused);
+- a weight keeps its given format, and its values must be codes of it exactly (refused when
+  the node that reads them scaled them, such as Gemm's alpha; a BatchNorm folded into the
+  layer makes new weights, which are calibrated like any others);
 - a bias must sit on its accumulator's grid (its given F at most F_acc), so its codes are exact;
 - a feature map keeps its given format; where it is rounded into it, the model's rounding
   must be the contract's (half up), or FLOOR or CEIL right after a Conv2d, Dense, ScaleShift
@@ -35,8 +36,8 @@ def given_weight_codes(weight: Weight, label: str) -> np.ndarray:
     scaled = np.asarray(weight.values, dtype=np.float64) * 2.0**fmt.frac
     codes = np.rint(scaled).astype(np.int64)
     if not np.array_equal(codes, scaled) or codes.min(initial=0) < fmt.min_code or codes.max(initial=0) > fmt.max_code:
-        raise UserError(f"{label}: its values are no longer codes of the format {fmt} its Quant node fixes (changed by "
-                        "folding a BatchNorm or a scale after it?); fold that into the model before quantizing it")
+        raise UserError(f"{label}: its weights are no longer codes of the format {fmt} their Quant node fixes (scaled "
+                        "by the node that reads them, such as Gemm's alpha); quantize the weights as that node uses them")
     return codes
 
 

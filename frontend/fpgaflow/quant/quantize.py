@@ -130,13 +130,18 @@ class _Quantizer:
                 self.non_negative.add(layer.output)
         elif isinstance(layer, (AvgPool, GlobalAvgPool)):
             self.average(layer, inputs_non_negative)
-        elif isinstance(layer, (Add, Concat)):
-            rounds_into(self.graph.tensors[layer.output], [self.fmt(name).frac for name in layer.inputs], f"layer {layer.name!r}")
-            self.observe(layer.output, inputs_non_negative or (isinstance(layer, Add) and layer.clamps_negative))
-        elif isinstance(layer, Softmax):
+        elif isinstance(layer, Add):
+            self.aligned_inputs(layer)
+            self.observe(layer.output, inputs_non_negative or layer.clamps_negative)
+        elif isinstance(layer, (Concat, Softmax)):
+            self.aligned_inputs(layer)
             self.observe(layer.output, inputs_non_negative or isinstance(layer, Softmax))
         else:
             raise UserError(f"layer {layer.name!r} ({layer.OP}) cannot be quantized; fold it with the import passes first")
+
+    def aligned_inputs(self, layer: Add | Concat | Softmax) -> None:
+        """Inputs requantized to the output format round only when finer: a given rounding must allow it."""
+        rounds_into(self.graph.tensors[layer.output], [self.fmt(name).frac for name in layer.inputs], f"layer {layer.name!r}")
 
     def weighted(self, layer: Conv2d | ConvTranspose2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
         """Weights, bias at F_acc = F_in + F_w, accumulator from the worst-case sums, output format."""
