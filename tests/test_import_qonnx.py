@@ -251,3 +251,16 @@ def test_weights_changed_after_their_quant_refused(tmp_path, capsys):
              helper.make_node("Gemm", ["flat", "wq"], ["y"], transB=1, alpha=1.0 / 3.0)]
     path = _after_input_quant(tmp_path, nodes, [weight, *w_inits], [1, 2])
     _refused(capsys, ["build", str(path), "--board", "pynq", "--out", str(tmp_path / "o")], "no longer codes", "s8.6", "alpha")
+
+
+def test_given_weight_format_follows_a_transpose(tmp_path):
+    """A constant Transpose between a weight Quant and its MatMul keeps the weight's format (here not --bits 4)."""
+    q_w, w_inits = _quant("wq", "w", 2.0**-6)
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [2, 16], np.linspace(-0.5, 0.5, 32).tolist())
+    nodes = [q_w, helper.make_node("Transpose", ["wq"], ["wt"], perm=[1, 0]), helper.make_node("Flatten", ["xq"], ["flat"]),
+             helper.make_node("MatMul", ["flat", "wt"], ["y"])]
+    graph = quantize(load_model(_after_input_quant(tmp_path, nodes, [weight, *w_inits], [1, 2])),
+                     np.zeros((1, 1, 4, 4), dtype=np.float32), bits=4)
+    dense = graph.layers[-1]
+    assert dense.weight.ftype == FixedType(True, 8, 6)
+    assert np.array_equal(dense.weight.codes, np.rint(np.linspace(-0.5, 0.5, 32).reshape(2, 16) * 64))
