@@ -264,3 +264,16 @@ def test_given_weight_format_follows_a_transpose(tmp_path):
     dense = graph.layers[-1]
     assert dense.weight.ftype == FixedType(True, 8, 6)
     assert np.array_equal(dense.weight.codes, np.rint(np.linspace(-0.5, 0.5, 32).reshape(2, 16) * 64))
+
+
+def test_quant_between_a_conv_and_its_relu_survives_fusion(tmp_path):
+    """Conv -> Quant (FLOOR) -> Relu: the ReLU fuses into the conv and the output keeps the Quant's format and rounding."""
+    q_w, w_inits = _quant("wq", "w", 2.0**-6)
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [2, 1, 1, 1], [0.25, -0.5])
+    q_out, out_inits = _quant("accq", "acc", 2.0**-3, mode="FLOOR")
+    nodes = [q_w, helper.make_node("Conv", ["xq", "wq"], ["acc"]), q_out, helper.make_node("Relu", ["accq"], ["y"])]
+    path = _after_input_quant(tmp_path, nodes, [weight, *w_inits, *out_inits], [1, 2, 4, 4])
+    graph = quantize(load_model(path), np.zeros((1, 1, 4, 4), dtype=np.float32))
+    (conv,) = graph.layers
+    assert conv.activation.value == "relu" and graph.tensors[conv.output].ftype == FixedType(True, 8, 3)
+    assert np.all(conv.bias.codes == -(1 << (5 + 6 - 3 - 1)))
