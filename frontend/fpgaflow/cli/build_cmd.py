@@ -21,6 +21,7 @@ from fpgaflow.progress import step
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
+from fpgaflow.quant.quantize import needs_calibration
 from fpgaflow.quant.widths import check_widths_for_graph, read_widths_config
 from fpgaflow.pipeline import BuildOptions, build_design, print_summary, verify_backends
 from fpgaflow.flow.layer_plan import compute_layer_names
@@ -64,7 +65,7 @@ def calibration_batch(graph, path: Path | None) -> np.ndarray:
     if path is not None:
         return load_batch(path, graph, "calibration")
     shape = graph.tensors[graph.inputs[0]].shape
-    if any(tensor.given is None for tensor in graph.tensors.values()):
+    if needs_calibration(graph):
         print(
             f"warning: no --calib given; calibrating formats on {RANDOM_CALIBRATION} random inputs in [0, 1). "
             "Pass real inputs (e.g. your training set as .npz with x) for formats that fit your data.",

@@ -196,6 +196,13 @@ class _Quantizer:
         self.observe(layer.output, non_negative)
 
 
+def needs_calibration(graph: Graph) -> bool:
+    """Whether some tensor's format comes from calibration: one the model does not fix (Tensor.given)
+    and that does not keep its producer's input format."""
+    return any(tensor.given is None and not isinstance(graph.producer(name), SAME_TYPE_LAYERS)
+               for name, tensor in graph.tensors.items())
+
+
 def quantize(graph: Graph, calibration: np.ndarray, bits: int = 8, widths: Mapping[str, LayerWidths] | None = None) -> Graph:
     """A quantized copy of `graph`, its formats calibrated on the float batch `calibration` (N, *input shape).
 
