@@ -24,9 +24,15 @@ from fpgaflow.ir.given import GivenRounding
 from fpgaflow.ir.graph import Tensor
 from fpgaflow.ir.layers import Activation, Layer, Weight
 
-ROUNDING_HINT = ("fpgaflow rounds half up and reproduces FLOOR and CEIL only right after a Conv/Dense/affine layer: "
-                 "re-export with FLOOR rounding (Brevitas: float_to_int_impl_type = FLOOR) or pass --approximate-rounding "
-                 "(differs only on exact ties)")
+ROUNDING_HINT = ("fpgaflow rounds half up and reproduces FLOOR and CEIL only right after a Conv/Dense/affine layer; "
+                 "re-export with FLOOR rounding there (Brevitas: float_to_int_impl_type = FLOOR) or pass "
+                 "--approximate-rounding (half up instead of half to even differs only on exact ties)")
+MODEL_ROUNDING = {
+    GivenRounding.FLOOR: "FLOOR (toward -inf)",
+    GivenRounding.CEIL: "CEIL (toward +inf)",
+    GivenRounding.EXACT_ONLY: "half to even (or another mode fpgaflow cannot reproduce)",
+}
+"""How the messages name the model's rounding."""
 
 
 def given_weight_codes(weight: Weight, label: str) -> np.ndarray:
@@ -58,10 +64,10 @@ def rounding_offsets(layer: Layer, out: Tensor, acc_fracs: np.ndarray) -> np.nda
     if np.all(shifts <= 0):
         return None  # an exact left shift: nothing is rounded
     if out.given_rounding is GivenRounding.EXACT_ONLY:
-        raise UserError(f"layer {layer.name!r}: the model rounds its output half to even (or another mode), which "
+        raise UserError(f"layer {layer.name!r}: the model rounds its output {MODEL_ROUNDING[out.given_rounding]}; "
                         f"{ROUNDING_HINT}")
     if getattr(layer, "activation", Activation.NONE) is Activation.LEAKY:
-        raise UserError(f"layer {layer.name!r}: {out.given_rounding.value.upper()} rounding after a LeakyRelu cannot be "
+        raise UserError(f"layer {layer.name!r}: {MODEL_ROUNDING[out.given_rounding]} rounding after a LeakyRelu cannot be "
                         "reproduced (its slope scales the bias); quantize its output with round half up")
     half = np.where(shifts > 0, np.left_shift(np.int64(1), np.maximum(shifts - 1, 0)), 0)
     if out.given_rounding is GivenRounding.FLOOR:
@@ -90,7 +96,7 @@ def rounds_into(out: Tensor, input_fracs: list[int], label: str) -> None:
     if out.given is None or out.given_rounding in (None, GivenRounding.HALF_UP):
         return
     if max(input_fracs) > out.given.frac:
-        raise UserError(f"{label}: the model rounds its output {out.given_rounding.value.upper()}, and {ROUNDING_HINT}")
+        raise UserError(f"{label}: the model rounds its output {MODEL_ROUNDING[out.given_rounding]}; {ROUNDING_HINT}")
 
 
 def check_same_format(out: Tensor, in_fmt: FixedType, label: str) -> None:
