@@ -18,8 +18,11 @@ from fpgaflow.passes.flows import import_flow
 __all__ = ["from_torch", "import_onnx", "load_model"]
 
 
-def load_model(path: str | Path) -> Graph:
-    """An IR graph from an .onnx file (imported, import flow applied) or a saved IR directory."""
+def load_model(path: str | Path, approximate_rounding: bool = False) -> Graph:
+    """An IR graph from an .onnx file (imported, import flow applied) or a saved IR directory.
+
+    `approximate_rounding`: see import_onnx (QONNX activation quantizers that round half to even).
+    """
     path = Path(path)
     if path.is_dir():
         if not (path / GRAPH_FILE).is_file():
@@ -28,4 +31,4 @@ def load_model(path: str | Path) -> Graph:
     if path.suffix.lower() != ".onnx":
         raise UserError(f"{path}: unknown model format {path.suffix or '(no suffix)'!r}; give an .onnx file "
                         "or a saved IR directory")
-    return import_flow().run(import_onnx(path))
+    return import_flow().run(import_onnx(path, approximate_rounding))

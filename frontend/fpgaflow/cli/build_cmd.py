@@ -15,12 +15,13 @@ import numpy as np
 
 from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
-from fpgaflow.cli.common import check_bits
+from fpgaflow.cli.common import add_approximate_rounding, check_bits
 from fpgaflow.inputs import load_batch
 from fpgaflow.progress import step
 from fpgaflow.errors import UserError
 from fpgaflow.outdir import OutputDir
 from fpgaflow.quant import quantize
+from fpgaflow.quant.quantize import needs_calibration
 from fpgaflow.quant.widths import check_widths_for_graph, read_widths_config
 from fpgaflow.pipeline import BuildOptions, build_design, print_summary, verify_backends
 from fpgaflow.flow.layer_plan import compute_layer_names
@@ -34,6 +35,7 @@ RANDOM_CALIBRATION = 64
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("build", help="generate RTL and a report for a board, optionally verify it")
     parser.add_argument("model", type=Path, help="ONNX model or saved IR directory")
+    add_approximate_rounding(parser)
     parser.add_argument("--board", required=True, help="board name or alias (e.g. pynq)")
     parser.add_argument("--out", type=Path, help="output folder (default: MODEL-STEM_build)")
     parser.add_argument(
@@ -58,15 +60,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def calibration_batch(graph, path: Path | None) -> np.ndarray:
-    """The calibration batch from --calib, else seeded uniform [0, 1) inputs."""
+    """The calibration batch from --calib, else seeded uniform [0, 1) inputs (with a warning,
+    unless the model fixes every format itself: a QONNX model quantized everywhere)."""
     if path is not None:
         return load_batch(path, graph, "calibration")
     shape = graph.tensors[graph.inputs[0]].shape
-    print(
-        f"warning: no --calib given; calibrating formats on {RANDOM_CALIBRATION} random inputs in [0, 1). "
-        "Pass real inputs (e.g. your training set as .npz with x) for formats that fit your data.",
-        file=sys.stderr,
-    )
+    if needs_calibration(graph):
+        print(
+            f"warning: no --calib given; calibrating formats on {RANDOM_CALIBRATION} random inputs in [0, 1). "
+            "Pass real inputs (e.g. your training set as .npz with x) for formats that fit your data.",
+            file=sys.stderr,
+        )
     return np.random.default_rng(0).random((RANDOM_CALIBRATION, *shape)).astype(np.float32)
 
 
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     backends = ("rtl", "hls") if args.hls else ("rtl",)
     with OutputDir(args.out if args.out is not None else Path(f"{args.model.stem}_build"), force=args.force) as out:
         with step("import and quantize"):
-            graph = load_model(args.model)
+            graph = load_model(args.model, args.approximate_rounding)
             if per_layer is not None:
                 check_config_layers(per_layer, args.config, compute_layer_names(graph))
             check_widths_for_graph(widths, graph, f"config file {args.config}")

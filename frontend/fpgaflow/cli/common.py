@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from fpgaflow.errors import UserError
 from fpgaflow.quant.quantize import MAX_BITS, MIN_BITS
 
@@ -14,3 +16,12 @@ def check_bits(bits: int) -> int:
             "8 is the usual width for small FPGAs"
         )
     return bits
+
+
+def add_approximate_rounding(parser: argparse.ArgumentParser) -> None:
+    """The opt-in that imports QONNX activation quantizers rounding half to even with fpgaflow's half up."""
+    parser.add_argument(
+        "--approximate-rounding", action="store_true",
+        help="accept QONNX Quant nodes on activations that round half to even (Brevitas's default): fpgaflow rounds "
+             "them half up, which differs only on exact ties (a warning each); FLOOR and CEIL are exact without it",
+    )

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fpgaflow.api import load_model
-from fpgaflow.cli.common import check_bits
+from fpgaflow.cli.common import add_approximate_rounding, check_bits
 from fpgaflow.inputs import load_batch
 from fpgaflow.quant import quantize
 from fpgaflow.stats import layer_stats, totals
@@ -26,6 +26,7 @@ from fpgaflow.stats import layer_stats, totals
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("inspect", help="per-layer shapes, parameters, MACs, sparsity and formats")
     parser.add_argument("model", type=Path, help="ONNX model or saved IR directory")
+    add_approximate_rounding(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     parser.add_argument("--calib", type=Path, help="quantize first, calibrating on these inputs (.npz with x)")
     parser.add_argument("--bits", type=int, default=8, help="fixed-point width when quantizing (with --calib)")
@@ -85,7 +86,7 @@ def _formats_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def run(args: argparse.Namespace) -> int:
-    graph = load_model(args.model)
+    graph = load_model(args.model, args.approximate_rounding)
     if args.calib:
         calibration = load_batch(args.calib, graph, "calibration")
         graph = quantize(graph, calibration, check_bits(args.bits))

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fpgaflow.api import load_model
-from fpgaflow.cli.common import check_bits
+from fpgaflow.cli.common import add_approximate_rounding, check_bits
 from fpgaflow.inputs import load_batch
 from fpgaflow.errors import UserError
 from fpgaflow.quant import quantize
@@ -25,6 +25,7 @@ from fpgaflow.reference.trace import dump_trace
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run the float or bit-accurate reference on inputs")
     parser.add_argument("model", type=Path, help="ONNX model or saved IR directory")
+    add_approximate_rounding(parser)
     parser.add_argument("--input", type=Path, required=True, help="inputs, float32 NCHW (.npy, or .npz with x)")
     parser.add_argument("--out", type=Path, required=True, help="where to write the outputs (.npy)")
     parser.add_argument("--fixed", action="store_true", help="run the bit-accurate fixed-point reference")
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--out {args.out} must end in .npy")
     if args.codes and not args.fixed:
         raise UserError("--codes needs --fixed (the float reference has no integer codes)")
-    graph = load_model(args.model)
+    graph = load_model(args.model, args.approximate_rounding)
     x = load_batch(args.input, graph, "input")
     if args.fixed:
         calibration = load_batch(args.calib, graph, "calibration") if args.calib else x

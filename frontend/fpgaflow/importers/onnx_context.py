@@ -18,6 +18,7 @@ import onnx
 from onnx import helper
 
 from fpgaflow.errors import UserError
+from fpgaflow.fixed import FixedType
 from fpgaflow.ir.graph import Tensor
 from fpgaflow.ir.layers import Layer, Weight
 from fpgaflow.ir.shapes import infer_shape
@@ -71,6 +72,10 @@ class ImportContext:
     layers: list[Layer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
+    given: dict[str, FixedType] = field(default_factory=dict)
+    """Constants whose format a QONNX Quant node fixes (importers.onnx_ops_qonnx)."""
+    approximate_rounding: bool = False
+    """Accept activation Quant nodes that round half to even with the contract's half up (a warning each)."""
 
     # ---- reading a node's inputs -------------------------------------------------------
     @staticmethod
@@ -114,7 +119,7 @@ class ImportContext:
         array = np.asarray(self.const(node, index) if values is None else values, dtype=np.float32)
         if not np.all(np.isfinite(array)):
             raise UserError(f"{node_label(node)}: weight {node.input[index]!r} contains NaN or Inf; fix or retrain the model")
-        return Weight(values=np.ascontiguousarray(array))
+        return Weight(values=np.ascontiguousarray(array), given=self.given.get(node.input[index]))
 
     def is_single_use(self, onnx_name: str) -> bool:
         """Whether exactly one node reads an ONNX value and it is not a graph output."""

@@ -20,6 +20,7 @@ from fpgaflow.importers import (
     onnx_ops_affine,
     onnx_ops_compute,
     onnx_ops_elementwise,
+    onnx_ops_qonnx,
     onnx_ops_resize,
     onnx_ops_shape,
     onnx_ops_window,
@@ -37,15 +38,19 @@ HANDLERS: dict[str, Handler] = {
     **onnx_ops_window.HANDLERS,
     **onnx_ops_shape.HANDLERS,
     **onnx_ops_resize.HANDLERS,
+    **onnx_ops_qonnx.HANDLERS,
 }
 NO_EXACT_FORM = {
     "Sigmoid": "a transcendental function has no exact fixed-point form under docs/fixed-point.md",
     "HardSigmoid": "the engines clamp only at 0 and at 6.0, not at 1",
     "HardSwish": "x times HardSigmoid(x) multiplies two feature maps, which no engine does",
+    **onnx_ops_qonnx.REFUSED,
 }
 """Activations refused on purpose, with the reason the unsupported-ops message gives (docs/fixed-point.md)."""
 # Ops with a handler that must never be folded even when their inputs are constants.
 _NOT_FOLDED = {"Shape"}
+# Folded ops that only rearrange a constant: a format fixed on their input holds for their output.
+_REARRANGING = {"Identity", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze"}
 
 
 def _initializers(model: onnx.ModelProto) -> dict[str, np.ndarray]:
@@ -61,7 +66,9 @@ def _check_supported(model: onnx.ModelProto, constants: set[str]) -> None:
     known = set(constants)
     unsupported = []
     for node in model.graph.node:
-        if node.domain not in ("", "ai.onnx"):
+        if onnx_ops_qonnx.is_qonnx(node) and node.op_type != "Quant":
+            unsupported.append(node)
+        elif node.domain not in ("", "ai.onnx") and not onnx_ops_qonnx.is_qonnx(node):
             unsupported.append(node)
         elif node.op_type == "Shape" or _foldable(node, known):
             known.update(node.output)
@@ -113,16 +120,31 @@ def _start_context(model: onnx.ModelProto, opset: int, consts: dict[str, np.ndar
     return ctx, names
 
 
-def import_onnx(source: ModelSource) -> Graph:
-    """Import an ONNX model (path, bytes or ModelProto) into an IR Graph with float weights."""
+def _fold(node: onnx.NodeProto, ctx: ImportContext) -> None:
+    """Evaluate a constant node; a format that a QONNX Quant fixed follows a rearranged constant."""
+    if onnx_ops_qonnx.is_qonnx(node):
+        onnx_ops_qonnx.fold_quant_constant(node, ctx)
+        return
+    fold_constant_node(node, ctx)
+    if node.op_type in _REARRANGING and node.input[0] in ctx.given:
+        ctx.given[node.output[0]] = ctx.given[node.input[0]]
+
+
+def import_onnx(source: ModelSource, approximate_rounding: bool = False) -> Graph:
+    """Import an ONNX model (path, bytes or ModelProto) into an IR Graph with float weights.
+
+    `approximate_rounding` accepts QONNX activation quantizers that round otherwise than
+    the contract can (half to even) with its round half up, and a warning each.
+    """
     model, opset = load_onnx_model(source)
     consts = _initializers(model)
     _check_supported(model, set(consts))
     ctx, input_names = _start_context(model, opset, consts)
+    ctx.approximate_rounding = approximate_rounding
     graph_name = ctx.new_name(model.graph.name or "model")
     for node in model.graph.node:
         if _foldable(node, set(ctx.consts)):
-            fold_constant_node(node, ctx)
+            _fold(node, ctx)
         else:
             HANDLERS[node.op_type](node, node_attributes(node), ctx)
     outputs = []

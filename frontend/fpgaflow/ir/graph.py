@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fpgaflow.fixed import FixedType
+from fpgaflow.ir.given import GivenRounding
 from fpgaflow.ir.layers import Layer
 
 
@@ -20,6 +21,11 @@ class Tensor:
     name: str
     shape: tuple[int, ...]
     ftype: FixedType | None = None
+    given: FixedType | None = None
+    """The format the model file fixes for this tensor (a QONNX Quant node); quantize keeps it
+    instead of calibrating (docs/quantization.md, QONNX / Brevitas models)."""
+    given_rounding: GivenRounding | None = None
+    """How the model rounds into `given` (set with it)."""
 
     @property
     def size(self) -> int:

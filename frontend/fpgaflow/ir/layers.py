@@ -38,6 +38,9 @@ class Weight:
     channel_frac: np.ndarray | None = None
     """Fractional bits of each output channel's codes (axis 0) when the channels have their own
     formats (docs/fixed-point.md, per-channel weight formats); ftype.frac is then the smallest."""
+    given: FixedType | None = None
+    """The format the model file fixes for these values (a QONNX Quant node on the constant):
+    quantize keeps it for a weight and checks that a bias fits its accumulator exactly."""
 
     def channel_fracs(self) -> np.ndarray:
         """F of each output channel's codes: channel_frac, or ftype.frac for every channel."""

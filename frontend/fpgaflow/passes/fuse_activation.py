@@ -28,4 +28,12 @@ class FuseActivation(GraphPass):
                 and sole_consumer(graph, producer.output) is relu
             ):
                 producer.activation, producer.alpha = relu.activation, relu.alpha
+                _keep_given_format(graph, producer.output, relu.output)
                 absorb_next(graph, producer, relu)
+
+
+def _keep_given_format(graph: Graph, inner: str, outer: str) -> None:
+    """A format the model fixed between a layer and its ReLU holds after it too (ReLU only clamps at 0)."""
+    before, after = graph.tensors[inner], graph.tensors[outer]
+    if before.given is not None and after.given is None:
+        after.given, after.given_rounding = before.given, before.given_rounding

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from fpgaflow.errors import UserError
-from fpgaflow.fixed import MAX_WIDTH, SLOPE_BITS, FixedType, divides_by_shift
+from fpgaflow.fixed import MAX_WIDTH, SLOPE_BITS, FixedType, average_division, divides_by_shift
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
     Activation,
@@ -38,6 +38,14 @@ from fpgaflow.ir.layers import (
 from fpgaflow.ir.sparsity import classify_sparsity
 from fpgaflow.ir.transposed import pointwise_rows
 from fpgaflow.quant.widths import LayerWidths, check_widths_for_graph
+from fpgaflow.quant.given import (
+    check_given_bias,
+    check_same_format,
+    given_weight_codes,
+    offset_bias,
+    rounding_offsets,
+    rounds_into,
+)
 from fpgaflow.quant.formats import (
     accumulator_format,
     bias_codes,
@@ -84,7 +92,14 @@ class _Quantizer:
         return fmt
 
     def observe(self, tensor: str, non_negative: bool) -> None:
-        """Format of a tensor from its calibrated extremes; unsigned when it is known >= 0."""
+        """Format of a tensor from its calibrated extremes; unsigned when it is known >= 0.
+        A format the model fixes (Tensor.given) is kept instead."""
+        given = self.graph.tensors[tensor].given
+        if given is not None:
+            if non_negative or not given.signed:
+                self.non_negative.add(tensor)
+            self.graph.tensors[tensor].ftype = given
+            return
         values = self.floats[tensor]
         if non_negative:
             self.non_negative.add(tensor)
@@ -109,34 +124,54 @@ class _Quantizer:
         elif isinstance(layer, ConvTranspose2d):
             self.weighted(layer, layer.weight, layer.bias)
         elif isinstance(layer, SAME_TYPE_LAYERS):
+            check_same_format(self.graph.tensors[layer.output], self.fmt(layer.inputs[0]), f"layer {layer.name!r}")
             self.graph.tensors[layer.output].ftype = self.fmt(layer.inputs[0])
             if inputs_non_negative or (isinstance(layer, Relu) and layer.clamps_negative):
                 self.non_negative.add(layer.output)
         elif isinstance(layer, (AvgPool, GlobalAvgPool)):
             self.average(layer, inputs_non_negative)
         elif isinstance(layer, Add):
+            self.aligned_inputs(layer)
             self.observe(layer.output, inputs_non_negative or layer.clamps_negative)
         elif isinstance(layer, (Concat, Softmax)):
+            self.aligned_inputs(layer)
             self.observe(layer.output, inputs_non_negative or isinstance(layer, Softmax))
         else:
             raise UserError(f"layer {layer.name!r} ({layer.OP}) cannot be quantized; fold it with the import passes first")
+
+    def aligned_inputs(self, layer: Add | Concat | Softmax) -> None:
+        """Inputs requantized to the output format round only when finer: a given rounding must allow it."""
+        rounds_into(self.graph.tensors[layer.output], [self.fmt(name).frac for name in layer.inputs], f"layer {layer.name!r}")
 
     def weighted(self, layer: Conv2d | ConvTranspose2d | Dense | ScaleShift, weight: Weight, bias: Weight | None) -> None:
         """Weights, bias at F_acc = F_in + F_w, accumulator from the worst-case sums, output format."""
         in_type = self.fmt(layer.inputs[0])
         weight_bits = self._width(layer.name, "weight_bits")
-        if isinstance(layer, ScaleShift):
-            weight.ftype, weight.channel_frac = channel_weight_format(weight.values, weight_bits)
+        if weight.given is not None:
+            weight.ftype, weight.channel_frac = weight.given, None
+            weight.codes = given_weight_codes(weight, f"layer {layer.name!r}")
         else:
-            weight.ftype, weight.channel_frac = weight_format(weight.values, weight_bits), None
-        weight.codes = channel_codes(weight.values, weight.ftype, weight.channel_frac)
+            if isinstance(layer, ScaleShift):
+                weight.ftype, weight.channel_frac = channel_weight_format(weight.values, weight_bits)
+            else:
+                weight.ftype, weight.channel_frac = weight_format(weight.values, weight_bits), None
+            weight.codes = channel_codes(weight.values, weight.ftype, weight.channel_frac)
         acc_frac = in_type.frac + weight.ftype.frac
-        bias_code = None
         if bias is not None:
+            check_given_bias(bias, acc_frac, f"layer {layer.name!r}")
             per_channel = weight.channel_frac is not None
             bias.ftype, bias.codes = bias_codes(bias.values, weight.acc_fracs(acc_frac) if per_channel else acc_frac)
             bias.channel_frac = weight.acc_fracs(acc_frac) if per_channel else None
-            bias_code = bias.codes
+        channels = self.graph.tensors[layer.output].shape[0]
+        acc_fracs = np.full(channels, acc_frac) if weight.channel_frac is None else weight.acc_fracs(acc_frac)
+        offsets = rounding_offsets(layer, self.graph.tensors[layer.output], acc_fracs)
+        if offsets is not None:
+            bias = offset_bias(bias, offsets, acc_frac, len(offsets))
+            if isinstance(layer, ScaleShift):
+                layer.shift = bias
+            else:
+                layer.bias = bias
+        bias_code = None if bias is None else bias.codes
         rows = weight.codes.reshape(weight.codes.shape[0], -1)
         if isinstance(layer, ConvTranspose2d):  # the rows of its 1x1 conv (fpgaflow.ir.transposed)
             rows = pointwise_rows(weight.codes).reshape(-1, weight.codes.shape[0])
@@ -156,7 +191,16 @@ class _Quantizer:
         shape_hw = self.graph.tensors[layer.inputs[0]].shape[1:]
         count = avg_pool_count(layer, shape_hw) if isinstance(layer, AvgPool) else global_pool_count(shape_hw)
         layer.reciprocal = None if divides_by_shift(count) else reciprocal_format(count)[0]
+        exact_frac = self.fmt(layer.inputs[0]).frac + average_division(count, layer.reciprocal)[1]
+        rounds_into(self.graph.tensors[layer.output], [exact_frac], f"layer {layer.name!r}")
         self.observe(layer.output, non_negative)
+
+
+def needs_calibration(graph: Graph) -> bool:
+    """Whether some tensor's format comes from calibration: one the model does not fix (Tensor.given)
+    and that does not keep its producer's input format."""
+    return any(tensor.given is None and not isinstance(graph.producer(name), SAME_TYPE_LAYERS)
+               for name, tensor in graph.tensors.items())
 
 
 def quantize(graph: Graph, calibration: np.ndarray, bits: int = 8, widths: Mapping[str, LayerWidths] | None = None) -> Graph:
