@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fpgaflow.api import load_model
-from fpgaflow.cli.main import main
+from fpgaflow.cli.main import COMMAND_MODULES, main
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
 from fpgaflow.reference.float_exec import run_float
@@ -111,3 +111,13 @@ def test_run_fixed_warns_when_inputs_saturate(images: Path, tmp_path: Path, caps
     assert main([*common, "--input", str(beyond)]) == 0
     err = capsys.readouterr().err
     assert "warning: values beyond the calibrated range saturated (input " in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("module_name", COMMAND_MODULES)
+def test_every_command_prints_its_help(module_name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`fpgaflow COMMAND --help` exits 0 with a usage line (a bare % in a help text crashed `quantize --help`)."""
+    command = module_name.removesuffix("_cmd").replace("_", "-")
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: fpgaflow {command}")

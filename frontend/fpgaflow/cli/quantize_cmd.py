@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, required=True,
                         help=".npz with x (N, C, H, W) float and y (N,) labels; calibrates the formats (give it to build --calib too)")
     parser.add_argument("--val", type=Path, help="held-out .npz (x, y) to measure accuracy on "
-                                                   f"(default: a seeded {HELD_OUT_SHARE:.0%} of --data)")
+                                                   f"(default: a seeded {HELD_OUT_SHARE * 100:.0f} %% of --data)")  # %% : argparse formats help with %
     parser.add_argument("--tolerance", type=float, required=True, help="largest accuracy drop against the float model, in percentage points")
     parser.add_argument("--cost", default="weight-bits", help=f"what to minimise: {'|'.join(COSTS)} (default weight-bits)")
     parser.add_argument("--bits", type=int, default=8, help="start width of every weight and activation (default 8)")
