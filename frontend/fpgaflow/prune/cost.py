@@ -21,8 +21,7 @@ import torch
 from torch import nn
 
 from fpgaflow.errors import UserError
-from fpgaflow.flow.cycles import Walk, window_walk
-from fpgaflow.flow.ops.sparse_engine import sparse_engine_cycles
+from fpgaflow.flow.cycles import Walk, engine_frame_cycles, window_walk
 from fpgaflow.flow.weight_rom import WindowLayout, rom_depth, rom_word_bits, window_index_bits
 from fpgaflow.ir.sparsity import input_channel_index
 from fpgaflow.prune.masks import MaskSet
@@ -149,7 +148,7 @@ def engine_sites(model: nn.Module, example: torch.Tensor) -> list[EngineSite]:
 def engine_cost(kind: str, lanes: int, weight_bits: int, window: int, nonzeros: int, walk: Walk = ()) -> int:
     """One engine's cost as the build computes it for per-element ROM entries.
 
-    cycles: the sparse engine's contract (fpgaflow.flow.ops.sparse_engine.sparse_engine_cycles)
+    cycles: the sparse engine's contract (fpgaflow.flow.cycles.engine_frame_cycles)
     with a ROM of depth ceil(nonzeros / P) and the narrowest window write that keeps up with
     it, behind a window generator walking `walk` (a conv's; empty for a dense layer, one
     window a frame, whose window counts as one beat here: a dense layer after a flatten
@@ -161,7 +160,7 @@ def engine_cost(kind: str, lanes: int, weight_bits: int, window: int, nonzeros: 
     """
     depth = rom_depth(nonzeros, lanes)
     if kind == "cycles":
-        return sparse_engine_cycles(depth, WindowLayout(window, 1).fitted(depth).words, walk or (1,))
+        return engine_frame_cycles(depth, WindowLayout(window, 1).fitted(depth).words, walk or (1,))
     return depth * rom_word_bits({"P": lanes, "WW": weight_bits, "IDX_W": window_index_bits(window), "K_FIN": 1, "INDEX_MODE": 0})
 
 

@@ -5,8 +5,8 @@ The engine holds only the nonzero weights, packed P to a ROM word (fpgaflow.flow
 a window costs its ROM depth in cycles when the writer keeps up, and a conv's window
 generator walks the padded input one pixel per cycle, which the engine waits out where the
 walk between two windows is long (fpgaflow.flow.cycles.engine_frame_cycles).
-`sparse_engine_cycles` is that model, called by these contracts with the packed ROM and by
-fpgaflow.prune.cost with the ROM a mask implies.
+These contracts call that model with the packed ROM and fpgaflow.prune.cost calls it with the
+ROM a mask implies.
 """
 
 from __future__ import annotations
@@ -44,12 +44,6 @@ def engine_input_shape(plan: LayerPlan) -> tuple[int, ...]:
     return plan.stream_shape if plan.op == Dense.OP else plan.input_shape
 
 
-def sparse_engine_cycles(depth: int, window_words: int, walk: Walk = (1,)) -> int:
-    """Cycles per frame of an engine with a `depth`-word ROM writing `window_words` words a window,
-    behind a window generator that walks `walk` (one window per frame, (1,), for a dense layer)."""
-    return engine_frame_cycles(depth, window_words, walk)
-
-
 def conv_walk(plan: LayerPlan) -> Walk:
     """The walk of a conv's window generator over its padded input."""
     layer = plan.layer
@@ -68,7 +62,7 @@ class SparseEngine(OpContract):
 
     def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
         image = self.image(plan, lanes, store_zeros)
-        return sparse_engine_cycles(image.depth, image.window_words, conv_walk(plan))
+        return engine_frame_cycles(image.depth, image.window_words, conv_walk(plan))
 
     def beat_cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> tuple[float, ...] | None:
         """A conv's windows come evenly but where the window generator walks far (row ends, a frame's first rows)."""
@@ -91,7 +85,7 @@ class SparseDense(SparseEngine):
 
     def cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> int:
         image = self.image(plan, lanes, store_zeros)
-        return sparse_engine_cycles(image.depth, image.window_words)
+        return engine_frame_cycles(image.depth, image.window_words)
 
     def beat_cycles(self, plan: LayerPlan, lanes: int, store_zeros: bool = False) -> tuple[float, ...] | None:
         return None
