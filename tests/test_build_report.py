@@ -111,7 +111,7 @@ def test_verify_reports_saturated_values():
 
 def test_summary_gives_the_interface_rates_resources_and_next_steps(quantized):
     from fpgaflow.report.hardware import interface_entry, summary_lines, timing_entry
-    from fpgaflow.backends.rtl.templates import Interface
+    from fpgaflow.hw.module_interface import Interface
 
     design = make_design(quantized)
     report = build_report(design, bits=8)

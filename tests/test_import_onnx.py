@@ -12,7 +12,7 @@ from onnx import numpy_helper
 from fpgaflow.api import load_model
 from fpgaflow.errors import UserError
 from fpgaflow.importers.onnx_import import import_onnx
-from fpgaflow.ir.layers import Activation, Conv2d, Dense, MaxPool
+from fpgaflow.ir.layers import Activation, Conv2d, MaxPool
 from fpgaflow.names import is_legal_identifier
 from fpgaflow.passes.flows import import_flow
 from fpgaflow.reference.float_exec import run_float

@@ -61,7 +61,7 @@ def test_scaleshift_with_dead_channels_matches_float64() -> None:
     """A standalone BatchNorm whose running variance is ~0 has scales near 1/sqrt(eps): its
     scale and shift must keep float64, or the float reference drifts from the exact result."""
     b = OnnxBuilder("bn_after_relu6", 13, seed=6)
-    x = b.clip("input", "relu6", 0.0, 6.0)
+    b.clip("input", "relu6", 0.0, 6.0)
     gamma, beta = np.array([1.3, 0.9, 1.1], np.float32), np.array([0.1, -0.3, 0.7], np.float32)
     mean, var = np.array([3.1, 0.2, 2.9], np.float32), np.array([1e-9, 1.0, 3e-9], np.float32)
     names = [b.constant(f"bn.{k}", v) for k, v in (("scale", gamma), ("bias", beta), ("mean", mean), ("var", var))]

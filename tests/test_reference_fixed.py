@@ -288,7 +288,7 @@ def test_arithmetic_batchnorm_scaleshift_by_hand(tmp_path) -> None:
     q = quantize(graph, x, bits=8)
     codes = run_fixed(q, quantize_input(q, x))
     for layer in (layer for layer in q.layers if layer.OP == "ScaleShift"):
-        in_type, out_type = q.tensors[layer.inputs[0]].ftype, q.tensors[layer.output].ftype
+        out_type = q.tensors[layer.output].ftype
         shift = layer.acc.frac - out_type.frac
         x_codes = codes[layer.inputs[0]]
         for n, c, h, w in np.ndindex(*x_codes.shape):

@@ -32,7 +32,8 @@ from fpgaflow.report.resource_estimates import estimate_resources, model_summary
 from fpgaflow.flow.design import Design
 from fpgaflow.flow.dma import frame_words
 from fpgaflow.backends.rtl.generate import generate_rtl, plan_design
-from fpgaflow.backends.rtl.templates import Templates, check_overrides, module_interface
+from fpgaflow.backends.rtl.templates import Templates, check_overrides
+from fpgaflow.hw.module_interface import module_interface
 from fpgaflow.backends.rtl.netlist import Tap
 from fpgaflow.backends.rtl.verify import VerifyResult, cycle_budget, run_verification
 from fpgaflow.backends.hls.build import verify_hls, write_hls

@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import AvgPool, Conv2d, ConvTranspose2d, Dense, Flatten, GlobalAvgPool, Layer, MaxPool, Upsample
+from fpgaflow.ir.layers import AvgPool, Conv2d, ConvTranspose2d, Dense, GlobalAvgPool, Layer, MaxPool, Upsample
 from fpgaflow.flow.layer_plan import stream_beats
 
 FIFO_MARGIN = 2

@@ -14,7 +14,7 @@ from fpgaflow.boards import Board
 from fpgaflow.ir.graph import Graph
 from fpgaflow.report.build_report import left_out_line
 from fpgaflow.flow.dma import frame_words
-from fpgaflow.backends.rtl.templates import Interface
+from fpgaflow.hw.module_interface import Interface
 
 NOT_MEASURED = "not measured"
 """What the report shows for a figure no step of this build measured."""

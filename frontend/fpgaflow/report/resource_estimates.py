@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fpgaflow.boards import Board
-from fpgaflow.backends.rtl.resource_model import Resources, overflow, total
+from fpgaflow.flow.resources import Resources, overflow, total
 from fpgaflow.hw.yosys_count import top_resources
 
 METHOD = "yosys synth_xilinx (7-series cell counts before place and route, counted by fpgaflow.hw.yosys_count)"

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.boards import Board
-from fpgaflow.backends.rtl.resource_model import WINDOW_MEMORY_POLICIES, Resources, engine_styles, module_resources
+from fpgaflow.backends.rtl.resource_model import WINDOW_MEMORY_POLICIES, engine_styles, module_resources
+from fpgaflow.flow.resources import Resources
 from fpgaflow.ir.graph import Graph
 from fpgaflow.names import sanitize_identifier
 from fpgaflow.backends.rtl import stages

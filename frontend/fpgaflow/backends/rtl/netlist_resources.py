@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from fpgaflow.backends.rtl.resource_model import Resources, module_resources, overflow, total
+from fpgaflow.backends.rtl.resource_model import module_resources
+from fpgaflow.flow.resources import Resources, overflow, total
 from fpgaflow.backends.rtl.netlist import Stage
 
 TOP_GROUP = "(top)"

@@ -27,10 +27,10 @@ tests/test_resource_model.py keeps it within 5 % on LUT and FF.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from math import ceil
 from typing import Literal
 
+from fpgaflow.flow.resources import Resources
 from fpgaflow.flow.weight_rom import rom_word_bits
 
 MemoryStyle = Literal["block", "distributed"]
@@ -44,35 +44,6 @@ LUTRAM_DEPTH = 64
 """Bits of one LUT6 used as a 64 x 1 ROM or RAM."""
 
 Params = Mapping[str, int | str]
-
-
-@dataclass(frozen=True)
-class Resources:
-    """Counts of the four resources a board lists (fpgaflow.boards.RESOURCE_KINDS)."""
-
-    lut: int = 0
-    ff: int = 0
-    bram18: int = 0
-    dsp: int = 0
-
-    def __add__(self, other: Resources) -> Resources:
-        return Resources(self.lut + other.lut, self.ff + other.ff, self.bram18 + other.bram18, self.dsp + other.dsp)
-
-    def as_dict(self) -> dict[str, int]:
-        return {"bram18": self.bram18, "dsp": self.dsp, "ff": self.ff, "lut": self.lut}
-
-
-def total(items: list[Resources]) -> Resources:
-    result = Resources()
-    for item in items:
-        result = result + item
-    return result
-
-
-def overflow(used: Resources, available: Mapping[str, int]) -> list[str]:
-    """The resource kinds where `used` exceeds the board's capacity, sorted."""
-    counts = used.as_dict()
-    return sorted(kind for kind, count in counts.items() if count > available.get(kind, 0))
 
 
 def bram18_count(depth: int, width: int) -> int:
