@@ -213,22 +213,27 @@ module sparse_conv_engine #(
     // ================================================================ reader
     logic rb;                    // bank being read
     logic [AW-1:0] raddr;        // ROM word being issued
+    logic [AW-1:0] raddr_succ;   // the word issued after it: the ROM's read address, a register
+    logic primed;                // the ROM register holds word 0 (one cycle after reset)
     logic [CR_W-1:0] outstanding;  // windows started and not yet sent out
     logic out_fire;
 
     wire first_word = (raddr == '0);
     wire last_word = (raddr == LAST_ADDR);
-    wire issue = full[rb] && (!first_word || outstanding < CR_W'(OUT_DEPTH));
-    wire [AW-1:0] raddr_next = issue ? (last_word ? '0 : raddr + 1'b1) : raddr;
+    wire issue = primed && full[rb] && (!first_word || outstanding < CR_W'(OUT_DEPTH));
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
             rb <= 1'b0;
             raddr <= '0;
+            raddr_succ <= '0;
+            primed <= 1'b0;
             outstanding <= '0;
             release_q <= 1'b0;
         end else begin
-            raddr <= raddr_next;
+            primed <= 1'b1;
+            if (!primed || issue) raddr_succ <= (raddr_succ == LAST_ADDR) ? '0 : raddr_succ + 1'b1;
+            if (issue) raddr <= raddr_succ;
             if (issue && last_word) rb <= !rb;
             release_q <= issue && last_word;
             case ({issue && first_word, out_fire})
@@ -241,10 +246,13 @@ module sparse_conv_engine #(
 
     always_ff @(posedge clk) release_bank <= rb;
 
-    // weight ROM: the word at raddr is on rom_q (its read address is raddr_next)
+    // weight ROM: the word at raddr is on rom_q. Its read address is the register raddr_succ
+    // and `issue` only enables the read, so no handshake logic sits in front of the ROM's
+    // address, which fans out to every bit of a wide LUT ROM (the longest path before).
+    // The cycle after reset reads word 0 (primed), and issue waits for it.
     logic [ROM_W-1:0] rom_q;
     weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE), .RAM_STYLE(ROM_STYLE)) rom (
-        .clk(clk), .en(1'b1), .addr(raddr_next), .data(rom_q)
+        .clk(clk), .en(!primed || issue), .addr(raddr_succ), .data(rom_q)
     );
 
     // ---- S1: decode the word into per-lane addresses, weights and segments
