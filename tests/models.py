@@ -199,6 +199,13 @@ def pooled_concat_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 3, 6, 6], b.gemm(x, "fc", 6, 3))
 
 
+def mean_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """GlobalAveragePool alone on a signed 4x6x6 input: a mean over 36 values (no power of two,
+    a reciprocal), so the average's division alone decides the output codes."""
+    b = OnnxBuilder("mean_net", opset, seed)
+    return b.model(["N", 4, 6, 6], b.node("GlobalAveragePool", ["input"], "gap"))
+
+
 def pad_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """Explicit zero Pad nodes: one before a conv, one after a relu before a max pool."""
     b = OnnxBuilder("pad_net", opset, seed)
@@ -326,6 +333,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "mlp": (mlp, 6),
     "softmax_mlp": (softmax_mlp, 6),
     "squeeze_softmax_net": (squeeze_softmax_net, 6),
+    "mean_net": (mean_net, 6),
     "concat_net": (concat_net, 6),
     "avgpool_net": (avgpool_net, 6),
     "pad_net": (pad_net, 6),
