@@ -137,6 +137,15 @@ def grouped_conv_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 4, 9, 9], b.conv(x, "pointwise", 8, 6, k=1))
 
 
+def depthwise_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """MobileNet's separable convolutions without grouped convs on 4x7x7: depthwise 3x3 (pad 1) with
+    ReLU, depthwise 3x3 with stride 2, pointwise 1x1."""
+    b = OnnxBuilder("depthwise_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "dw1", 4, 4, groups=4, pads=[1, 1, 1, 1])], "relu1")
+    x = b.conv(x, "dw2", 4, 4, groups=4, strides=[2, 2])
+    return b.model(["N", 4, 7, 7], b.conv(x, "pw", 4, 3, k=1))
+
+
 def mlp(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """Dense-only network on a 2-D (N, 16) input: Gemm-relu, then MatMul + Add (bias)."""
     b = OnnxBuilder("mlp", opset, seed)
@@ -330,6 +339,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "fixed_batch_cnn": (fixed_batch_cnn, 6),
     "residual_block": (residual_block, 6),
     "grouped_conv_net": (grouped_conv_net, 6),
+    "depthwise_net": (depthwise_net, 6),
     "mlp": (mlp, 6),
     "softmax_mlp": (softmax_mlp, 6),
     "squeeze_softmax_net": (squeeze_softmax_net, 6),

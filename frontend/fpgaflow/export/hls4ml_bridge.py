@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from fpgaflow.errors import UserError
-from fpgaflow.export.hls4ml_layers import ACTIVATION_SUFFIXES, ADD, LAYER_STEPS, Step, ap_type, refusal, tensor_format
+from fpgaflow.export.hls4ml_layers import ACTIVATION_SUFFIXES, ADD, LAYER_STEPS, Step, ap_type, refusal, register_depthwise, tensor_format
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import Layer
 
@@ -50,7 +50,7 @@ def check_expressible(graph: Graph) -> None:
     refused = [f"{layer.name} ({why})" for layer in graph.hardware_layers if (why := refusal(layer)) is not None]
     if refused:
         raise UserError(
-            "hls4ml export cannot express " + "; ".join(refused) + "; it takes Conv2d (groups 1), Dense, ScaleShift, "
+            "hls4ml export cannot express " + "; ".join(refused) + "; it takes Conv2d (groups 1 or depthwise), Dense, ScaleShift, "
             "Add, Concat, MaxPool, AvgPool, GlobalAvgPool, Flatten, ReLU and LeakyRelu (use `fpgaflow build` for the rest)"
         )
 
@@ -140,6 +140,7 @@ def _convert(plan: Hls4mlPlan, graph: Graph, out_dir: Path, io_type: str, precis
     """One run of hls4ml's PyTorch converter (its progress printing kept off the terminal)."""
     import hls4ml
 
+    register_depthwise()
     with contextlib.redirect_stdout(io.StringIO()):
         return hls4ml.converters.convert_from_pytorch_model(
             plan.module, output_dir=str(out_dir), project_name=PROJECT_NAME, backend=BACKEND,

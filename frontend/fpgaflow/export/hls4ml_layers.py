@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from hls4ml.utils.torch import HLS4MLModule
 
 from fpgaflow import fixed
 from fpgaflow.fixed import FixedType
@@ -73,8 +74,12 @@ def refusal(layer: Layer) -> str | None:
         return "ReLU6: hls4ml's converters have no ReLU6 layer and its io_stream library no relu6"
     if isinstance(layer, Conv2d):
         top, left, bottom, right = layer.padding
-        if layer.groups != 1:
-            return f"groups={layer.groups}: hls4ml's PyTorch converter takes groups=1 only"
+        out_channels, group_channels = layer.weight.values.shape[:2]
+        if layer.groups != 1 and group_channels != 1:
+            return f"groups={layer.groups}: hls4ml has no grouped convolution (groups 1 or depthwise only)"
+        if layer.groups != 1 and out_channels != layer.groups:
+            return (f"depthwise with depth multiplier {out_channels // layer.groups}: "
+                    "hls4ml's depthwise kernels compute multiplier 1 only")
         if layer.dilation != (1, 1):
             return "dilated"
         if (top, left) != (bottom, right):
@@ -143,14 +148,47 @@ def _leaky(name: str, alpha: float, source: str, output: str, out: FixedType) ->
     return Step(name, (source,), output, {"result": ap_type(out), "param": ap_type(slope)}, module)
 
 
+class Depthwise2d(torch.nn.Conv2d, HLS4MLModule):
+    """A depthwise torch Conv2d under a class name hls4ml's converter parses as its DepthwiseConv2D.
+
+    hls4ml's PyTorch converter refuses every Conv2d with groups != 1, though hls4ml has a
+    depthwise layer; a class whose name lacks "Conv" skips that check and reaches the
+    handler `parse_depthwise`, which `register_depthwise` adds to hls4ml's converter
+    (HLS4MLModule: hls4ml's marker for a custom module torch.fx keeps as one call).
+    """
+
+
+def parse_depthwise(operation, layer_name, input_names, input_shapes, node, class_object, data_reader, config):
+    """hls4ml's Conv2d parse, as a DepthwiseConv2D: torch's weight (C, 1, KH, KW) is the
+    depthwise kernel hls4ml's channels-last pass transposes to (KH, KW, 1, C), the order of
+    Keras's (KH, KW, C, 1) (depth multiplier 1: `refusal` turns away the others)."""
+    from hls4ml.converters.pytorch.convolution import parse_conv2d_layer
+
+    layer, shape = parse_conv2d_layer("Conv2d", layer_name, input_names, input_shapes, node, class_object, data_reader, config)
+    layer["class_name"] = "DepthwiseConv2D"
+    layer["depthwise_data"] = layer.pop("weight_data")
+    return layer, shape
+
+
+def register_depthwise() -> None:
+    """Add `parse_depthwise` to hls4ml's PyTorch converter (once per process)."""
+    from hls4ml.converters import get_supported_pytorch_layers, register_pytorch_layer_handler
+
+    if Depthwise2d.__name__ not in get_supported_pytorch_layers():
+        register_pytorch_layer_handler(Depthwise2d.__name__, parse_depthwise)
+
+
 def _conv_dense(graph: Graph, layer: Conv2d | Dense, name: str) -> list[Step]:
+    """Conv2d (hls4ml's Conv2D, or DepthwiseConv2D when groups = input channels) and Dense:
+    every product and the bias sum exactly in the accumulator, which rounds once to the result."""
     assert layer.acc is not None and layer.weight.ftype is not None and layer.weight.codes is not None
     weight = _real(layer.weight, layer.weight.ftype.frac)
     module: torch.nn.Conv2d | torch.nn.Linear
     if isinstance(layer, Conv2d):
         out_c, in_c, kh, kw = layer.weight.codes.shape
-        module = torch.nn.Conv2d(in_c, out_c, (kh, kw), stride=layer.stride, padding=layer.padding[:2],
-                                 bias=layer.bias is not None, dtype=torch.float64)
+        conv = torch.nn.Conv2d if layer.groups == 1 else Depthwise2d
+        module = conv(in_c * layer.groups, out_c, (kh, kw), stride=layer.stride, padding=layer.padding[:2],
+                      groups=layer.groups, bias=layer.bias is not None, dtype=torch.float64)
     else:
         module = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=layer.bias is not None, dtype=torch.float64)
     # no rounding or saturation mode: the accumulator is as wide as every sum needs
