@@ -25,7 +25,16 @@ import numpy as np
 import torch
 
 from fpgaflow.errors import UserError
-from fpgaflow.export.hls4ml_layers import ACTIVATION_SUFFIXES, ADD, LAYER_STEPS, Step, ap_type, refusal, register_depthwise, tensor_format
+from fpgaflow.export.hls4ml_layers import (
+    ACTIVATION_SUFFIXES,
+    ADD,
+    LAYER_STEPS,
+    Step,
+    ap_type,
+    refusal,
+    register_depthwise,
+    tensor_format,
+)
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import Layer
 
@@ -50,8 +59,9 @@ def check_expressible(graph: Graph) -> None:
     refused = [f"{layer.name} ({why})" for layer in graph.hardware_layers if (why := refusal(layer)) is not None]
     if refused:
         raise UserError(
-            "hls4ml export cannot express " + "; ".join(refused) + "; it takes Conv2d (groups 1 or depthwise), Dense, ScaleShift, "
-            "Add, Concat, MaxPool, AvgPool, GlobalAvgPool, Flatten, ReLU and LeakyRelu (use `fpgaflow build` for the rest)"
+            "hls4ml export cannot express " + "; ".join(refused) + "; it takes Conv2d (groups 1 or depthwise), Dense, "
+            "ScaleShift, Add, Concat, MaxPool, AvgPool, GlobalAvgPool, Flatten, ReLU and LeakyRelu "
+            "(use `fpgaflow build` for the rest)"
         )
 
 
@@ -116,7 +126,8 @@ def plan_export(graph: Graph) -> Hls4mlPlan:
     if too_wide:
         raise UserError(f"hls4ml export cannot carry the codes of {', '.join(too_wide)} exactly: hls4ml reads weights "
                         "as float64, which holds codes below 2^53 only; export with fewer --bits")
-    steps = [step for layer, name in zip(layers, _module_names(layers)) for step in LAYER_STEPS[type(layer)](graph, layer, name)]
+    steps = [step for layer, name in zip(layers, _module_names(layers))
+             for step in LAYER_STEPS[type(layer)](graph, layer, name)]
     module = TorchGraphNet(graph.inputs[0], graph.hardware_outputs[0], steps).double().eval()
     names = _traced_names(module)
     assert len(names) == len(steps), "torch.fx traced a call the bridge did not plan"

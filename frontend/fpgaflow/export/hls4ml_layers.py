@@ -164,7 +164,8 @@ def parse_depthwise(operation, layer_name, input_names, input_shapes, node, clas
     Keras's (KH, KW, C, 1) (depth multiplier 1: `refusal` turns away the others)."""
     from hls4ml.converters.pytorch.convolution import parse_conv2d_layer
 
-    layer, shape = parse_conv2d_layer("Conv2d", layer_name, input_names, input_shapes, node, class_object, data_reader, config)
+    layer, shape = parse_conv2d_layer("Conv2d", layer_name, input_names, input_shapes, node, class_object,
+                                      data_reader, config)
     layer["class_name"] = "DepthwiseConv2D"
     layer["depthwise_data"] = layer.pop("weight_data")
     return layer, shape
@@ -271,16 +272,16 @@ def _pool(graph: Graph, layer: MaxPool | AvgPool | GlobalAvgPool, name: str) -> 
     one with the whole map as its window), whose division docs/hls4ml.md compares with fpgaflow's."""
     result = ap_type(tensor_format(graph, layer.output))
     if isinstance(layer, MaxPool):
-        module: torch.nn.Module = torch.nn.MaxPool2d(layer.kernel, layer.stride)
-        return [Step(name, tuple(layer.inputs), layer.output, {"result": result, "accum": ap_type(tensor_format(graph, layer.inputs[0]))}, module)]
+        precision = {"result": result, "accum": ap_type(tensor_format(graph, layer.inputs[0]))}
+        return [Step(name, tuple(layer.inputs), layer.output, precision, torch.nn.MaxPool2d(layer.kernel, layer.stride))]
     kernel = layer.kernel if isinstance(layer, AvgPool) else tuple(graph.tensors[layer.inputs[0]].shape[1:])
-    accum = average_accum(graph, layer, int(np.prod(kernel)))
-    module = torch.nn.AvgPool2d(kernel, kernel)
-    return [Step(name, tuple(layer.inputs), layer.output, {"result": result, "accum": ap_type(accum, modes=False)}, module)]
+    precision = {"result": result, "accum": ap_type(average_accum(graph, layer, int(np.prod(kernel))), modes=False)}
+    return [Step(name, tuple(layer.inputs), layer.output, precision, torch.nn.AvgPool2d(kernel, kernel))]
 
 
 def _flatten(graph: Graph, layer: Flatten, name: str) -> list[Step]:
-    return [Step(name, tuple(layer.inputs), layer.output, {"result": ap_type(tensor_format(graph, layer.output))}, torch.nn.Flatten())]
+    result = {"result": ap_type(tensor_format(graph, layer.output))}
+    return [Step(name, tuple(layer.inputs), layer.output, result, torch.nn.Flatten())]
 
 
 def _relu(graph: Graph, layer: Relu, name: str) -> list[Step]:
