@@ -215,6 +215,22 @@ def mean_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 4, 6, 6], b.node("GlobalAveragePool", ["input"], "gap"))
 
 
+def dead_channel_scale_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Conv-relu, max pool 2, then a BatchNormalization that folds into nothing (a ScaleShift) whose
+    channel 1 is nearly dead (variance 1e-4: a scale ~100 times the others, so per-channel scale
+    formats), leaky 0.1, and a 1x1 conv, on 3x6x6."""
+    b = OnnxBuilder("dead_channel_scale_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "conv", 3, 4, pads=[1, 1, 1, 1])], "relu")
+    x = b.node("MaxPool", [x], "pool", kernel_shape=[2, 2], strides=[2, 2])
+    var = np.array([1.0, 1e-4, 0.8, 1.2], np.float32)
+    inputs = [x, b.constant("bn.scale", np.array([1.0, 1.0, 0.9, 1.1], np.float32)),
+              b.constant("bn.bias", np.array([0.1, -0.2, 0.0, 0.3], np.float32)),
+              b.constant("bn.mean", np.array([0.5, 0.2, 0.4, 0.6], np.float32)), b.constant("bn.var", var)]
+    x = b.node("BatchNormalization", inputs, "bn", epsilon=1e-5, **({"is_test": 1} if opset < 7 else {}))
+    x = b.node("LeakyRelu", [x], "leaky", alpha=0.1)
+    return b.model(["N", 3, 6, 6], b.conv(x, "head", 4, 2, k=1))
+
+
 def pad_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """Explicit zero Pad nodes: one before a conv, one after a relu before a max pool."""
     b = OnnxBuilder("pad_net", opset, seed)
@@ -344,6 +360,7 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "softmax_mlp": (softmax_mlp, 6),
     "squeeze_softmax_net": (squeeze_softmax_net, 6),
     "mean_net": (mean_net, 6),
+    "dead_channel_scale_net": (dead_channel_scale_net, 6),
     "concat_net": (concat_net, 6),
     "avgpool_net": (avgpool_net, 6),
     "pad_net": (pad_net, 6),

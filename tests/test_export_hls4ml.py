@@ -1,8 +1,9 @@
 """`fpgaflow export-hls4ml`: an hls4ml project that computes fpgaflow's codes (docs/hls4ml.md).
 
 hls4ml's compile (g++ over its whole nnet library) takes one to two minutes on two cores, so
-the default suite compiles the digits example and one small model of the layers added
-later (io_stream, the default); io_parallel and the other models run under -m slow.
+the default suite compiles the digits example and three small models of the layers added
+later (25 to 55 seconds each; io_stream, the default); io_parallel and the other models run
+under -m slow.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from models import (
     OnnxBuilder,
     avgpool_net,
     clip_net,
+    dead_channel_scale_net,
     depthwise_net,
     grouped_conv_net,
     leaky_net,
@@ -121,6 +123,7 @@ def _compiled(graph, codes: np.ndarray, folder: Path, io: str = "stream") -> tup
     depthwise_net,  # hls4ml's DepthwiseConv2D, padded and strided
     pytest.param(residual_block, marks=pytest.mark.slow),  # Add (with the block input) + ReLU
     pytest.param(leaky_net, marks=pytest.mark.slow),  # fused and stand-alone LeakyRelu (slopes 0.1, 0.125), Concat
+    pytest.param(dead_channel_scale_net, marks=pytest.mark.slow),  # ScaleShift with per-channel formats + LeakyRelu
 ])
 def test_compiled_layers_equal_the_reference(tmp_path, model):
     """Every layer kind the bridge exports gives fpgaflow's codes in hls4ml's g++ build (docs/hls4ml.md)."""
