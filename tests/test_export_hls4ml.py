@@ -1,7 +1,7 @@
 """`fpgaflow export-hls4ml`: an hls4ml project that computes fpgaflow's codes (docs/hls4ml.md).
 
 hls4ml's compile (g++ over its whole nnet library) takes one to two minutes on two cores, so
-the default suite compiles the digits example and three small models of the layers added
+the default suite compiles the digits example and four small models of the layers added
 later (25 to 55 seconds each; io_stream, the default); io_parallel and the other models run
 under -m slow.
 """
@@ -121,7 +121,7 @@ def _compiled(graph, codes: np.ndarray, folder: Path, io: str = "stream") -> tup
     # a fan-out of the input, Concat, a stand-alone ReLU, ScaleShift, AvgPool 2x2, GlobalAvgPool over 3x3, Dense
     pooled_concat_net,
     depthwise_net,  # hls4ml's DepthwiseConv2D, padded and strided
-    pytest.param(residual_block, marks=pytest.mark.slow),  # Add (with the block input) + ReLU
+    residual_block,  # Add (with the block input) + ReLU
     pytest.param(leaky_net, marks=pytest.mark.slow),  # fused and stand-alone LeakyRelu (slopes 0.1, 0.125), Concat
     pytest.param(dead_channel_scale_net, marks=pytest.mark.slow),  # ScaleShift with per-channel formats + LeakyRelu
 ])
