@@ -19,7 +19,7 @@ import yaml
 from fpgaflow.api import load_model
 from fpgaflow.cli.main import main
 from fpgaflow.export.hls4ml_bridge import ap_type, convert, plan_export, predict_codes
-from fpgaflow.fixed import average_division
+from fpgaflow.fixed import average_division, relu6_ceiling
 from fpgaflow.ir.layers import Conv2d, Dense
 from fpgaflow.quant import quantize
 from fpgaflow.reference.fixed_exec import quantize_input, run_fixed
@@ -132,6 +132,23 @@ def test_compiled_layers_equal_the_reference(tmp_path, model):
     assert np.array_equal(got, expected)
 
 
+def test_relu6_clamps_at_six_in_io_parallel(tmp_path):
+    """ReLU6 is hls4ml's io_parallel `nnet::relu6` (io_stream has none: refused below): inputs four
+    times larger than clip_net's usual give a ReLU6 output format above 6.0, so the clamp at the
+    code of 6.0 (fixed.relu6_ceiling) decides codes, and hls4ml's g++ build computes them."""
+    model = clip_net()
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    graph = quantize(load_model(path), 4 * random_input(model, batch=64, seed=2), 8)
+    codes = quantize_input(graph, 4 * random_input(model, batch=SAMPLES, seed=1))
+    conv = graph.layer("conv")
+    out = graph.tensors[conv.output].ftype
+    assert out.to_real(np.array(out.max_code)) > 6.0
+    assert (run_fixed(graph, codes)[conv.output] == relu6_ceiling(out)).any()
+    got, expected = _compiled(graph, codes, tmp_path / "prj", "parallel")
+    assert np.array_equal(got, expected)
+
+
 def test_leaky_relu_rounds_once(tmp_path):
     """A fused LeakyRelu: the layer hands hls4ml's LeakyReLU its exact accumulator, whose slope
     type holds fpgaflow's slope code (0.1 = 52429 * 2^-19, 0.125 = 1 * 2^-3) exactly."""
@@ -214,7 +231,7 @@ def _multiplier_net() -> onnx.ModelProto:
         (grouped_conv_net, ["grouped (groups=2: hls4ml has no grouped convolution"]),
         (_multiplier_net, ["dw (depthwise with depth multiplier 2"]),
         (avgpool_net, ["avg (only pools with stride = kernel", "avg_incl (only pools"]),
-        (clip_net, ["conv (ReLU6: hls4ml's converters have no ReLU6"]),
+        (clip_net, ["conv (ReLU6: hls4ml's io_stream library has no relu6; export with --io parallel"]),
     ],
 )
 def test_layers_hls4ml_cannot_express_are_named(capsys, tmp_path, model, names):

@@ -32,7 +32,7 @@ from fpgaflow.export.hls4ml_layers import (
     Step,
     ap_type,
     refusal,
-    register_depthwise,
+    register_handlers,
     tensor_format,
 )
 from fpgaflow.ir.graph import Graph
@@ -51,16 +51,16 @@ FLOAT64_EXACT = 1 << 53
 """Codes below this magnitude survive float64 (torch's weights, hls4ml's text files) exactly."""
 
 
-def check_expressible(graph: Graph) -> None:
+def check_expressible(graph: Graph, io_type: str = "stream") -> None:
     """UserError naming every hardware layer the hls4ml export cannot express, with the reason."""
     if len(graph.inputs) != 1 or len(graph.hardware_outputs) != 1:
         raise UserError(f"hls4ml export takes a model with one input and one output; this one has "
                         f"{len(graph.inputs)} and {len(graph.hardware_outputs)}")
-    refused = [f"{layer.name} ({why})" for layer in graph.hardware_layers if (why := refusal(layer)) is not None]
+    refused = [f"{layer.name} ({why})" for layer in graph.hardware_layers if (why := refusal(layer, io_type)) is not None]
     if refused:
         raise UserError(
             "hls4ml export cannot express " + "; ".join(refused) + "; it takes Conv2d (groups 1 or depthwise), Dense, "
-            "ScaleShift, Add, Concat, MaxPool, AvgPool, GlobalAvgPool, Flatten, ReLU and LeakyRelu "
+            "ScaleShift, Add, Concat, MaxPool, AvgPool, GlobalAvgPool, Flatten, ReLU, LeakyRelu and (io_parallel) ReLU6 "
             "(use `fpgaflow build` for the rest)"
         )
 
@@ -115,11 +115,11 @@ def _traced_names(module: TorchGraphNet) -> list[str]:
     return [node.name for node in graph.nodes if node.op in ("call_module", "call_function")]
 
 
-def plan_export(graph: Graph) -> Hls4mlPlan:
+def plan_export(graph: Graph, io_type: str = "stream") -> Hls4mlPlan:
     """The torch module and per-layer formats of a quantized graph hls4ml can express."""
     if not graph.is_quantized:
         raise UserError(f"graph {graph.name!r} is not quantized; quantize it before exporting to hls4ml")
-    check_expressible(graph)
+    check_expressible(graph, io_type)
     layers = graph.hardware_layers
     too_wide = sorted({layer.name for layer in layers for weight in layer.weights().values()
                        if weight.codes is not None and np.abs(weight.codes).max(initial=0) >= FLOAT64_EXACT})
@@ -151,7 +151,7 @@ def _convert(plan: Hls4mlPlan, graph: Graph, out_dir: Path, io_type: str, precis
     """One run of hls4ml's PyTorch converter (its progress printing kept off the terminal)."""
     import hls4ml
 
-    register_depthwise()
+    register_handlers()
     with contextlib.redirect_stdout(io.StringIO()):
         return hls4ml.converters.convert_from_pytorch_model(
             plan.module, output_dir=str(out_dir), project_name=PROJECT_NAME, backend=BACKEND,
@@ -170,7 +170,7 @@ def convert(graph: Graph, out_dir: Path, io_type: str = "stream"):
     Layers that hls4ml inserts get their input layer's format (a second conversion with
     them configured); then every layer's result format is checked against the plan.
     """
-    plan = plan_export(graph)
+    plan = plan_export(graph, io_type)
     precisions = {name: dict(precision) for name, precision in plan.precisions.items()}
     hls_model = _convert(plan, graph, out_dir, io_type, precisions)
     if any(layer.name not in precisions for layer in hls_model.get_layers()):

@@ -39,7 +39,7 @@ from fpgaflow.ir.layers import (
 
 ADD, CAT = "add", "cat"
 """The torch functions a step may call instead of a submodule (hls4ml's Merge/add and Concatenate)."""
-ACTIVATION_SUFFIXES = {Activation.RELU: "_relu", Activation.LEAKY: "_leaky"}
+ACTIVATION_SUFFIXES = {Activation.RELU: "_relu", Activation.RELU6: "_relu6", Activation.LEAKY: "_leaky"}
 """Name suffix of the activation module that follows a layer with that fused activation."""
 
 
@@ -68,10 +68,11 @@ def _pooled(layer: MaxPool | AvgPool) -> bool:
     return not (any(layer.padding) or layer.ceil_mode or dilated or layer.kernel != layer.stride)
 
 
-def refusal(layer: Layer) -> str | None:
-    """Why hls4ml cannot compute this layer as fpgaflow does, or None when it can."""
-    if isinstance(layer, Activated) and layer.activation is Activation.RELU6:
-        return "ReLU6: hls4ml's converters have no ReLU6 layer and its io_stream library no relu6"
+def refusal(layer: Layer, io_type: str) -> str | None:
+    """Why hls4ml cannot compute this layer as fpgaflow does with hls4ml's `io_type` ("stream" or
+    "parallel"), or None when it can."""
+    if isinstance(layer, Activated) and layer.activation is Activation.RELU6 and io_type != "parallel":
+        return "ReLU6: hls4ml's io_stream library has no relu6; export with --io parallel"
     if isinstance(layer, Conv2d):
         top, left, bottom, right = layer.padding
         out_channels, group_channels = layer.weight.values.shape[:2]
@@ -121,8 +122,8 @@ def _channel_spread(weight: Weight) -> int:
 def _activated(graph: Graph, layer: Activated, name: str, main: Step, exact: FixedType) -> list[Step]:
     """The layer's step, then its fused activation's.
 
-    ReLU: the layer rounds and saturates to the output format (unsigned: the clamp at 0
-    already), the ReLU after it changes nothing. LeakyRelu: the layer's result is its exact
+    ReLU, ReLU6: the layer rounds and saturates to the output format (unsigned: the clamp at 0
+    already), the activation after it clamps those codes as fpgaflow's `activate` does. LeakyRelu: the layer's result is its exact
     sum `exact`, and hls4ml's LeakyReLU multiplies it by the slope code (its `param`
     type holds it exactly) and rounds once to the output format, as fixed.leaky_requantize.
     """
@@ -133,11 +134,28 @@ def _activated(graph: Graph, layer: Activated, name: str, main: Step, exact: Fix
     pre = main.output
     main.output = f"{layer.output}#pre"
     act_name = name + ACTIVATION_SUFFIXES[layer.activation]
-    if layer.activation is Activation.RELU:
+    if layer.activation is not Activation.LEAKY:
         main.precision["result"] = ap_type(out)
-        return [main, Step(act_name, (main.output,), pre, {"result": ap_type(out)}, torch.nn.ReLU())]
+        return [main, Step(act_name, (main.output,), pre, {"result": ap_type(out)}, _clamp(layer.activation))]
     main.precision["result"] = ap_type(exact, modes=False)
     return [main, _leaky(act_name, layer.alpha, main.output, pre, out)]
+
+
+class Relu6(torch.nn.ReLU6, HLS4MLModule):
+    """torch's ReLU6 under a class name of the bridge's own, which `register_handlers` maps to
+    hls4ml's Activation `relu6` (hls4ml's converter has no ReLU6; its io_parallel library has
+    `nnet::relu6`, a clamp of the result at 0 and at 6 converted to the result type)."""
+
+
+def parse_relu6(operation, layer_name, input_names, input_shapes, node, class_object, data_reader, config):
+    """hls4ml's Activation layer computing `nnet::relu6`."""
+    return {"class_name": "Activation", "activation": "relu6", "name": layer_name, "inputs": input_names}, input_shapes[0]
+
+
+def _clamp(activation: Activation) -> torch.nn.Module:
+    """The module of a ReLU or ReLU6: on the layer's output codes it changes nothing but the clamps
+    (the clamp at 6 converts 6.0 to the output format, saturated: fixed.relu6_ceiling)."""
+    return torch.nn.ReLU() if activation is Activation.RELU else Relu6()
 
 
 def _leaky(name: str, alpha: float, source: str, output: str, out: FixedType) -> Step:
@@ -171,12 +189,13 @@ def parse_depthwise(operation, layer_name, input_names, input_shapes, node, clas
     return layer, shape
 
 
-def register_depthwise() -> None:
-    """Add `parse_depthwise` to hls4ml's PyTorch converter (once per process)."""
+def register_handlers() -> None:
+    """Add the bridge's own classes (Depthwise2d, Relu6) to hls4ml's PyTorch converter, once per process."""
     from hls4ml.converters import get_supported_pytorch_layers, register_pytorch_layer_handler
 
-    if Depthwise2d.__name__ not in get_supported_pytorch_layers():
-        register_pytorch_layer_handler(Depthwise2d.__name__, parse_depthwise)
+    for module, handler in ((Depthwise2d, parse_depthwise), (Relu6, parse_relu6)):
+        if module.__name__ not in get_supported_pytorch_layers():
+            register_pytorch_layer_handler(module.__name__, handler)
 
 
 def _conv_dense(graph: Graph, layer: Conv2d | Dense, name: str) -> list[Step]:
@@ -288,8 +307,8 @@ def _relu(graph: Graph, layer: Relu, name: str) -> list[Step]:
     """A stand-alone ReLU clamps codes; a stand-alone LeakyRelu scales its input (exact at its own
     format) by the slope and rounds once to the output format."""
     out = tensor_format(graph, layer.output)
-    if layer.activation is Activation.RELU:
-        return [Step(name, tuple(layer.inputs), layer.output, {"result": ap_type(out)}, torch.nn.ReLU())]
+    if layer.activation is not Activation.LEAKY:
+        return [Step(name, tuple(layer.inputs), layer.output, {"result": ap_type(out)}, _clamp(layer.activation))]
     return [_leaky(name, layer.alpha, layer.inputs[0], layer.output, out)]
 
 
