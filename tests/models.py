@@ -137,6 +137,15 @@ def grouped_conv_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     return b.model(["N", 4, 9, 9], b.conv(x, "pointwise", 8, 6, k=1))
 
 
+def depthwise_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """MobileNet's separable convolutions without grouped convs on 4x7x7: depthwise 3x3 (pad 1) with
+    ReLU, depthwise 3x3 with stride 2, pointwise 1x1."""
+    b = OnnxBuilder("depthwise_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "dw1", 4, 4, groups=4, pads=[1, 1, 1, 1])], "relu1")
+    x = b.conv(x, "dw2", 4, 4, groups=4, strides=[2, 2])
+    return b.model(["N", 4, 7, 7], b.conv(x, "pw", 4, 3, k=1))
+
+
 def mlp(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     """Dense-only network on a 2-D (N, 16) input: Gemm-relu, then MatMul + Add (bias)."""
     b = OnnxBuilder("mlp", opset, seed)
@@ -197,6 +206,29 @@ def pooled_concat_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
     x = b.node("AveragePool", [b.batchnorm(x, "bn", 6)], "avg", kernel_shape=[2, 2], strides=[2, 2])
     x = b.node("Flatten", [b.node("GlobalAveragePool", [x], "gap")], "flatten", axis=1)
     return b.model(["N", 3, 6, 6], b.gemm(x, "fc", 6, 3))
+
+
+def mean_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """GlobalAveragePool alone on a signed 4x6x6 input: a mean over 36 values (no power of two,
+    a reciprocal), so the average's division alone decides the output codes."""
+    b = OnnxBuilder("mean_net", opset, seed)
+    return b.model(["N", 4, 6, 6], b.node("GlobalAveragePool", ["input"], "gap"))
+
+
+def dead_channel_scale_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
+    """Conv-relu, max pool 2, then a BatchNormalization that folds into nothing (a ScaleShift) whose
+    channel 1 is nearly dead (variance 1e-4: a scale ~100 times the others, so per-channel scale
+    formats), leaky 0.1, and a 1x1 conv, on 3x6x6."""
+    b = OnnxBuilder("dead_channel_scale_net", opset, seed)
+    x = b.node("Relu", [b.conv("input", "conv", 3, 4, pads=[1, 1, 1, 1])], "relu")
+    x = b.node("MaxPool", [x], "pool", kernel_shape=[2, 2], strides=[2, 2])
+    var = np.array([1.0, 1e-4, 0.8, 1.2], np.float32)
+    inputs = [x, b.constant("bn.scale", np.array([1.0, 1.0, 0.9, 1.1], np.float32)),
+              b.constant("bn.bias", np.array([0.1, -0.2, 0.0, 0.3], np.float32)),
+              b.constant("bn.mean", np.array([0.5, 0.2, 0.4, 0.6], np.float32)), b.constant("bn.var", var)]
+    x = b.node("BatchNormalization", inputs, "bn", epsilon=1e-5, **({"is_test": 1} if opset < 7 else {}))
+    x = b.node("LeakyRelu", [x], "leaky", alpha=0.1)
+    return b.model(["N", 3, 6, 6], b.conv(x, "head", 4, 2, k=1))
 
 
 def pad_net(opset: int = 13, seed: int = 0) -> onnx.ModelProto:
@@ -323,9 +355,12 @@ ONNX_BUILDERS: dict[str, tuple[Callable[..., onnx.ModelProto], int]] = {
     "fixed_batch_cnn": (fixed_batch_cnn, 6),
     "residual_block": (residual_block, 6),
     "grouped_conv_net": (grouped_conv_net, 6),
+    "depthwise_net": (depthwise_net, 6),
     "mlp": (mlp, 6),
     "softmax_mlp": (softmax_mlp, 6),
     "squeeze_softmax_net": (squeeze_softmax_net, 6),
+    "mean_net": (mean_net, 6),
+    "dead_channel_scale_net": (dead_channel_scale_net, 6),
     "concat_net": (concat_net, 6),
     "avgpool_net": (avgpool_net, 6),
     "pad_net": (pad_net, 6),

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     bits = check_bits(args.bits)
     graph = load_model(args.model)
-    check_expressible(graph)
+    check_expressible(graph, args.io)
     graph = quantize(graph, load_batch(args.calib, graph, "calibration"), bits)
     with OutputDir(args.out, force=args.force) as out:
         folder = out.work_dir(PROJECT_FOLDER)

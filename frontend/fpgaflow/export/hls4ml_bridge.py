@@ -25,9 +25,18 @@ import numpy as np
 import torch
 
 from fpgaflow.errors import UserError
-from fpgaflow.fixed import FixedType
+from fpgaflow.export.hls4ml_layers import (
+    ACTIVATION_SUFFIXES,
+    ADD,
+    LAYER_STEPS,
+    Step,
+    ap_type,
+    refusal,
+    register_handlers,
+    tensor_format,
+)
 from fpgaflow.ir.graph import Graph
-from fpgaflow.ir.layers import Activation, Conv2d, Dense, Flatten, Layer, MaxPool, Relu, Weight
+from fpgaflow.ir.layers import Layer
 
 IO_TYPES: dict[str, str] = {"stream": "io_stream", "parallel": "io_parallel"}
 """The --io choices and hls4ml's names for them."""
@@ -36,81 +45,47 @@ PROJECT_NAME = "fpgaflow_net"
 CONFIG_FILE = "hls4ml_config.yml"
 INPUT_LAYER = "model_input"
 """hls4ml's name of the input layer (the torch module's forward argument)."""
-DATA_MOVEMENT = frozenset({"Transpose", "ZeroPadding1D", "ZeroPadding2D", "Reshape"})
+DATA_MOVEMENT = frozenset({"Transpose", "ZeroPadding1D", "ZeroPadding2D", "Reshape", "Clone"})
 """hls4ml layer classes that move values without arithmetic: they keep their input's format."""
 FLOAT64_EXACT = 1 << 53
 """Codes below this magnitude survive float64 (torch's weights, hls4ml's text files) exactly."""
-_PRE_ACTIVATION = "#pre"
-"""Suffix of the value between a layer and its fused ReLU (never part of a sanitized name)."""
 
 
-def ap_type(ftype: FixedType, *, modes: bool = True) -> str:
-    """The ap_fixed spelling of a format; with modes, the contract's rounding and saturation."""
-    base = "ap_fixed" if ftype.signed else "ap_ufixed"
-    suffix = ",AP_RND,AP_SAT" if modes else ""
-    return f"{base}<{ftype.width},{ftype.int_bits}{suffix}>"
-
-
-def _refusal(layer: Layer) -> str | None:
-    """Why hls4ml cannot compute this layer as fpgaflow does, or None when it can."""
-    activated = isinstance(layer, (Conv2d, Dense, Relu))
-    if activated and layer.activation is Activation.RELU6:
-        return "ReLU6: hls4ml's PyTorch converter has no ReLU6"
-    if activated and layer.activation is Activation.LEAKY:
-        return "LeakyRelu: fpgaflow scales before its one rounding, hls4ml's activation layer would round a second time"
-    if isinstance(layer, Conv2d):
-        top, left, bottom, right = layer.padding
-        if layer.groups != 1:
-            return f"groups={layer.groups}: hls4ml's PyTorch converter takes groups=1 only"
-        if layer.dilation != (1, 1):
-            return "dilated"
-        if (top, left) != (bottom, right):
-            return "asymmetric padding"
-        return None
-    if isinstance(layer, MaxPool):
-        if any(layer.padding) or layer.ceil_mode or layer.dilation != (1, 1) or layer.kernel != layer.stride:
-            return "only pools with stride = kernel, no padding, no ceil_mode are exported"
-        return None
-    if isinstance(layer, (Dense, Flatten, Relu)):
-        return None
-    return f"{layer.OP or type(layer).__name__} is not exported to hls4ml"
-
-
-def check_expressible(graph: Graph) -> None:
+def check_expressible(graph: Graph, io_type: str = "stream") -> None:
     """UserError naming every hardware layer the hls4ml export cannot express, with the reason."""
     if len(graph.inputs) != 1 or len(graph.hardware_outputs) != 1:
         raise UserError(f"hls4ml export takes a model with one input and one output; this one has "
                         f"{len(graph.inputs)} and {len(graph.hardware_outputs)}")
-    refused = [f"{layer.name} ({why})" for layer in graph.hardware_layers if (why := _refusal(layer)) is not None]
+    refused = [f"{layer.name} ({why})" for layer in graph.hardware_layers if (why := refusal(layer, io_type)) is not None]
     if refused:
         raise UserError(
-            "hls4ml export cannot express " + "; ".join(refused)
-            + "; it takes Conv2d (groups 1), Dense, MaxPool, Flatten and ReLU (use `fpgaflow build` for the rest)"
+            "hls4ml export cannot express " + "; ".join(refused) + "; it takes Conv2d (groups 1 or depthwise), Dense, "
+            "ScaleShift, Add, Concat, MaxPool, AvgPool, GlobalAvgPool, Flatten, ReLU, LeakyRelu and (io_parallel) ReLU6 "
+            "(use `fpgaflow build` for the rest)"
         )
 
 
-@dataclass(frozen=True)
-class _Step:
-    """One call in the torch module's forward: module `module` maps value keys `inputs` to `output`."""
-
-    module: str
-    inputs: tuple[str, ...]
-    output: str
-
-
 class TorchGraphNet(torch.nn.Module):
-    """The quantized graph as a torch module that torch.fx traces into one call per layer."""
+    """The quantized graph as a torch module that torch.fx traces into one call per step."""
 
-    def __init__(self, input_key: str, output_key: str, steps: list[_Step], modules: dict[str, torch.nn.Module]) -> None:
+    def __init__(self, input_key: str, output_key: str, steps: list[Step]) -> None:
         super().__init__()
-        for name, module in modules.items():
-            self.add_module(name, module)
-        self.input_key, self.output_key, self.steps = input_key, output_key, steps
+        for step in steps:
+            if step.module is not None:
+                self.add_module(step.name, step.module)
+        self.input_key, self.output_key = input_key, output_key
+        self.calls = [(step.name, step.module is not None, step.inputs, step.output) for step in steps]
 
     def forward(self, model_input: torch.Tensor) -> torch.Tensor:
         values = {self.input_key: model_input}
-        for step in self.steps:
-            values[step.output] = getattr(self, step.module)(*(values[key] for key in step.inputs))
+        for name, is_module, inputs, output in self.calls:
+            args = [values[key] for key in inputs]
+            if is_module:
+                values[output] = getattr(self, name)(*args)
+            elif name == ADD:
+                values[output] = torch.add(*args)
+            else:  # CAT: hls4ml reads the axis from the `dim` keyword
+                values[output] = torch.cat(args, dim=1)
         return values[self.output_key]
 
 
@@ -122,91 +97,50 @@ class Hls4mlPlan:
     precisions: dict[str, dict[str, str]]
 
 
-def _real(weight: Weight, frac: int) -> torch.Tensor:
-    """A weight's codes as exact float64 values, code * 2^-frac."""
-    assert weight.codes is not None, "the graph is not quantized"
-    return torch.from_numpy(np.ldexp(weight.codes.astype(np.float64), -frac))
-
-
 def _module_names(layers: list[Layer]) -> list[str]:
     """torch attribute names, lower case (torch.fx lower-cases node names, which become hls4ml's)."""
     names = [layer.name.lower() for layer in layers]
-    every = names + [f"{name}_relu" for name in names] + [INPUT_LAYER]
+    every = names + [name + suffix for name in names for suffix in ACTIVATION_SUFFIXES.values()] + [INPUT_LAYER]
     if len(set(every)) != len(every):
         names = [f"l{index}_{name}" for index, name in enumerate(names)]
     return names
 
 
-def plan_export(graph: Graph) -> Hls4mlPlan:
+def _traced_names(module: TorchGraphNet) -> list[str]:
+    """The torch.fx node name of each step, in order: hls4ml names its layers after them
+    (a torch.add or torch.cat becomes `add`, `add_1`, ..., `cat`, ...)."""
+    from hls4ml.utils.torch import CustomFXTracer
+
+    graph = CustomFXTracer().trace(module)
+    return [node.name for node in graph.nodes if node.op in ("call_module", "call_function")]
+
+
+def plan_export(graph: Graph, io_type: str = "stream") -> Hls4mlPlan:
     """The torch module and per-layer formats of a quantized graph hls4ml can express."""
     if not graph.is_quantized:
         raise UserError(f"graph {graph.name!r} is not quantized; quantize it before exporting to hls4ml")
-    check_expressible(graph)
+    check_expressible(graph, io_type)
     layers = graph.hardware_layers
     too_wide = sorted({layer.name for layer in layers for weight in layer.weights().values()
                        if weight.codes is not None and np.abs(weight.codes).max(initial=0) >= FLOAT64_EXACT})
     if too_wide:
         raise UserError(f"hls4ml export cannot carry the codes of {', '.join(too_wide)} exactly: hls4ml reads weights "
                         "as float64, which holds codes below 2^53 only; export with fewer --bits")
-    modules: dict[str, torch.nn.Module] = {}
-    steps: list[_Step] = []
-    precisions: dict[str, dict[str, str]] = {INPUT_LAYER: {"result": ap_type(_ftype(graph, graph.inputs[0]))}}
-    for layer, name in zip(layers, _module_names(layers)):
-        out = _ftype(graph, layer.output)
-        fused_relu = isinstance(layer, (Conv2d, Dense)) and layer.activation is Activation.RELU
-        target = layer.output + _PRE_ACTIVATION if fused_relu else layer.output
-        modules[name], precisions[name] = _module(graph, layer)
-        steps.append(_Step(name, tuple(layer.inputs), target))
-        if fused_relu:
-            modules[f"{name}_relu"] = torch.nn.ReLU()
-            precisions[f"{name}_relu"] = {"result": ap_type(out)}
-            steps.append(_Step(f"{name}_relu", (target,), layer.output))
-    output = graph.hardware_outputs[0]
-    return Hls4mlPlan(TorchGraphNet(graph.inputs[0], output, steps, modules).double().eval(), precisions)
-
-
-def _ftype(graph: Graph, tensor: str) -> FixedType:
-    ftype = graph.tensors[tensor].ftype
-    assert ftype is not None, f"tensor {tensor} has no format"
-    return ftype
-
-
-def _module(graph: Graph, layer: Layer) -> tuple[torch.nn.Module, dict[str, str]]:
-    """The torch module of one layer and its hls4ml precisions (result, and weight/bias/accum where it has them)."""
-    out = ap_type(_ftype(graph, layer.output))
-    if isinstance(layer, (Conv2d, Dense)):
-        assert layer.acc is not None and layer.weight.ftype is not None
-        weight = _real(layer.weight, layer.weight.ftype.frac)
-        module: torch.nn.Module
-        if isinstance(layer, Conv2d):
-            out_c, in_c, kh, kw = layer.weight.codes.shape
-            module = torch.nn.Conv2d(in_c, out_c, (kh, kw), stride=layer.stride, padding=layer.padding[:2],
-                                     bias=layer.bias is not None, dtype=torch.float64)
-        else:
-            module = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=layer.bias is not None, dtype=torch.float64)
-        precision = {"result": out, "weight": ap_type(layer.weight.ftype),
-                     # no rounding or saturation mode: the accumulator is as wide as every sum needs
-                     "accum": ap_type(layer.acc, modes=False)}
-        with torch.no_grad():
-            module.weight.copy_(weight)
-            if layer.bias is not None:
-                assert layer.bias.ftype is not None
-                module.bias.copy_(_real(layer.bias, layer.bias.ftype.frac))
-                precision["bias"] = ap_type(layer.bias.ftype)
-        return module, precision
-    if isinstance(layer, MaxPool):
-        return torch.nn.MaxPool2d(layer.kernel, layer.stride), {"result": out, "accum": ap_type(_ftype(graph, layer.inputs[0]))}
-    if isinstance(layer, Flatten):
-        return torch.nn.Flatten(), {"result": out}
-    assert isinstance(layer, Relu)
-    return torch.nn.ReLU(), {"result": out}
+    steps = [step for layer, name in zip(layers, _module_names(layers))
+             for step in LAYER_STEPS[type(layer)](graph, layer, name)]
+    module = TorchGraphNet(graph.inputs[0], graph.hardware_outputs[0], steps).double().eval()
+    names = _traced_names(module)
+    assert len(names) == len(steps), "torch.fx traced a call the bridge did not plan"
+    precisions = {INPUT_LAYER: {"result": ap_type(tensor_format(graph, graph.inputs[0]))}}
+    precisions.update({name: step.precision for name, step in zip(names, steps)})
+    return Hls4mlPlan(module, precisions)
 
 
 def _hls_config(graph: Graph, precisions: dict[str, dict[str, str]]) -> dict:
     """hls4ml's configuration dict: the model defaults and one entry per layer."""
     return {
         "Model": {"Precision": {"default": "ap_fixed<16,6>"}, "ReuseFactor": 1, "Strategy": "Latency",
-                  "ChannelsLastConversion": "full", "TransposeOutputs": True, "BramFactor": 1_000_000_000,
+                  "ChannelsLastConversion": "internal", "TransposeOutputs": True, "BramFactor": 1_000_000_000,
                   "TraceOutput": False},
         "LayerName": {name: {"Precision": dict(precision)} for name, precision in precisions.items()},
         "InputShape": tuple(graph.tensors[graph.inputs[0]].shape),
@@ -217,6 +151,7 @@ def _convert(plan: Hls4mlPlan, graph: Graph, out_dir: Path, io_type: str, precis
     """One run of hls4ml's PyTorch converter (its progress printing kept off the terminal)."""
     import hls4ml
 
+    register_handlers()
     with contextlib.redirect_stdout(io.StringIO()):
         return hls4ml.converters.convert_from_pytorch_model(
             plan.module, output_dir=str(out_dir), project_name=PROJECT_NAME, backend=BACKEND,
@@ -235,15 +170,17 @@ def convert(graph: Graph, out_dir: Path, io_type: str = "stream"):
     Layers that hls4ml inserts get their input layer's format (a second conversion with
     them configured); then every layer's result format is checked against the plan.
     """
-    plan = plan_export(graph)
+    plan = plan_export(graph, io_type)
     precisions = {name: dict(precision) for name, precision in plan.precisions.items()}
     hls_model = _convert(plan, graph, out_dir, io_type, precisions)
     if any(layer.name not in precisions for layer in hls_model.get_layers()):
+        producer: dict[str, str] = {}  # output variable -> layer (a Clone has one output per reader)
         for layer in hls_model.get_layers():  # topological order: an inserted layer's input is resolved first
+            producer.update({output: layer.name for output in layer.outputs})
             if layer.name not in precisions:
                 if layer.class_name not in DATA_MOVEMENT:
                     raise RuntimeError(f"hls4ml inserted {layer.class_name} {layer.name}, which the bridge has no format for")
-                precisions[layer.name] = {"result": precisions[layer.inputs[0]]["result"]}
+                precisions[layer.name] = {"result": precisions[producer[layer.inputs[0]]]["result"]}
         hls_model = _convert(plan, graph, out_dir, io_type, precisions)
     for layer in hls_model.get_layers():
         actual, expected = layer.get_output_variable().type.precision, precisions.get(layer.name, {}).get("result")
@@ -256,12 +193,14 @@ def predict_codes(hls_model, graph: Graph, codes: np.ndarray) -> np.ndarray:
     """Run hls4ml's compiled C++ (`compile()` first) on input codes; the output codes, shaped as fpgaflow's.
 
     The inputs go in as their exact real values (code * 2^-F), so hls4ml's float-to-ap_fixed
-    conversion cannot round them; the outputs come back as values of the output format.
+    conversion cannot round them, and channels last, the project's input order; the outputs
+    come back as values of the output format, a map in fpgaflow's channels-first order.
     """
-    input_frac = _ftype(graph, graph.inputs[0]).frac
+    input_frac = tensor_format(graph, graph.inputs[0]).frac
     output = graph.hardware_outputs[0]
-    out_type = _ftype(graph, output)
-    x = np.ascontiguousarray(np.ldexp(np.asarray(codes, dtype=np.float64), -input_frac).reshape(len(codes), -1))
+    out_type = tensor_format(graph, output)
+    values = np.ldexp(np.asarray(codes, dtype=np.float64), -input_frac)
+    x = np.ascontiguousarray(np.moveaxis(values, 1, -1).reshape(len(codes), -1))
     y = np.asarray(hls_model.predict(x), dtype=np.float64).reshape(len(codes), *graph.tensors[output].shape)
     result = np.ldexp(y, out_type.frac)
     assert np.array_equal(result, np.round(result)), "hls4ml returned values off the output format's grid"
