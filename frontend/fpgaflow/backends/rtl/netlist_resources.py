@@ -73,7 +73,8 @@ def fit_check(stages: list[Stage], capacity: Mapping[str, int], engine: EngineAt
             return engine(name, 1, 1).lut - engine(name, 1, 0).lut
 
         order = sorted(lanes, key=lambda name: (name in lut_capable, -lut_lane_cost(name) if name in lut_capable else 0, name))
-        left, split = dsp_budget, {}
+        left = dsp_budget
+        split: dict[str, int] = {}
         for name in order:
             p, per_lane = lanes[name], max(1, engine(name, 1, 0).dsp)
             on_dsps = p if name not in lut_capable else min(p, max(0, left) // per_lane)

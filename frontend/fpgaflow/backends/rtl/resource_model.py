@@ -7,7 +7,9 @@ model follows the netlist the generator writes. The formulas:
 
 - DSP48E1: one per lane; a lane multiplies a (IN_W+1)-bit signed operand by a WW-bit
   weight, and one DSP48E1 does 25 x 18 signed, so wider operands take
-  ceil(a / 25) * ceil(b / 18) (operands swapped when that is fewer).
+  ceil(a / 25) * ceil(b / 18) (operands swapped when that is fewer). An engine's last
+  LUT_LANES lanes multiply in LUTs instead (rtl/lut_multiplier.sv, lut_multiplier: its
+  adder tree's bits at LUTs per bit fitted to Yosys, its product register).
 - BRAM18 for a memory of depth D and width W: the best RAMB18E1 aspect ratio (d, w) among
   16Kx1, 8Kx2, 4Kx4, 2Kx9, 1Kx18, 512x36, ceil(W / w) * ceil(D / d) of them (RAMB36 = 2).
 - Distributed memory: a ROM is LUT logic, 64 x 1 bits per LUT6, so ceil(D / 64) * W LUTs
@@ -372,9 +374,9 @@ def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
         rom = Resources(lut=rom.lut, ff=max(1, _int(params, "K_FIN").bit_length()))
     fifo = axis_fifo({"DW": _int(params, "C_OUT") * _int(params, "OUT_W"), "DEPTH": engine_output_depth(params)})
     lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
-    multipliers = Resources(dsp=(p - lut_lanes) * multiplier_dsps(in_w + 1, ww, family))
-    for _ in range(lut_lanes):
-        multipliers = multipliers + lut_lane(in_w, ww)
+    lut_multiplied = lut_lane(in_w, ww)
+    multipliers = Resources(lut=lut_multiplied.lut * lut_lanes, ff=lut_multiplied.ff * lut_lanes,
+                            dsp=(p - lut_lanes) * multiplier_dsps(in_w + 1, ww, family))
     return _logic(luts, ffs) + lanes + rom + fifo + multipliers
 
 
