@@ -14,6 +14,9 @@
 //   IDX_W       bits of a window address in a ROM entry: element j of beat t sits at
 //               address t * CPB * WR_N + j (for one beat per window, the element index)
 //   P           lanes: ROM entries (multiplies) per cycle
+//   LUT_LANES   lanes (the last ones, 0..P) whose multiply is rtl/lut_multiplier.sv in LUTs
+//               and carry chains; the other P - LUT_LANES multiply with `*`, one DSP slice each.
+//               Same product, same cycle: only the resources differ (docs/quantization.md)
 //   K_FIN       finish units: at most K_FIN output channels end in one ROM word
 //   ACC_W       accumulator bits (the accumulator type of the layer)
 //   SHIFT       ACC_FRAC - OUT_FRAC: requantize shift (> 0 rounds half up, <= 0 shifts left)
@@ -55,7 +58,7 @@
 //   Reader: the ROM lists the nonzero weights of all output channels back to back, P entries
 //   per word, packed across channel boundaries with at most K_FIN channel ends per word. Each
 //   cycle one word is read; the lanes look up their addresses, read their elements and
-//   multiply (operands and products registered, for the DSP's own registers); K_FIN + 1
+//   multiply (operands and products registered: the DSP's own registers, or a LUT lane's); K_FIN + 1
 //   adder trees pipelined over log2(P) stages sum the lanes of each segment of the word; the
 //   open channel's partial sum is carried into the next word; K_FIN finish units add the
 //   bias, requantize, apply the activation and store the codes by output channel. After a
@@ -79,6 +82,7 @@ module sparse_conv_engine #(
     parameter int WW = 8,
     parameter int IDX_W = 4,
     parameter int P = 2,
+    parameter int LUT_LANES = 0,
     parameter int K_FIN = 1,
     parameter int ACC_W = 24,
     parameter int SHIFT = 4,
@@ -150,6 +154,7 @@ module sparse_conv_engine #(
     initial begin
         if ((1 << LWR) != WR_N) $error("sparse_conv_engine: WR_N = %0d must be a power of two", WR_N);
         if (P % K_NZ != 0) $error("sparse_conv_engine: P = %0d must be a multiple of K_NZ = %0d", P, K_NZ);
+        if (LUT_LANES < 0 || LUT_LANES > P) $error("sparse_conv_engine: LUT_LANES = %0d must be in 0..P", LUT_LANES);
         if (K_FIN < 1 || K_FIN > P) $error("sparse_conv_engine: K_FIN = %0d must be in 1..P", K_FIN);
         if (IDX_W <= LWR) $error("sparse_conv_engine: IDX_W = %0d must exceed the %0d sub-word address bits", IDX_W, LWR);
     end
@@ -350,7 +355,14 @@ module sparse_conv_engine #(
         for (int l = 0; l < P; l++) begin
             a5[l] <= lane_operand(word4[(l*WR_N+int'(sub4[l*SUB_W +: SUB_W]))*IN_W +: IN_W]);
             b5[l] <= $signed(w4[l*WW +: WW]);
-            prod6[l] <= PROD_W'(a5[l] * b5[l]);
+        end
+    end
+
+    for (genvar l = 0; l < P; l++) begin : g_mul
+        if (l < P - LUT_LANES) begin : g_dsp
+            always_ff @(posedge clk) prod6[l] <= PROD_W'(a5[l] * b5[l]);
+        end else begin : g_lut
+            lut_multiplier #(.A_W(IN_W + 1), .B_W(WW)) u_mul (.clk(clk), .a(a5[l]), .b(b5[l]), .p(prod6[l]));
         end
     end
 

@@ -57,6 +57,7 @@ LINT = [
     ("requantize", ["requantize"], {"SHIFT": 3, "ACT": 3, "SLOPE_CODE": 52429, "SLOPE_FRAC": 19}),
     ("requantize", ["requantize"], {"SHIFT": -5, "ACT": 3, "SLOPE_CODE": 1, "SLOPE_FRAC": 3}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {"ACT": 3, "SLOPE_CODE": 52429, "SLOPE_FRAC": 19}),
+    ("sparse_conv_engine", ["sparse_conv_engine"], {"P": 3, "WW": 4, "LUT_LANES": 2, "IN_SIGNED": 1}),
 ]
 
 # (top, modules, parameters, memory files {parameter: (words, bits)}, expect block RAM)
@@ -82,6 +83,15 @@ SYNTH = [
      {"BEAT_N": 9, "IN_W": 8, "C_OUT": 4, "P": 2, "WW": 8, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4, "OC_W": 2,
       "ACC_W": 20, **ENGINE_FILES},
      {"WEIGHT_FILE": (16, 27), "CHAN_FILE": (4, 22), "CONST_FILE": (4, 8)}, False),
+]
+# LUT multipliers: the widest a LUT lane takes (16-bit activations widened to 17 bits, 4-bit weights,
+# resource_model.LUT_MULTIPLIER_MAX_*), alone and as lanes of the small engine.
+SYNTH += [
+    ("lut_multiplier", ["lut_multiplier"], {"A_W": 17, "B_W": 4}, {}, False),
+    ("sparse_conv_engine", ["sparse_conv_engine"],
+     {"BEAT_N": 9, "IN_W": 16, "C_OUT": 4, "P": 2, "WW": 4, "LUT_LANES": 2, "IDX_W": 4, "DEPTH": 16, "NZ_OC": 4, "OC_W": 2,
+      "ACC_W": 24, **ENGINE_FILES},
+     {"WEIGHT_FILE": (16, 2 * (4 + 4 + 1) + 1), "CHAN_FILE": (4, 26), "CONST_FILE": (4, 8)}, False),
 ]
 # Distributed memories: (top, modules, parameters, memory files); they must use no block RAM.
 DISTRIBUTED_SYNTH = [

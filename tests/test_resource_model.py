@@ -94,6 +94,37 @@ def test_model_against_yosys_on_a_small_engine(tmp_path: Path):
         assert abs(model[kind] - synth[kind]) <= LOGIC_TOLERANCE * synth[kind], (kind, model, synth)
 
 
+def synthesize_engine(work: Path, params: dict) -> dict[str, int]:
+    """Yosys's LUT/FF/BRAM18/DSP of one sparse_conv_engine with random memory contents (the ROM as wide as its lanes)."""
+    params = params | {"WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem"}
+    rng = random.Random(0)
+    work.mkdir(parents=True, exist_ok=True)
+    shapes = {"w.mem": (params["DEPTH"], rom_word_bits(params)), "c.mem": (params["NZ_OC"], params["ACC_W"] + params["OC_W"]),
+              "k.mem": (params["C_OUT"], params["OUT_W"])}
+    for name, (depth, bits) in shapes.items():
+        (work / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
+    return count_resources(synthesize_module(work, "sparse_conv_engine", params, rtl_sources("sparse_conv_engine")))
+
+
+# LUT lanes (rtl/lut_multiplier.sv) against Yosys (about 2 x 40 s): 4 lanes of 8-bit activations x
+# 4-bit weights, 3 of them in LUTs. The engine's LUTs within TOP_TOLERANCE like a whole top (FFs
+# within LOGIC_TOLERANCE as on the small engine above), and the LUTs the three lanes add over the
+# same engine on DSPs within LUT_LANE_TOLERANCE (measured: docs/benchmarks.md, "LUT multipliers").
+LUT_LANE_TOLERANCE = 0.15
+
+
+def test_lut_lanes_against_yosys(tmp_path: Path):
+    params = engine_params(P=4, WW=4, LUT_LANES=3)
+    synth, on_dsps = synthesize_engine(tmp_path / "lut", params), synthesize_engine(tmp_path / "dsp", params | {"LUT_LANES": 0})
+    model, model_on_dsps = sparse_conv_engine(params).as_dict(), sparse_conv_engine(params | {"LUT_LANES": 0}).as_dict()
+    assert synth["dsp"] == model["dsp"] == 1 and on_dsps["dsp"] == model_on_dsps["dsp"] == 4
+    assert model["bram18"] == synth["bram18"]
+    assert abs(model["lut"] - synth["lut"]) <= TOP_TOLERANCE * synth["lut"], (model, synth)
+    assert abs(model["ff"] - synth["ff"]) <= LOGIC_TOLERANCE * synth["ff"], (model, synth)
+    added, model_added = synth["lut"] - on_dsps["lut"], model["lut"] - model_on_dsps["lut"]
+    assert added > 0 and abs(model_added - added) <= LUT_LANE_TOLERANCE * added, (model_added, added)
+
+
 @pytest.fixture(scope="module")
 def digits():
     graph = import_onnx(DIGITS)

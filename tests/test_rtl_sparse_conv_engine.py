@@ -38,10 +38,10 @@ def sparse_codes(rng: np.random.Generator, shape: tuple[int, ...], density: str,
 
 
 def quantized_conv(rng: np.random.Generator, codes: np.ndarray, bias: np.ndarray, stride: int, pad: int, groups: int,
-                   activation: Activation, in_signed: bool):
+                   activation: Activation, in_signed: bool, weight_bits: int = 6):
     """A quantized one-layer conv graph on 5x5 inputs: the layer, its types, FRAMES random inputs and run_fixed's outputs."""
     in_type = FixedType(in_signed, 8, 4)
-    w_type = FixedType(True, 6, 5)
+    w_type = FixedType(True, weight_bits, weight_bits - 1)
     out_type = FixedType(activation is Activation.NONE, 8, 3)
     acc = FixedType(True, 24, in_type.frac + w_type.frac)
     out_ch, in_ch, k = codes.shape[0], codes.shape[1] * groups, codes.shape[2]
@@ -61,11 +61,11 @@ def quantized_conv(rng: np.random.Generator, codes: np.ndarray, bias: np.ndarray
     return layer, in_type, out_type, x, y
 
 
-def conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed, seed=0):
+def conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed, seed=0, weight_bits=6):
     rng = np.random.default_rng(seed)
-    codes = sparse_codes(rng, (out_ch, in_ch // groups, k, k), density, 6)
+    codes = sparse_codes(rng, (out_ch, in_ch // groups, k, k), density, weight_bits)
     bias = rng.integers(-2000, 2000, size=out_ch)
-    return quantized_conv(rng, codes, bias, stride, pad, groups, activation, in_signed)
+    return quantized_conv(rng, codes, bias, stride, pad, groups, activation, in_signed, weight_bits)
 
 
 CASES = [
@@ -82,8 +82,10 @@ SLOW_CASES = [
 ]
 
 
-def simulate_conv(tmp_path: Path, conv, stride: int, pad: int, lanes: int, index_mode: IndexMode = "auto") -> EngineImage:
-    """Run the engine on a quantized_conv case: bit-exact under pauses, cycles per position as modelled."""
+def simulate_conv(tmp_path: Path, conv, stride: int, pad: int, lanes: int, index_mode: IndexMode = "auto",
+                  lut_lanes: int = 0) -> EngineImage:
+    """Run the engine on a quantized_conv case: bit-exact under pauses, cycles per position as modelled.
+    lut_lanes: the engine's LUT_LANES (lanes multiplying in rtl/lut_multiplier.sv)."""
     layer, in_type, out_type, x, y = conv
     k = layer.weight.codes.shape[2]
     image = pack_engine(layer, in_type, out_type, x.shape[1:], lanes, index_mode=index_mode)
@@ -92,7 +94,7 @@ def simulate_conv(tmp_path: Path, conv, stride: int, pad: int, lanes: int, index
     windows = [sliding_windows(f[None], (k, k), (stride, stride), (pad,) * 4)[0] for f in x]
     write_case(tmp_path, [window_beats(wd, in_type.width) for wd in windows], [pixel_beats(f, out_type.width) for f in y],
                out_elem_bits=out_type.width)
-    params = {**image.parameters, **names}
+    params = {**image.parameters, **names, **({"LUT_LANES": lut_lanes} if lut_lanes else {})}
     times = simulate(tmp_path, "sparse_conv_engine", ("sparse_conv_engine", "weight_rom", "requantize"), "tb_sparse_conv_engine", params)
     positions = y.shape[2] * y.shape[3]
     measured = (times[-1] - times[positions - 1]) / (len(times) - positions)
@@ -116,6 +118,20 @@ def test_sparse_conv_engine(tmp_path: Path, case) -> None:
 @pytest.mark.parametrize("case", SLOW_CASES)
 def test_sparse_conv_engine_sweep(tmp_path: Path, case) -> None:
     run_engine_case(tmp_path, case)
+
+
+# (case as in CASES, weight bits, LUT lanes): lanes that multiply in LUTs give the same codes at the same pace
+LUT_LANE_CASES = [
+    ((3, 6, 3, 1, 1, 1, "0.5", 4, Activation.RELU, False), 4, 3),  # 1 DSP lane, 3 LUT lanes, 4-bit weights
+    ((4, 4, 3, 2, 1, 4, "1.0", 2, Activation.NONE, True), 6, 2),  # every lane in LUTs, signed input
+]
+
+
+@pytest.mark.parametrize("case, weight_bits, lut_lanes", LUT_LANE_CASES, ids=["mixed_w4", "all_lut_signed_w6"])
+def test_sparse_conv_engine_lut_lanes(tmp_path: Path, case, weight_bits: int, lut_lanes: int) -> None:
+    in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed = case
+    conv = conv_case(in_ch, out_ch, k, stride, pad, groups, density, lanes, activation, in_signed, weight_bits=weight_bits)
+    simulate_conv(tmp_path, conv, stride, pad, lanes, index_mode="element", lut_lanes=lut_lanes)
 
 
 # (in_ch, out_ch, k, pad, groups, P, activation, per-channel weight F): channel c's codes are at F[c], so its

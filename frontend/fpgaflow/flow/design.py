@@ -29,6 +29,8 @@ class EngineChoice:
     """Bits a ROM holding every weight (zeros included) would need."""
     weight_bits_stored: int = 0
     """Bits the generated ROM actually holds (nonzero weights with their indices, bias)."""
+    lut_lanes: int = 0
+    """Lanes of P whose multiplier is built from LUTs (rtl/lut_multiplier.sv); the other P - lut_lanes use a DSP each."""
 
 
 @dataclass

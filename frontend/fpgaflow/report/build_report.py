@@ -24,6 +24,7 @@ def layer_entry(design: Design, name: str) -> dict[str, Any]:
         "output_shape": list(plan.output_shape),
         "formats": plan.format_dict(),
         "parallelism": choice.parallelism,
+        "lut_lanes": choice.lut_lanes,
         "cycles_model": choice.cycles_model,
         "weight_bits": {"dense": choice.weight_bits_dense, "stored": choice.weight_bits_stored},
         "measured_only": name in design.measured_only,

@@ -44,7 +44,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "## Layers",
         "",
         "Formats are s|u width.frac (input / weights / bias / accumulator / output). "
-        "Cycles are per frame, from the cycle model.",
+        "Cycles are per frame, from the cycle model. P is the MAC lanes (with LUT multipliers: how many of them).",
         "",
         _row(["layer", "op", "in -> out", "formats", "P", "nonzero MACs", "density", "cycles (model)", "weight bits stored / dense"]),
         _row(["---"] * 9),
@@ -55,7 +55,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         shapes = f"{'x'.join(map(str, layer['input_shape']))} -> {'x'.join(map(str, layer['output_shape']))}"
         bits = layer["weight_bits"]
         lines.append(
-            _row([layer["name"], layer["op"], shapes, formats, layer["parallelism"], layer.get("nonzero_macs", "-"),
+            _row([layer["name"], layer["op"], shapes, formats, _lanes(layer), layer.get("nonzero_macs", "-"),
                   density, MEASURED_ONLY if layer.get("measured_only") else layer["cycles_model"],
                   f"{bits['stored']} / {bits['dense']}" if bits["dense"] else "-"])
         )
@@ -147,3 +147,9 @@ def _verify(verify: dict[str, Any]) -> list[str]:
         lines += ["", _row(["layer", "cycles per frame (measured)"]), _row(["---"] * 2)]
         lines += [_row([name, cycles]) for name, cycles in measured.items()]
     return lines
+
+
+def _lanes(layer: dict) -> str:
+    """P, and how many of its lanes multiply in LUTs when any do (the others on DSPs)."""
+    lut = layer.get("lut_lanes", 0)
+    return f"{layer['parallelism']} ({lut} LUT)" if lut else str(layer["parallelism"])

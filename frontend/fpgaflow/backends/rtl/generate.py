@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.boards import Board
-from fpgaflow.backends.rtl.resource_model import WINDOW_MEMORY_POLICIES, engine_styles, module_resources
+from fpgaflow.backends.rtl.resource_model import WINDOW_MEMORY_POLICIES, engine_styles, lut_multiplier_allowed, module_resources
 from fpgaflow.flow.resources import Resources
 from fpgaflow.ir.graph import Graph
 from fpgaflow.names import sanitize_identifier
@@ -27,7 +27,8 @@ from fpgaflow.flow.ops.sparse_engine import engine_image
 from fpgaflow.backends.rtl.library import required_files
 from fpgaflow.backends.rtl.netlist import TOP_TEMPLATE, Netlist, render_top
 from fpgaflow.flow.parallelism import resolve_parallelism
-from fpgaflow.backends.rtl.netlist_resources import BALANCE_LIMIT, ENGINE_MODULE, Overflowing, fit_check, group_resources, stage_parameters
+from fpgaflow.backends.rtl.netlist_resources import (BALANCE_LIMIT, ENGINE_MODULE, LaneSplit, Overflowing, fit_check, group_resources,
+                                                     stage_parameters)
 from fpgaflow.backends.rtl.templates import Override, Templates
 from fpgaflow.backends.rtl.netlist import Tap
 
@@ -67,8 +68,9 @@ def plan_design(
     """Choose P for every compute layer and record each stage's modelled cycles and weight memory.
 
     The balancer grows P only while the resource model (fpgaflow.backends.rtl.resource_model) says the whole
-    design still fits the board; the design records what overflows with the chosen P and
-    with P = 1 everywhere. store_zeros keeps zero weights in the ROMs (a dense engine, the
+    design still fits the board; lanes beyond the DSPs multiply in LUTs where the operands
+    are narrow (fit_check's split, recorded per layer as EngineChoice.lut_lanes). The design
+    records what overflows with the chosen P and with P = 1 everywhere. store_zeros keeps zero weights in the ROMs (a dense engine, the
     benchmark's baseline).
     """
     plans = plan_graph(graph)
@@ -81,7 +83,7 @@ def _balanced(graph: Graph, board: Board, plans: list[LayerPlan], everywhere: in
               per_layer: Mapping[str, int] | None, store_zeros: bool, window_memory: str) -> Design:
     """The balanced design with the engines' window memories placed by one policy."""
     compute = {plan.name: plan for plan in plans if plan.is_compute}
-    overflowing = _fit_check(graph, board, plans, store_zeros, window_memory)
+    overflowing, lut_lanes = _fit_check(graph, board, plans, store_zeros, window_memory)
     lanes = resolve_parallelism(
         {name: contract_of(plan).useful_lanes(plan, store_zeros) for name, plan in compute.items()},
         lambda name, p: contract_of(compute[name]).cycles(compute[name], p, store_zeros),
@@ -89,14 +91,15 @@ def _balanced(graph: Graph, board: Board, plans: list[LayerPlan], everywhere: in
         everywhere,
         per_layer,
     )
-    design = _design(graph, board, plans, lanes, store_zeros, window_memory)
-    design.overflow = overflowing({name: lanes.get(name, 1) for name in compute}, 1.0)
+    all_lanes = {name: lanes.get(name, 1) for name in compute}
+    design = _design(graph, board, plans, lanes, store_zeros, window_memory, lut_lanes(all_lanes))
+    design.overflow = overflowing(all_lanes, 1.0)
     design.overflow_at_one = overflowing({name: 1 for name in compute}, 1.0)
     return design
 
 
 def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[str, int], store_zeros: bool,
-            window_memory: str = "auto") -> Design:
+            window_memory: str = "auto", lut_lanes: Mapping[str, int] | None = None) -> Design:
     engines = {}
     for plan in plans:
         p = lanes.get(plan.name, 1)
@@ -104,6 +107,7 @@ def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[s
         dense_bits, stored_bits = contract.weight_bits(plan, p, store_zeros)
         engines[plan.name] = EngineChoice(
             parallelism=p,
+            lut_lanes=(lut_lanes or {}).get(plan.name, 0),
             cycles_model=contract.cycles(plan, p, store_zeros),
             weight_bits_dense=dense_bits,
             weight_bits_stored=stored_bits,
@@ -111,17 +115,24 @@ def _design(graph: Graph, board: Board, plans: list[LayerPlan], lanes: Mapping[s
     return Design(graph=graph, board=board, plans=plans, engines=engines, store_zeros=store_zeros, window_memory=window_memory)
 
 
-def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: bool, window_memory: str) -> Overflowing:
-    """The overflow check of the design by lanes: a netlist at P = 1 (all but the engines) and the engine model."""
+def _fit_check(graph: Graph, board: Board, plans: list[LayerPlan], store_zeros: bool,
+               window_memory: str) -> tuple[Overflowing, LaneSplit]:
+    """The overflow check of the design by lanes and the split of its lanes between DSPs and LUT multipliers:
+    a netlist at P = 1 (all but the engines) and the engine model."""
     compute = {plan.name: plan for plan in plans if plan.is_compute}
     stages_at_one = build_layered_netlist(_design(graph, board, plans, {}, store_zeros, window_memory)).netlist.stages
 
-    def engine(name: str, p: int) -> Resources:
+    def params_at(name: str, p: int) -> dict[str, int | str]:
         params: dict[str, int | str] = dict(engine_image(compute[name], p, store_zeros).parameters)
         params.update(engine_styles(params, board.resources, window_memory))
-        return module_resources(ENGINE_MODULE, params, board.family)
+        return params
 
-    return fit_check(stages_at_one, board.resources, engine, board.family)
+    def engine(name: str, p: int, lut_lanes: int) -> Resources:
+        return module_resources(ENGINE_MODULE, {**params_at(name, p), "LUT_LANES": lut_lanes}, board.family)
+
+    narrow = frozenset(name for name in compute
+                       if lut_multiplier_allowed(params_at(name, 1), board.resources, board.family))
+    return fit_check(stages_at_one, board.resources, engine, board.family, narrow)
 
 
 @dataclass

@@ -7,7 +7,9 @@ model follows the netlist the generator writes. The formulas:
 
 - DSP48E1: one per lane; a lane multiplies a (IN_W+1)-bit signed operand by a WW-bit
   weight, and one DSP48E1 does 25 x 18 signed, so wider operands take
-  ceil(a / 25) * ceil(b / 18) (operands swapped when that is fewer).
+  ceil(a / 25) * ceil(b / 18) (operands swapped when that is fewer). An engine's last
+  LUT_LANES lanes multiply in LUTs instead (rtl/lut_multiplier.sv, lut_multiplier: its
+  adder tree's bits at LUTs per bit fitted to Yosys, its product register).
 - BRAM18 for a memory of depth D and width W: the best RAMB18E1 aspect ratio (d, w) among
   16Kx1, 8Kx2, 4Kx4, 2Kx9, 1Kx18, 512x36, ceil(W / w) * ceil(D / d) of them (RAMB36 = 2).
 - Distributed memory: a ROM is LUT logic, 64 x 1 bits per LUT6, so ceil(D / 64) * W LUTs
@@ -116,6 +118,70 @@ def multiplier_dsps(a_bits: int, b_bits: int, family: str = "zynq7") -> int:
     """DSP slices of one signed a_bits x b_bits multiplier (operands swapped when that takes fewer)."""
     dsp_a, dsp_b = DSP_OPERAND_BITS[family]
     return min(ceil(a_bits / dsp_a) * ceil(b_bits / dsp_b), ceil(b_bits / dsp_a) * ceil(a_bits / dsp_b))
+
+
+def lut_multiplier_adder_bits(a_bits: int, b_bits: int) -> tuple[int, int]:
+    """(first-level, upper-level) adder bits of rtl/lut_multiplier.sv's tree, as the RTL builds it.
+
+    The leaves are row 0, the sign row (shift b_bits - 1), rows 1 .. b_bits - 2, padded with
+    empty rows (None) to a power of two. Below the larger of its two inputs' lowest shifts an adder
+    only passes bits through, so a node adds a_bits + b_bits minus that shift bits.
+    """
+    width, levels = a_bits + b_bits, max(1, (b_bits - 1).bit_length())
+    leaves: list[int | None] = [0, b_bits - 1]  # a 1-bit b: 0 minus its sign row, a negation
+    leaves += [row if row < b_bits - 1 else None for row in range(1, (1 << levels) - 1)]
+    bits = [0, 0]
+    level = leaves
+    for depth in range(levels):
+        above: list[int | None] = []
+        for low, high in zip(level[::2], level[1::2]):
+            if low is None or high is None:
+                above.append(high if low is None else low)
+            else:
+                bits[min(depth, 1)] += width - max(low, high)
+                above.append(min(low, high))
+        level = above
+    return bits[0], bits[1]
+
+
+LUT_MULTIPLIER_FIT = (1.78, 1.42)
+"""Yosys synth_xilinx LUTs per adder bit of lut_multiplier's first level (where the partial
+products' AND gates fold into the adder) and of the levels above: a least-squares fit on the
+sweep of bench/bench_lut_multiplier.py (docs/benchmarks.md, "LUT multipliers")."""
+
+
+def lut_multiplier(a_bits: int, b_bits: int) -> Resources:
+    """One rtl/lut_multiplier.sv: a signed a_bits x b_bits multiply from LUTs and carry chains
+    (its adder bits, lut_multiplier_adder_bits, at the fitted LUTs per bit) and its product register."""
+    first, upper = lut_multiplier_adder_bits(a_bits, b_bits)
+    return _logic(LUT_MULTIPLIER_FIT[0] * first + LUT_MULTIPLIER_FIT[1] * upper, a_bits + b_bits)
+
+
+LUT_MULTIPLIER_MAX_WEIGHT_BITS = 4
+LUT_MULTIPLIER_MAX_ACTIVATION_BITS = 16
+"""The widest operands a LUT lane takes. lut_multiplier sums its weight's rows in
+ceil(log2 WW) adder levels within one cycle: up to 4-bit weights and 16-bit activations
+(a 17 x 4 multiply) its longest path is 5.5 logic levels, within the bound of
+tests/test_lint_synth.py (docs/benchmarks.md, "LUT multipliers"); an 8-bit weight takes
+6 levels at 8-bit activations and more beyond."""
+
+
+def lut_multiplier_allowed(params: Params, capacity: Mapping[str, int], family: str = "zynq7") -> bool:
+    """Whether a sparse_conv_engine may give lanes LUT multipliers on a board: narrow operands
+    (LUT_MULTIPLIER_MAX_WEIGHT_BITS, LUT_MULTIPLIER_MAX_ACTIVATION_BITS) and a LUT lane cheaper
+    than the DSPs it replaces, a DSP being worth the board's LUTs over its DSPs."""
+    in_w, ww = _int(params, "IN_W"), _int(params, "WW")
+    if ww > LUT_MULTIPLIER_MAX_WEIGHT_BITS or in_w > LUT_MULTIPLIER_MAX_ACTIVATION_BITS or not capacity.get("dsp"):
+        return False
+    return lut_lane(in_w, ww).lut < multiplier_dsps(in_w + 1, ww, family) * capacity["lut"] / capacity["dsp"]
+
+
+def lut_lane(in_w: int, ww: int) -> Resources:
+    """What a sparse_conv_engine lane adds when it multiplies in LUTs instead of a DSP: the
+    multiplier of an (IN_W + 1) x WW product with its product register. The operand registers
+    are FFs either way (measured: an engine of 4 lanes, 8-bit activations and 4-bit weights
+    grows by 13 FFs a lane, the product's bits, when its lanes move from DSPs to LUTs)."""
+    return lut_multiplier(in_w + 1, ww)
 
 
 def _logic(luts: float, ffs: float) -> Resources:
@@ -265,8 +331,9 @@ def engine_logic_terms(params: Params) -> EngineTerms:
 def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
     """The engine's logic (engine_logic_terms, each part scaled by its fit to Yosys), its lanes'
     window memories (2 * WORDS x WR_N * IN_W each, `WIN_RAM_STYLE`), the weight ROM, the output
-    FIFO and one multiplier per lane."""
+    FIFO and one multiplier per lane: a DSP each, the last LUT_LANES in LUTs (lut_lane)."""
     p, in_w, ww = _int(params, "P"), _int(params, "IN_W"), _int(params, "WW")
+    lut_lanes = int(params.get("LUT_LANES", 0))
     terms = engine_logic_terms(params)
     luts = sum(ENGINE_LUT_FIT[part] * lut for part, (lut, _) in terms.items())
     ffs = sum(ENGINE_FF_FIT[part] * ff for part, (_, ff) in terms.items())
@@ -278,7 +345,10 @@ def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
         rom = Resources(lut=rom.lut, ff=max(1, _int(params, "K_FIN").bit_length()))
     fifo = axis_fifo({"DW": _int(params, "C_OUT") * _int(params, "OUT_W"), "DEPTH": engine_output_depth(params)})
     lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
-    return _logic(luts, ffs) + lanes + rom + fifo + Resources(dsp=p * multiplier_dsps(in_w + 1, ww, family))
+    lut_multiplied = lut_lane(in_w, ww)
+    multipliers = Resources(lut=lut_multiplied.lut * lut_lanes, ff=lut_multiplied.ff * lut_lanes,
+                            dsp=(p - lut_lanes) * multiplier_dsps(in_w + 1, ww, family))
+    return _logic(luts, ffs) + lanes + rom + fifo + multipliers
 
 
 def window_gen(params: Params, family: str = "zynq7") -> Resources:

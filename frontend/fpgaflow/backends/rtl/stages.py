@@ -117,7 +117,8 @@ class StageBuilder:
 
     def engine(self, plan: LayerPlan, src: str, dst: str) -> str:
         """A sparse_conv_engine for a compute layer, with its three memory files; returns its work signal."""
-        image = engine_image(plan, self.design.engines[plan.name].parallelism, self.design.store_zeros)
+        choice = self.design.engines[plan.name]
+        image = engine_image(plan, choice.parallelism, self.design.store_zeros)
         with tempfile.TemporaryDirectory(prefix="fpgaflow_mem_") as scratch:
             names = image.write(Path(scratch), plan.name)
             for name in sorted(names.values()):
@@ -126,6 +127,9 @@ class StageBuilder:
         parameters.update(sorted(names.items()))
         parameters.update(engine_styles(image.parameters, self.design.board.resources, self.design.window_memory))
         comment = f"{plan.name}: {plan.nonzero_weights} of {plan.dense_weights} weights, P = {image.parameters['P']}"
+        if choice.lut_lanes:  # only then, so a design on DSPs alone keeps its top as it was
+            parameters["LUT_LANES"] = choice.lut_lanes
+            comment += f" ({choice.lut_lanes} with LUT multipliers)"
         self.netlist.add(f"{plan.name}_engine", "sparse_conv_engine", comment, parameters, [("s_axis", src), ("m_axis", dst)])
         return f"u_{plan.name}_engine.{ENGINE_WORK_SIGNAL}"
 
