@@ -9,6 +9,8 @@ slower part than a -1 Zynq-7000), so an engine that reaches the board clock on E
 margin on the Xilinx part, not the other way round. The module is placed out of context
 (no I/O buffers: the engine's ports are far wider than any package), so its ports are free
 and only the paths between its registers are timed.
+nextpnr routes with router2 (its router meant for large designs; the engines of a real build
+are tens of thousands of LUT4).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def place_and_route(folder: Path, sources: list[str], module: str, parameters: d
         run_yosys(f"read_verilog -defer -sv {names}\nchparam {settings} {module}\nhierarchy -top {module}\n"
                   f"synth_ecp5 -top {module} -json netlist.json\n", work)
         command = [_nextpnr(), *ECP5_DEVICE, "--json", "netlist.json", "--freq", str(target_mhz), "--out-of-context",
-                   "--report", "report.json", "--timing-allow-fail", "--seed", str(seed), "--quiet"]
+                   "--report", "report.json", "--timing-allow-fail", "--seed", str(seed), "--router", "router2", "--quiet"]
         proc = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
         report_path = work / "report.json"
         if proc.returncode != 0 or not report_path.exists():
