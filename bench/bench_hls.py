@@ -42,7 +42,7 @@ def network_row(name: str, model: Path, calibration: np.ndarray, folder: Path, f
     with OutputDir(folder / name) as out:
         design = build_design(graph, BuildOptions(board=BOARD, bits=8, backends=("rtl", "hls")), out)
         top = top_name(graph)
-        generated = generate_hls(graph, BOARD, top, {n: c.parallelism for n, c in design.engines.items()})
+        generated = generate_hls(graph, BOARD, top, {n: c.parallelism for n, c in design.engines.items()}, design.store_zeros)
         model_lines = sum(text.count("\n") for rel, text in generated.files.items() if rel != KERNELS_HEADER)
         array_bytes = sum(array.bits for layer in generated.layers for array in layer.arrays) // 8
         csim = verify_hls(out, frames, calibration)

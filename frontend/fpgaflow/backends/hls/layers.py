@@ -98,14 +98,24 @@ class HlsArray:
 
     @property
     def initializer(self) -> str:
-        """The C++ initializer: a 2-D array one row (a ROM word) a line, a 1-D one wrapped at 110 columns."""
+        """The C++ initializer, wrapped at 110 columns: a 2-D array's rows (ROM words) in braces, row after row."""
         def wrap(values: tuple[int, ...]) -> str:
-            return "\n        ".join(textwrap.wrap(", ".join(str(v) for v in values), 110)) if values else ""
+            return INDENT.join(textwrap.wrap(", ".join(str(v) for v in values), 110)) if values else ""
         if len(self.dims) == 1:
             return "{" + wrap(self.values) + "}"
         width = self.dims[1]
-        rows = [wrap(self.values[start:start + width]) for start in range(0, len(self.values), width)]
-        return "{\n        {" + "},\n        {".join(rows) + "}}"
+        lines: list[str] = []
+        for start in range(0, len(self.values), width):
+            row = "{" + wrap(self.values[start:start + width]) + "}"
+            if lines and "\n" not in row and "\n" not in lines[-1] and len(lines[-1]) + len(row) + 2 <= 110:
+                lines[-1] += ", " + row
+            else:
+                lines.append(row)
+        return "{" + INDENT + ("," + INDENT).join(lines) + "}"
+
+
+INDENT = "\n        "
+"""A continuation line of an initializer in a layer function."""
 
 
 @dataclass
