@@ -3,8 +3,8 @@
 For the digits CNN (examples/digits_cnn.onnx) and the CIFAR-sized VGG-style net of
 bench/bench_engine_v2.py (random weights), planned for the PYNQ-Z2 with the default P:
 - the generated C++: lines of the per-model files (top, header, test bench) and of the shipped
-  kernels header, and the bytes of the constant arrays (nonzero weights with their window
-  indices, channel ends, biases) at their HLS element widths;
+  kernels header, and the bytes of the constant arrays (the engine ROMs' word fields, the pattern
+  and channel tables and constant codes, the other layers' arrays) at their HLS element widths;
 - the g++ C simulation (hls4ml's ap_types, -O1): compile seconds, frames per second of the test
   bench (process start and text I/O included), bit-exact against run_fixed;
 - with --rtl-frames N, the Verilator simulation of the same build: frames per second of
