@@ -19,8 +19,8 @@ from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType, bits_for_range, leaky_slope, relu6_ceiling
 from fpgaflow.flow.layer_plan import LayerPlan, plan_layer
 from fpgaflow.flow.ops.sparse_engine import engine_image
-from fpgaflow.flow.weight_rom import (ACTIVATION_CODES, EngineImage, channel_table, constant_outputs, rom_fields, segment_bits,
-                                      shift_spread_bits)
+from fpgaflow.flow.weight_rom import (ACTIVATION_CODES, EngineImage, WindowLayout, channel_table, constant_outputs, rom_fields,
+                                      segment_bits, shift_spread_bits)
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
     Activated,
@@ -242,20 +242,19 @@ def _engine_consts(image: EngineImage, windows: int) -> tuple[dict[str, int], di
     """The engine's sizes and types as the kernels name them (the image's parameters, docs/hardware.md)."""
     p = image.parameters
     pattern = image.is_pattern_mode
-    words_per_beat = -(-p["BEAT_N"] // p["WR_N"])
+    layout = WindowLayout(p["BEAT_N"], p["BEATS"], p["WR_N"])
     spread = int(p.get("SHIFT_SPREAD", 0))
     acc_width = p["ACC_W"] + 1 + spread  # the sum plus bias, shifted left by up to SHIFT_SPREAD (the RTL's requantize input)
     consts = {"P": p["P"], "DEPTH": image.depth, "K_FIN": p["K_FIN"], "K_NZ": p["K_NZ"] if pattern else 1,
               "SLOTS": p["P"] // (p["K_NZ"] if pattern else 1), "NP": p["NP"] if pattern else 0, "NZ_OC": p["NZ_OC"],
-              "BEAT_N": p["BEAT_N"], "BEATS": p["BEATS"], "WR_N": p["WR_N"], "BEAT_STRIDE": words_per_beat * p["WR_N"],
-              "WIN_N": p["BEATS"] * words_per_beat * p["WR_N"], "WINDOWS": windows, "ACC_W": acc_width}
+              "BEAT_N": p["BEAT_N"], "BEATS": p["BEATS"], "WR_N": p["WR_N"], "BEAT_STRIDE": layout.words_per_beat * layout.write_n,
+              "WIN_N": layout.words * layout.write_n, "WINDOWS": windows, "ACC_W": acc_width}
     seg = f"ap_uint<{segment_bits(p['K_FIN'])}>"
     types = {"w_t": f"ap_int<{p['WW']}>", "seg_t": seg, "oc_t": f"ap_uint<{p['OC_W']}>", "bias_t": f"ap_int<{p['ACC_W']}>",
-             "align_t": f"ap_uint<{max(1, shift_spread_bits(spread))}>", "acc_t": f"ap_int<{acc_width}>"}
+             "align_t": f"ap_uint<{max(1, shift_spread_bits(spread))}>", "acc_t": f"ap_int<{acc_width}>",
+             "idx_t": f"ap_uint<{p['IDX_W']}>"}  # a window address (pattern mode: a pattern table entry)
     if pattern:
-        types.update({"ic_t": f"ap_uint<{p['IC_W']}>", "pid_t": f"ap_uint<{p['PID_W']}>", "idx_t": f"ap_uint<{p['IDX_W']}>"})
-    else:
-        types["idx_t"] = f"ap_uint<{p['IDX_W']}>"
+        types.update({"ic_t": f"ap_uint<{p['IC_W']}>", "pid_t": f"ap_uint<{p['PID_W']}>"})
     return consts, types
 
 
