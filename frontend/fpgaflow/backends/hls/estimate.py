@@ -22,7 +22,8 @@ from fpgaflow.flow.cycles import window_gen_cycles
 from fpgaflow.flow.ops import contract_of
 from fpgaflow.backends.hls.layers import HlsLayer
 
-STATUS = "estimate: conv and dense from the sparse engine's op contract, the rest from the kernels' loop structure; not confirmed by a vendor HLS tool"
+STATUS = ("estimates: conv and dense from the sparse engine's op contract, the other functions from the kernels' loop "
+          "structure; not confirmed by a vendor HLS tool")
 BRAM18_BITS = 18 * 1024
 
 ENGINE_KINDS = ("conv", "dense")
