@@ -3,8 +3,8 @@
 For the digits CNN (examples/digits_cnn.onnx) and the CIFAR-sized VGG-style net of
 bench/bench_engine_v2.py (random weights), planned for the PYNQ-Z2 with the default P:
 - the generated C++: lines of the per-model files (top, header, test bench) and of the shipped
-  kernels header, and the bytes of the constant arrays (nonzero weights with their window
-  indices, channel ends, biases) at their HLS element widths;
+  kernels header, and the bytes of the constant arrays (the engine ROMs' word fields, the pattern
+  and channel tables and constant codes, the other layers' arrays) at their HLS element widths;
 - the g++ C simulation (hls4ml's ap_types, -O1): compile seconds, frames per second of the test
   bench (process start and text I/O included), bit-exact against run_fixed;
 - with --rtl-frames N, the Verilator simulation of the same build: frames per second of
@@ -42,7 +42,7 @@ def network_row(name: str, model: Path, calibration: np.ndarray, folder: Path, f
     with OutputDir(folder / name) as out:
         design = build_design(graph, BuildOptions(board=BOARD, bits=8, backends=("rtl", "hls")), out)
         top = top_name(graph)
-        generated = generate_hls(graph, BOARD, top, {n: c.parallelism for n, c in design.engines.items()})
+        generated = generate_hls(graph, BOARD, top, {n: c.parallelism for n, c in design.engines.items()}, design.store_zeros)
         model_lines = sum(text.count("\n") for rel, text in generated.files.items() if rel != KERNELS_HEADER)
         array_bytes = sum(array.bits for layer in generated.layers for array in layer.arrays) // 8
         csim = verify_hls(out, frames, calibration)

@@ -182,94 +182,189 @@ void walk_windows(hls::stream<pixel<typename CFG::in_t, CFG::C> > &in, line_buff
     }
 }
 
-// ---------------------------------------------------------------- sparse convolution and dense
+// ---------------------------------------------------------------- the sparse engine
 
-// The sparse engine: only nonzero weights, output channel after output channel; weight e
-// multiplies window element idx[e] ((ky * KW + kx) * C_in + input channel, the RTL's window
-// index); end[oc] closes channel oc's run. The MAC loop is pipelined at II = 1 over groups of P
-// nonzero weights, P lanes unrolled (the generated layer function partitions the arrays cyclic P).
+// A conv or dense layer runs on the RTL engine's weight ROM (rtl/sparse_conv_engine.sv, packed by
+// fpgaflow.flow.weight_rom.pack_engine at the same P), word for word. The generated layer holds it as
+// one constant array per field of the ROM word, indexed [word d][lane or slot]:
+//
+//   per-element mode (SLOTS = P):     w[d][l] weight code, idx[d][l] window address, seg[d][l]
+//   pattern mode (SLOTS = P / K_NZ):  w[d][l] weight code; per kernel slot s (lanes s*K_NZ ..
+//                                     s*K_NZ + K_NZ - 1): ic[d][s] input channel, pid[d][s] pattern
+//                                     id, seg[d][s]; lane l's window address is
+//                                     pattern[pid][l % K_NZ] + ic (the pattern table: kernel offsets)
+//   ends[d]                           channels word d closes (at most K_FIN)
+//
+// The nonzero weights follow each other output channel after output channel, P to a word across
+// channel boundaries. A lane's segment is the number of channel ends before it in its word: segment
+// s < ends[d] is the s-th channel the word closes (segment 0 adds the sum carried from earlier words),
+// segment ends[d] the channel that goes on. The k-th channel closed in a window is entry k of the
+// channel table: output channel oc[k], bias[k] (at its F_acc), align[k] (the exact left shift to the
+// layer's largest F_acc); an output channel no weight reaches keeps its constant code const[oc].
+//
+// Schedule (the one fpgaflow.flow.cycles.engine_frame_cycles models for the RTL): a window writer
+// and the MAC loop form a DATAFLOW region joined by a stream of windows two deep (the RTL's two
+// window banks), so the next window is written, WR_N elements a cycle (WORDS cycles), while the
+// MAC loop reads the current one. A conv's writer is the line-buffer walk, one padded pixel a
+// cycle, which waits while both banks are full; a dense layer's writes its input pixels as they
+// come. The MAC loop reads one ROM word a cycle (II = 1, DEPTH cycles a window), the P lanes
+// unrolled, one adder per segment and K_FIN requantizers (`finish`) closing channels.
+
+// One window as the lanes read it: element j of beat t at t * BEAT_STRIDE + j (for a conv, one beat:
+// the element (ky * KW + kx) * C_in + c); unused addresses hold 0.
 template <class CFG>
-typename CFG::acc_t sparse_dot(const typename CFG::in_t win[CFG::WIN_N], const typename CFG::w_t *w,
-                                const typename CFG::idx_t *idx, int start, int end, typename CFG::acc_t acc) {
+struct window_bank {
+    typename CFG::in_t v[CFG::WIN_N];
+};
+
+// The MAC loop's state within a window: the open channel's partial sum, the channels closed so far.
+template <class CFG>
+struct mac_state {
+    typename CFG::acc_t open;
+    int closed;
+};
+
+// A ROM word's lane products into its segments, closing up to K_FIN channels into `result`.
+template <class CFG>
+void close_segments(const typename CFG::acc_t prod[CFG::P], const typename CFG::seg_t lane_seg[CFG::P], int ends,
+                    mac_state<CFG> &state, const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
+                    const typename CFG::align_t align[CFG::NZ_OC], pixel<typename CFG::out_t, CFG::OC> &result) {
 #pragma HLS INLINE
-NZ:
-    for (int e = start; e < end; e += CFG::P) {
-#pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT min = 1 max = CFG::MAX_STEPS
-    LANE:
+    typedef typename CFG::acc_t acc_t;
+    acc_t part[CFG::K_FIN + 1];
+#pragma HLS ARRAY_PARTITION variable = part complete
+SEGMENT:
+    for (int s = 0; s <= CFG::K_FIN; ++s) {
+#pragma HLS UNROLL
+        acc_t sum = 0;
         for (int l = 0; l < CFG::P; ++l) {
 #pragma HLS UNROLL
-            if (e + l < end) acc += w[e + l] * win[idx[e + l]];
+            if (lane_seg[l] == s) sum += prod[l];
+        }
+        part[s] = sum;
+    }
+FINISH:
+    for (int s = 0; s < CFG::K_FIN; ++s) {
+#pragma HLS UNROLL
+        if (s < ends) {
+            const int k = state.closed + s;
+            acc_t acc = s == 0 ? acc_t(state.open + part[0]) : part[s];
+            acc = acc_t(acc + bias[k]) << align[k];  // exact: acc_t has SHIFT_SPREAD bits to spare
+            result.v[oc[k]] = finish<CFG, CFG::ACC_W, CFG::ACC_F>(acc);
         }
     }
-    return acc;
+    state.open = ends == 0 ? acc_t(state.open + part[0]) : part[ends];
+    state.closed += ends;
 }
 
+// The MAC loop, per-element mode: WINDOWS windows a frame, DEPTH ROM words each.
 template <class CFG>
-struct conv_window {
-    const typename CFG::w_t *w;
-    const typename CFG::idx_t *idx;
-    const typename CFG::end_t *end;
-    const typename CFG::acc_t *bias;
-    hls::stream<pixel<typename CFG::out_t, CFG::OC> > *out;
+void mac_windows(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
+                 const typename CFG::w_t w[CFG::DEPTH][CFG::P], const typename CFG::idx_t idx[CFG::DEPTH][CFG::P],
+                 const typename CFG::seg_t seg[CFG::DEPTH][CFG::P], const typename CFG::seg_t ends[CFG::DEPTH],
+                 const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
+                 const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
+WINDOW:
+    for (int n = 0; n < CFG::WINDOWS; ++n) {
+        const window_bank<CFG> win = windows.read();
+#pragma HLS ARRAY_PARTITION variable = win.v complete
+        pixel<typename CFG::out_t, CFG::OC> result;
+#pragma HLS ARRAY_PARTITION variable = result.v complete
+        for (int c = 0; c < CFG::OC; ++c) result.v[c] = consts[c];
+        mac_state<CFG> state = {0, 0};
+    ROM:
+        for (int d = 0; d < CFG::DEPTH; ++d) {
+#pragma HLS PIPELINE II = 1
+            typename CFG::acc_t prod[CFG::P];
+            typename CFG::seg_t lane_seg[CFG::P];
+        LANE:
+            for (int l = 0; l < CFG::P; ++l) {
+#pragma HLS UNROLL
+                prod[l] = w[d][l] * win.v[idx[d][l]];
+                lane_seg[l] = seg[d][l];
+            }
+            close_segments<CFG>(prod, lane_seg, ends[d], state, oc, bias, align, result);
+        }
+        out.write(result);
+    }
+}
+
+// The MAC loop, pattern mode: K_NZ lanes share a kernel slot's input channel, pattern id and segment.
+template <class CFG>
+void mac_windows(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
+                 const typename CFG::w_t w[CFG::DEPTH][CFG::P], const typename CFG::ic_t ic[CFG::DEPTH][CFG::SLOTS],
+                 const typename CFG::pid_t pid[CFG::DEPTH][CFG::SLOTS], const typename CFG::seg_t seg[CFG::DEPTH][CFG::SLOTS],
+                 const typename CFG::seg_t ends[CFG::DEPTH], const typename CFG::idx_t pattern[CFG::NP][CFG::K_NZ],
+                 const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
+                 const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
+WINDOW:
+    for (int n = 0; n < CFG::WINDOWS; ++n) {
+        const window_bank<CFG> win = windows.read();
+#pragma HLS ARRAY_PARTITION variable = win.v complete
+        pixel<typename CFG::out_t, CFG::OC> result;
+#pragma HLS ARRAY_PARTITION variable = result.v complete
+        for (int c = 0; c < CFG::OC; ++c) result.v[c] = consts[c];
+        mac_state<CFG> state = {0, 0};
+    ROM:
+        for (int d = 0; d < CFG::DEPTH; ++d) {
+#pragma HLS PIPELINE II = 1
+            typename CFG::acc_t prod[CFG::P];
+            typename CFG::seg_t lane_seg[CFG::P];
+        LANE:
+            for (int l = 0; l < CFG::P; ++l) {
+#pragma HLS UNROLL
+                const int s = l / CFG::K_NZ;
+                prod[l] = w[d][l] * win.v[pattern[pid[d][s]][l % CFG::K_NZ] + ic[d][s]];
+                lane_seg[l] = seg[d][s];
+            }
+            close_segments<CFG>(prod, lane_seg, ends[d], state, oc, bias, align, result);
+        }
+        out.write(result);
+    }
+}
+
+// A conv's window writer: the line-buffer walk hands every window to the MAC loop, WR_N elements a cycle.
+template <class CFG>
+struct window_writer {
+    hls::stream<window_bank<CFG> > *windows;
 
     void compute(const line_buffer<CFG> &buf, int x0) {
-        typename CFG::in_t win[CFG::WIN_N];
-#pragma HLS ARRAY_PARTITION variable = win cyclic factor = CFG::P
-    WINDOW:  // the window into the lanes' copy, P elements a cycle
+        window_bank<CFG> bank;
+    WRITE:
         for (int e = 0; e < CFG::WIN_N; ++e) {
 #pragma HLS PIPELINE II = 1
-#pragma HLS UNROLL factor = CFG::P
-            win[e] = buf.at(e / (CFG::KW * CFG::C), x0, (e / CFG::C) % CFG::KW, e % CFG::C);
+#pragma HLS UNROLL factor = CFG::WR_N
+            bank.v[e] = e < CFG::BEAT_N ? buf.at(e / (CFG::KW * CFG::C), x0, (e / CFG::C) % CFG::KW, e % CFG::C)
+                                        : typename CFG::in_t(0);
         }
-        pixel<typename CFG::out_t, CFG::OC> result;
-        int start = 0;
-    OC:
-        for (int oc = 0; oc < CFG::OC; ++oc) {
-            typename CFG::acc_t acc = sparse_dot<CFG>(win, w, idx, start, end[oc], bias[oc]);
-            result.v[oc] = finish<CFG, CFG::ACC_W, CFG::ACC_F>(acc);
-            start = end[oc];
-        }
-        out->write(result);
+        windows->write(bank);
     }
 };
 
 template <class CFG>
-void conv_sparse(hls::stream<pixel<typename CFG::in_t, CFG::C> > &in, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
-                 const typename CFG::w_t *w, const typename CFG::idx_t *idx, const typename CFG::end_t *end,
-                 const typename CFG::acc_t *bias) {
-#pragma HLS INLINE
+void conv_windows(hls::stream<pixel<typename CFG::in_t, CFG::C> > &in, hls::stream<window_bank<CFG> > &windows) {
     static line_buffer<CFG> buf;
-    conv_window<CFG> window = {w, idx, end, bias, &out};
-    walk_windows<CFG>(in, buf, window);
+    window_writer<CFG> writer = {&windows};
+    walk_windows<CFG>(in, buf, writer);
 }
 
-// A dense layer reads its whole input (PIXELS pixels of C channels: the map before a Flatten,
-// which moves no data, or one vector pixel) into a vector in stream order (element c of pixel p
-// at p * C + c, the RTL's window address; the weights' indices map ONNX's C-major flatten onto
-// it), then runs the same sparse dot product per output.
+// A dense layer's window writer: its input map pixel by pixel (or its vector as one pixel), element c
+// of pixel p at p * BEAT_STRIDE + c, the RTL's window address (the ROM's addresses map ONNX's C-major
+// flatten onto it), WR_N elements a cycle.
 template <class CFG>
-void dense_sparse(hls::stream<pixel<typename CFG::in_t, CFG::C> > &in, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
-                  const typename CFG::w_t *w, const typename CFG::idx_t *idx, const typename CFG::end_t *end,
-                  const typename CFG::acc_t *bias) {
-#pragma HLS INLINE
-    typename CFG::in_t x[CFG::WIN_N];
-#pragma HLS ARRAY_PARTITION variable = x cyclic factor = CFG::P
+void dense_windows(hls::stream<pixel<typename CFG::in_t, CFG::C> > &in, hls::stream<window_bank<CFG> > &windows) {
+    window_bank<CFG> bank;
+    for (int e = 0; e < CFG::WIN_N; ++e) bank.v[e] = 0;
     for (int p = 0; p < CFG::PIXELS; ++p) {
-        pixel<typename CFG::in_t, CFG::C> px = in.read();
+        const pixel<typename CFG::in_t, CFG::C> px = in.read();
+    WRITE:
         for (int c = 0; c < CFG::C; ++c) {
 #pragma HLS PIPELINE II = 1
-            x[p * CFG::C + c] = px.v[c];
+#pragma HLS UNROLL factor = CFG::WR_N
+            bank.v[p * CFG::BEAT_STRIDE + c] = px.v[c];
         }
     }
-    pixel<typename CFG::out_t, CFG::OC> result;
-    int start = 0;
-    for (int oc = 0; oc < CFG::OC; ++oc) {
-        typename CFG::acc_t acc = sparse_dot<CFG>(x, w, idx, start, end[oc], bias[oc]);
-        result.v[oc] = finish<CFG, CFG::ACC_W, CFG::ACC_F>(acc);
-        start = end[oc];
-    }
-    out.write(result);
+    windows.write(bank);
 }
 
 // ---------------------------------------------------------------- per-pixel layers

@@ -17,6 +17,8 @@ from fpgaflow.backends.hls.layers import LayerLowering
 from fpgaflow.boards import load_board
 from fpgaflow.cli.main import main
 from fpgaflow.errors import UserError
+from fpgaflow.flow.ops.sparse_engine import engine_image
+from fpgaflow.flow.weight_rom import rom_fields
 from fpgaflow.ir.layers import BatchNorm, Weight
 from fpgaflow.ir.serialize import load_graph
 from fpgaflow.reference.fixed_exec import run_fixed
@@ -57,7 +59,13 @@ def test_digits_c_simulation_is_bit_exact(digits_hls):
     assert np.array_equal(np.load(digits_hls / "verify" / "hls.npy"), expected)
 
 
-def test_hls_files_are_deterministic_and_hold_only_nonzero_weights(digits_hls):
+def engine_word_arrays(layer):
+    """The arrays of a conv or dense function that are fields of its ROM words, and its engine image."""
+    image = engine_image(layer.plan, layer.lanes, layer.store_zeros)
+    return [a for a in layer.arrays if a.rom], image
+
+
+def test_hls_files_are_deterministic_and_hold_the_rtl_rom(digits_hls):
     report = json.loads((digits_hls / "report.json").read_text())
     setup = json.loads((digits_hls / "design.json").read_text())
     graph = load_graph(digits_hls / "ir")
@@ -68,8 +76,12 @@ def test_hls_files_are_deterministic_and_hold_only_nonzero_weights(digits_hls):
     for layer in generated.layers:
         if layer.kind in ("conv", "dense"):
             codes = graph.layer(layer.name).weight.codes
-            weights = next(a for a in layer.arrays if a.name.endswith("_w"))
-            assert len(weights.values) == np.count_nonzero(codes) and 0 not in weights.values
+            words, image = engine_word_arrays(layer)
+            weights = next(a for a in words if a.name.endswith("_w"))
+            # the RTL's ROM word for word: DEPTH rows of P weights, the nonzero codes and padding zeros
+            assert weights.dims == (image.depth, lanes[layer.name])
+            assert sorted(v for v in weights.values if v) == sorted(int(v) for v in codes[codes != 0])
+            assert sum(a.bits for a in words) == image.weight_memory_bits
     top = (digits_hls / "hls" / f"{setup['top']}.cpp").read_text()
     for pragma in ("INTERFACE axis port = s_axis", "ap_ctrl_none", "DATAFLOW", "BIND_STORAGE", "RESOURCE variable"):
         assert pragma in top
@@ -84,6 +96,63 @@ def test_report_has_hls_estimates_beside_the_rtl(digits_hls):
     assert hls["totals"]["cycles_per_frame"] == max(layer["cycles_estimate"] for layer in hls["layers"])
     assert hls["totals"]["dsp"] > 0 and hls["totals"]["rom_bits"] > 0
     assert "## HLS C++" in (digits_hls / "report.md").read_text()
+
+
+def test_hls_estimate_of_the_engines_is_the_rtl_model(digits_hls):
+    """The conv and dense functions keep the sparse engine's contract: their cycles are the RTL report's cycles_model."""
+    report = json.loads((digits_hls / "report.json").read_text())
+    rtl = {layer["name"]: layer["cycles_model"] for layer in report["layers"]}
+    engines = [layer for layer in report["hls"]["layers"] if layer["kind"] in ("conv", "dense")]
+    assert [layer["layer"] for layer in engines if layer["kind"] == "conv"]
+    for layer in engines:
+        assert layer["cycles_estimate"] == layer["rtl_cycles_model"] == rtl[layer["layer"]], layer["function"]
+    assert report["hls"]["totals"]["cycles_per_frame"] == report["totals"]["cycles_per_frame"]
+
+
+def kep_dense_net() -> onnx.ModelProto:
+    """A kernel-pattern pruned conv (every kernel 4 of 9 weights by one of 4 patterns, some kernels zero), max pool,
+    and a dense layer of 1 to 2 weights per output, so that at P = 4 the conv takes pattern ids and dense words close
+    several channels."""
+    rng = np.random.default_rng(7)
+    b = models.OnnxBuilder("kep_dense_net", 13, 7)
+    x = b.node("Relu", [b.conv("input", "kep", 4, 8, pads=[1, 1, 1, 1])], "relu1")
+    x = b.node("MaxPool", [x], "pool", kernel_shape=[2, 2], strides=[2, 2])
+    x = b.node("Flatten", [x], "flatten", axis=1)
+    model = b.model(["N", 4, 6, 6], b.gemm(x, "fc", 8 * 3 * 3, 6))
+    library = [rng.choice(9, size=4, replace=False) for _ in range(4)]
+    for init in model.graph.initializer:
+        if init.name == "kep.weight":
+            weight = np.zeros((8, 4, 9), np.float32)
+            for o in range(8):
+                for i in range(4):
+                    if rng.random() < 0.8:
+                        weight[o, i, library[rng.integers(4)]] = rng.uniform(0.1, 0.3, 4) * rng.choice([-1, 1], 4)
+            init.CopyFrom(onnx.numpy_helper.from_array(weight.reshape(8, 4, 3, 3), init.name))
+        if init.name == "fc.weight":
+            weight = np.zeros((6, 72), np.float32)
+            for o in range(6):
+                weight[o, rng.choice(72, size=1 + o % 2, replace=False)] = rng.uniform(0.5, 1.0) * rng.choice([-1, 1])
+            init.CopyFrom(onnx.numpy_helper.from_array(weight, init.name))
+    return model
+
+
+def test_pattern_mode_and_multi_channel_words_bit_exact_in_c_simulation(tmp_path):
+    """The KEP conv runs on pattern ids and its pattern table, the dense layer on words that close two channels."""
+    model = tmp_path / "kep_dense_net.onnx"
+    onnx.save(kep_dense_net(), model)
+    out = tmp_path / "out"
+    assert main(["build", str(model), "--board", "pynq", "--parallelism", "4", "--hls", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    graph = load_graph(out / "ir")
+    lanes = {layer["name"]: layer["parallelism"] for layer in report["layers"]}
+    assert lanes["kep"] == lanes["fc"] == 4
+    layers = {layer.name: layer for layer in generate_hls(graph, load_board("pynq"), "top", lanes).layers}
+    _, kep = engine_word_arrays(layers["kep"])
+    assert kep.is_pattern_mode and any(a.name == "kep_pattern" for a in layers["kep"].arrays)
+    _, fc = engine_word_arrays(layers["fc"])
+    assert max(rom_fields(fc).ends) > 1
+    assert main(["verify", str(out), "--hls", "--frames", "5"]) == 0
+    check_hls_bit_exact(out, 5)
 
 
 def _c_simulation_bit_exact(builder: str, tmp_path, frames: int) -> None:

@@ -10,10 +10,12 @@ from fpgaflow.fixed import FixedType
 from fpgaflow.flow.cycles import engine_bound, engine_cycles_per_position
 from fpgaflow.flow.weight_rom import (
     WindowLayout,
+    channel_table,
     conv_window_index,
     dense_window_index,
     mem_text,
     pack_engine,
+    rom_fields,
     segment_bits,
     uniform_kernel_nonzeros,
     word_slots,
@@ -247,3 +249,44 @@ def test_pattern_table_is_written_with_the_other_memories(tmp_path) -> None:
     table = (tmp_path / names["PATTERN_FILE"]).read_text()
     assert table == mem_text(image.pattern_words, 2 * image.parameters["IDX_W"])
     assert len(image.pattern_words) == image.parameters["NP"] == 3
+
+
+def channel_sums_from_fields(image, window: np.ndarray) -> dict[int, int]:
+    """Each output channel's sum of products as a back end reads the ROM through rom_fields: lane l of word d
+    multiplies window[address] into its segment; a word closes its first `ends` segments in channel-table order."""
+    fields = rom_fields(image)
+    table = channel_table(image)
+    k = image.parameters["K_NZ"] if image.is_pattern_mode else 1
+    sums: dict[int, int] = {}
+    open_sum, closed = 0, 0
+    for d in range(image.depth):
+        parts = [0] * (image.parameters["K_FIN"] + 1)
+        for lane, weight in enumerate(fields.weights[d]):
+            slot = lane // k
+            if image.is_pattern_mode:
+                address = fields.pattern_table[fields.pattern_ids[d, slot], lane % k] + fields.keys[d, slot]
+            else:
+                address = fields.keys[d, slot]
+            parts[fields.segments[d, slot]] += int(weight) * int(window[address])
+        for s in range(fields.ends[d]):
+            sums[int(table.out_channels[closed + s])] = (open_sum + parts[0] if s == 0 else parts[s])
+        open_sum = open_sum + parts[0] if fields.ends[d] == 0 else parts[fields.ends[d]]
+        closed += int(fields.ends[d])
+    return sums
+
+
+@pytest.mark.parametrize("mode", ["element", "pattern"])
+def test_rom_fields_read_back_every_channel_sum(mode: str) -> None:
+    """The fields of the packed words (what the HLS kernels hold) give every channel's sum of products, words
+    closing several channels included."""
+    rng = np.random.default_rng(5)
+    codes = kep_codes(rng, (12, 4, 3, 3), k=2, patterns=4)
+    codes[3] = 0  # a channel no weight reaches: no channel-table entry
+    image = pack_engine(conv(codes), IN_TYPE, OUT_TYPE, (4, 6, 6), lanes=8, index_mode=mode)
+    assert image.is_pattern_mode == (mode == "pattern")
+    assert max(rom_fields(image).ends) > 1  # some word closes more than one channel
+    window = rng.integers(0, 256, size=image.parameters["BEAT_N"])
+    index = conv_window_index(conv(codes), 4).reshape(12, -1)
+    codes2 = codes.reshape(12, -1)
+    want = {oc: int(codes2[oc] @ window[index[oc]]) for oc in range(12) if codes2[oc].any()}
+    assert channel_sums_from_fields(image, window) == want

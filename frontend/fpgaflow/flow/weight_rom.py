@@ -492,3 +492,98 @@ def pack_engine(
         parameters=parameters,
         pattern_words=rom.pattern_words,
     )
+
+
+def _field(value: int, low: int, bits: int) -> int:
+    """Bits low .. low + bits - 1 of a word."""
+    return (value >> low) & ((1 << bits) - 1)
+
+
+def _signed(value: int, bits: int) -> int:
+    """A two's-complement field of `bits` bits as a Python int."""
+    return value - (1 << bits) if value >> (bits - 1) & 1 else value
+
+
+@dataclass(frozen=True)
+class RomFields:
+    """The fields of an EngineImage's ROM words, word by word: the words read back, not packed again.
+
+    Word d of WEIGHT_FILE is, from bit 0 up, its SLOTS slots and then the count of channels it
+    closes (_encode_words). A slot is an entry {segment, window address, weight} in per-element
+    mode (SLOTS = P) or a kernel slot {segment, pattern id, input channel, K_NZ weights} in
+    pattern mode (SLOTS = P / K_NZ); lane l of a pattern-mode word is weight l % K_NZ of slot
+    l // K_NZ. Back ends that spell the ROM as one array per field (the HLS kernels) take these.
+    """
+
+    weights: np.ndarray
+    """(DEPTH, P) signed weight codes of WW bits, lane by lane (padding: 0)."""
+    keys: np.ndarray
+    """(DEPTH, SLOTS) window address (per-element mode) or input channel (pattern mode) of each slot."""
+    segments: np.ndarray
+    """(DEPTH, SLOTS) each slot's segment: channel ends before it in its word."""
+    ends: np.ndarray
+    """(DEPTH,) channels each word closes (at most K_FIN)."""
+    pattern_ids: np.ndarray | None = None
+    """(DEPTH, SLOTS) pattern id of each slot (pattern mode only)."""
+    pattern_table: np.ndarray | None = None
+    """(NP, K_NZ) window offset of weight j of each pattern (pattern mode only)."""
+
+
+def rom_fields(image: EngineImage) -> RomFields:
+    """The ROM of an engine image split into its fields (the inverse of _encode_words and the slot layouts)."""
+    p = image.parameters
+    weight_bits, seg_bits, lanes = p["WW"], segment_bits(p["K_FIN"]), p["P"]
+    pattern = image.is_pattern_mode
+    k = p["K_NZ"] if pattern else 1
+    key_bits = p["IC_W"] if pattern else p["IDX_W"]
+    item_bits = k * weight_bits + key_bits + (p["PID_W"] if pattern else 0)
+    slots = lanes // k
+    slot_bits = item_bits + seg_bits
+    weights = np.zeros((image.depth, lanes), dtype=np.int64)
+    keys = np.zeros((image.depth, slots), dtype=np.int64)
+    segments = np.zeros((image.depth, slots), dtype=np.int64)
+    pids = np.zeros((image.depth, slots), dtype=np.int64)
+    ends = np.zeros(image.depth, dtype=np.int64)
+    for d, word in enumerate(image.weight_words):
+        for s in range(slots):
+            slot = _field(word, s * slot_bits, slot_bits)
+            for j in range(k):
+                weights[d, s * k + j] = _signed(_field(slot, j * weight_bits, weight_bits), weight_bits)
+            keys[d, s] = _field(slot, k * weight_bits, key_bits)
+            if pattern:
+                pids[d, s] = _field(slot, k * weight_bits + key_bits, p["PID_W"])
+            segments[d, s] = _field(slot, item_bits, seg_bits)
+        ends[d] = _field(word, slots * slot_bits, seg_bits)
+    if not pattern:
+        return RomFields(weights, keys, segments, ends)
+    table = np.array([[_field(row, j * p["IDX_W"], p["IDX_W"]) for j in range(k)] for row in image.pattern_words],
+                     dtype=np.int64)
+    return RomFields(weights, keys, segments, ends, pids, table)
+
+
+@dataclass(frozen=True)
+class ChannelTable:
+    """CHAN_FILE read back: per channel with weights (ROM order) its output channel, bias code and alignment shift."""
+
+    out_channels: np.ndarray
+    biases: np.ndarray
+    aligns: np.ndarray
+
+
+def channel_table(image: EngineImage) -> ChannelTable:
+    """The entries {align (SHIFT_W), oc (OC_W), bias (ACC_W)} of an image's channel table."""
+    p = image.parameters
+    acc_bits, oc_bits = p["ACC_W"], p["OC_W"]
+    words = image.channel_words
+    return ChannelTable(
+        np.array([(w >> acc_bits) & ((1 << oc_bits) - 1) for w in words], dtype=np.int64),
+        np.array([_signed(w & ((1 << acc_bits) - 1), acc_bits) for w in words], dtype=np.int64),
+        np.array([w >> (acc_bits + oc_bits) for w in words], dtype=np.int64),
+    )
+
+
+def constant_outputs(image: EngineImage) -> np.ndarray:
+    """CONST_FILE read back as signed or unsigned codes: each output channel's code when no weight reaches it."""
+    p = image.parameters
+    codes = np.asarray(image.const_codes, dtype=np.int64)
+    return np.array([_signed(int(c), p["OUT_W"]) for c in codes], dtype=np.int64) if p["OUT_SIGNED"] else codes

@@ -35,7 +35,7 @@ CSIM_DIR = "verify/hls_csim"
 def write_hls(out: OutputDir, design: Design, top: str) -> None:
     """OUT/hls/ for a planned design, tb_data/ with golden frames, and report.json's `hls` estimates."""
     lanes = {name: choice.parallelism for name, choice in design.engines.items()}
-    generated = generate_hls(design.graph, design.board, top, lanes)
+    generated = generate_hls(design.graph, design.board, top, lanes, design.store_zeros)
     for relpath, text in sorted(generated.files.items()):
         out.write_text(f"{HLS_DIR}/{relpath}", text)
     golden, _ = verify_inputs(design.graph, GOLDEN_FRAMES, None)

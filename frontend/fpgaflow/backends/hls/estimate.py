@@ -1,12 +1,16 @@
 """Cycle and resource estimates of the generated HLS design, next to the RTL's in report.json.
 
-Computed from the loop structure of hls_templates/fpgaflow_kernels.h with the cycle
-functions the RTL report uses (fpgaflow.flow.cycles): a sparse layer's MAC loop runs at
-II = 1 over groups of P nonzero weights of one output channel, so a position costs
-max(1, sum over channels of ceil(nnz_oc / P)) plus the window copy (P elements a
-cycle); a line buffer visits every pixel of the padded image (window_gen_cycles); the other
-functions move one pixel a cycle. These are estimates until Vitis HLS's synthesis report
-confirms them: no vendor tool has checked them (report.json says so in `status`).
+A conv or dense function (a ConvTranspose2d's 1x1 conv included) keeps the sparse engine's op
+contract (fpgaflow.flow.ops.sparse_engine), so its cycles and weight-memory bits are the
+contract's, not a formula of their own: the kernel reads the very ROM image the contract
+packs (one word a cycle at II = 1, DEPTH cycles a window), its window writer fills one of
+two window banks WR_N elements a cycle while the MAC loop reads the other, and a conv's
+writer is the line-buffer walk of one padded pixel a cycle that waits while both banks are
+full: the schedule fpgaflow.flow.cycles.engine_frame_cycles models for the RTL engine
+(hls_templates/fpgaflow_kernels.h, "the sparse engine"). The other functions are estimated
+from their loop structure with the RTL's cycle functions where they share them
+(window_gen_cycles); they move one pixel a cycle. These are estimates until Vitis HLS's
+synthesis report confirms them: no vendor tool has checked them (report.json says so in `status`).
 """
 
 from __future__ import annotations
@@ -14,33 +18,23 @@ from __future__ import annotations
 from math import ceil
 from typing import Any
 
-import numpy as np
-
 from fpgaflow.flow.cycles import window_gen_cycles
+from fpgaflow.flow.ops import contract_of
 from fpgaflow.backends.hls.layers import HlsLayer
 
-STATUS = "estimate from the kernels' loop structure; not confirmed by a vendor HLS tool"
+STATUS = ("estimates: conv and dense from the sparse engine's op contract, the other functions from the kernels' loop "
+          "structure; not confirmed by a vendor HLS tool")
 BRAM18_BITS = 18 * 1024
-LUTRAM_LIMIT_BITS = 1024
-"""An array bank smaller than this stays in LUTs (distributed ROM), as the HLS tools do for small ROMs."""
 
-
-def _runs(layer: HlsLayer) -> np.ndarray:
-    ends = next(a for a in layer.arrays if a.name.endswith("_end")).values
-    return np.diff(np.concatenate([[0], np.asarray(ends, dtype=np.int64)]))
+ENGINE_KINDS = ("conv", "dense")
 
 
 def layer_cycles(layer: HlsLayer) -> int:
     """Cycles per frame of one layer function."""
     k = layer.consts
-    if layer.kind in ("conv", "dense"):
-        lanes = k["P"]
-        depth = int(sum(-(-int(n) // lanes) for n in _runs(layer)))
-        if layer.kind == "dense":
-            return k["WIN_N"] + max(1, depth)
-        positions = k["OH"] * k["OW"]
-        per_position = max(1, depth) + ceil(k["WIN_N"] / lanes)
-        return max(window_gen_cycles(k["PH"], k["PW"], (0, 0, 0, 0)), positions * per_position)
+    if layer.kind in ENGINE_KINDS:
+        assert layer.plan is not None
+        return contract_of(layer.plan).cycles(layer.plan, layer.lanes, layer.store_zeros)
     if layer.kind in ("max_pool", "avg_pool"):
         return window_gen_cycles(k["PH"], k["PW"], (0, 0, 0, 0)) + k["OH"] * k["OW"] * k["C"] * k["KH"] * k["KW"]
     if layer.kind == "scale_shift":
@@ -57,15 +51,21 @@ def layer_cycles(layer: HlsLayer) -> int:
 
 
 def _rom_resources(layer: HlsLayer) -> dict[str, int]:
-    """Bits of the layer's constant arrays and the block RAMs (18 Kb) their banks take."""
+    """Bits of the layer's constant arrays and the block RAMs (18 Kb) their banks take.
+
+    A conv or dense layer's bits are its weight memory as the contract counts it (ROM words and
+    pattern table, the RTL's); its pattern and channel tables and constant codes are registers.
+    """
     bits = bram = 0
     for array in layer.arrays:
         if not array.rom:
             continue
         bits += array.bits
-        bank_bits = array.bits // max(1, array.partition)
-        if bank_bits >= LUTRAM_LIMIT_BITS:
-            bram += array.partition * ceil(bank_bits / BRAM18_BITS)
+        if not array.in_lutram:
+            bram += array.banks * ceil(array.bits // array.banks / BRAM18_BITS)
+    if layer.kind in ENGINE_KINDS:
+        assert layer.plan is not None
+        bits = contract_of(layer.plan).weight_bits(layer.plan, layer.lanes, layer.store_zeros)[1]
     return {"rom_bits": bits, "bram18": bram}
 
 

@@ -75,9 +75,10 @@ def _wiring(layers: list[HlsLayer], input_tensor: str, output_tensor: str, strea
             "output_stream": reader_stream[OUTPUT_READER]}
 
 
-def generate_hls(graph: Graph, board: Board, top: str, lanes: dict[str, int]) -> GeneratedHls:
-    """Render OUT/hls/ for a quantized graph; `lanes` is P per compute layer (the design record's choice)."""
-    lowering = LayerLowering(graph, lanes)
+def generate_hls(graph: Graph, board: Board, top: str, lanes: dict[str, int], store_zeros: bool = False) -> GeneratedHls:
+    """Render OUT/hls/ for a quantized graph; `lanes` is P per compute layer and `store_zeros` whether the ROMs
+    keep zero weights (the design record's choices, so the ROMs are the RTL's)."""
+    lowering = LayerLowering(graph, lanes, store_zeros)
     layers = lowering.lower()
     input_tensor = graph.inputs[0]
     output_tensor = lowering.source(graph.hardware_outputs[0])

@@ -3,19 +3,24 @@
 Everything numeric is derived here from the quantized IR with the project's own rules
 (formats from the tensors, accumulator fractional bits from `Weight.acc_fracs`, the window
 index of `fpgaflow.flow.weight_rom`, the pool divisors of the reference); the templates in
-hls_templates/ only spell it in C++. Weight arrays hold the nonzero weights only, output
-channel after output channel, with their window indices and the end of each channel's run.
+hls_templates/ only spell it in C++. A conv or dense layer's weight arrays are the RTL
+engine's packed ROM image at the same P (fpgaflow.flow.ops.sparse_engine.engine_image), one
+array per field of its words, read back by fpgaflow.flow.weight_rom.rom_fields.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from fpgaflow.errors import UserError
 from fpgaflow.fixed import FixedType, bits_for_range, leaky_slope, relu6_ceiling
-from fpgaflow.flow.weight_rom import ACTIVATION_CODES, conv_window_index, dense_window_index, window_layout
+from fpgaflow.flow.layer_plan import LayerPlan, plan_layer
+from fpgaflow.flow.ops.sparse_engine import engine_image
+from fpgaflow.flow.weight_rom import (ACTIVATION_CODES, EngineImage, WindowLayout, channel_table, constant_outputs, rom_fields,
+                                      segment_bits, shift_spread_bits)
 from fpgaflow.ir.graph import Graph
 from fpgaflow.ir.layers import (
     Activated,
@@ -36,11 +41,14 @@ from fpgaflow.ir.layers import (
     ScaleShift,
     Upsample,
 )
-from fpgaflow.ir.transposed import as_pointwise_conv
 from fpgaflow.reference.fixed_exec import avg_pool_count, global_pool_count
 
 SUPPORTED_OPS = ("Conv2d", "ConvTranspose2d", "Dense", "ScaleShift", "Relu", "MaxPool", "AvgPool", "GlobalAvgPool", "Add",
                  "Concat", "Flatten", "ChannelPermute", "Upsample", "Pad")
+
+
+LUTRAM_LIMIT_BITS = 1024
+"""An array bank smaller than this stays in LUTs (distributed ROM), a larger one goes to block RAM."""
 
 
 @dataclass(frozen=True)
@@ -58,19 +66,56 @@ class StreamType:
 
 @dataclass(frozen=True)
 class HlsArray:
-    """A constant array of a layer function: its C++ element type, values, and how HLS stores it."""
+    """A constant array of a layer function: its C++ element type, values (row-major), shape, and how HLS stores it."""
 
     name: str
     ctype: str
     values: tuple[int, ...]
-    partition: int = 1
-    """Cyclic partition factor (P for the arrays the P lanes read in one cycle)."""
+    shape: tuple[int, ...] = ()
+    """Dimensions; empty for one dimension of len(values)."""
+    partition_dim: int = 0
+    """The dimension (from 1) HLS partitions completely: a ROM word's lanes, or a table read at several entries a cycle."""
     rom: bool = True
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.shape) or (len(self.values),)
+
+    @property
+    def banks(self) -> int:
+        """Memories HLS makes of the array: the partitioned dimension's size, else one."""
+        return self.dims[self.partition_dim - 1] if self.partition_dim else 1
+
+    @property
+    def in_lutram(self) -> bool:
+        """Whether each bank is small enough for distributed ROM (LUTs), as the HLS tools place small ROMs."""
+        return self.bits // self.banks < LUTRAM_LIMIT_BITS
 
     @property
     def bits(self) -> int:
         """Storage bits: elements times the element type's width."""
         return len(self.values) * int(self.ctype.split("<")[1].rstrip(">"))
+
+    @property
+    def initializer(self) -> str:
+        """The C++ initializer, wrapped at 110 columns: a 2-D array's rows (ROM words) in braces, row after row."""
+        def wrap(values: tuple[int, ...]) -> str:
+            return INDENT.join(textwrap.wrap(", ".join(str(v) for v in values), 110)) if values else ""
+        if len(self.dims) == 1:
+            return "{" + wrap(self.values) + "}"
+        width = self.dims[1]
+        lines: list[str] = []
+        for start in range(0, len(self.values), width):
+            row = "{" + wrap(self.values[start:start + width]) + "}"
+            if lines and "\n" not in row and "\n" not in lines[-1] and len(lines[-1]) + len(row) + 2 <= 110:
+                lines[-1] += ", " + row
+            else:
+                lines.append(row)
+        return "{" + INDENT + ("," + INDENT).join(lines) + "}"
+
+
+INDENT = "\n        "
+"""A continuation line of an initializer in a layer function."""
 
 
 @dataclass
@@ -87,6 +132,9 @@ class HlsLayer:
     parts: list[dict[str, int | str]] = field(default_factory=list)
     """Per input of an Add or Concat: its tensor, and its shift (Add) or channel offset (Concat)."""
     lanes: int = 1
+    plan: LayerPlan | None = None
+    """The engine layer's plan (conv and dense): the op contract the estimate asks."""
+    store_zeros: bool = False
     ir_layer: str = ""
     """The IR layer this function computes (a ConvTranspose2d becomes two functions); its name when empty."""
 
@@ -148,62 +196,94 @@ def _window_consts(in_shape: tuple[int, ...], out_shape: tuple[int, ...], kernel
     }
 
 
-def _sparse_arrays(name: str, codes2: np.ndarray, index2: np.ndarray, bias: np.ndarray, fmt: FixedType, acc_width: int,
-                   window: int, lanes: int) -> tuple[list[HlsArray], dict[str, int], dict[str, str]]:
-    """Nonzero weights row by row with their window indices, the end of every row's run, the bias codes."""
-    mask = codes2 != 0
-    weights = codes2[mask]
-    indices = index2[mask]
-    ends = np.cumsum(mask.sum(axis=1))
-    steps = int(max((-(-int(n) // lanes) for n in mask.sum(axis=1)), default=1))
-    index_bits = max(1, (window - 1).bit_length())
-    end_bits = max(1, int(ends[-1] if ends.size else 0).bit_length())
-    # An empty layer keeps one zero entry so every array has an element (C++ forbids size 0).
-    arrays = [
-        HlsArray(f"{name}_w", f"ap_int<{fmt.width}>", tuple(int(v) for v in weights) or (0,), lanes),
-        HlsArray(f"{name}_idx", f"ap_uint<{index_bits}>", tuple(int(v) for v in indices) or (0,), lanes),
-        HlsArray(f"{name}_end", f"ap_uint<{end_bits}>", tuple(int(v) for v in ends)),
-        HlsArray(f"{name}_bias", f"ap_int<{acc_width}>", tuple(int(v) for v in bias)),
-    ]
-    types = {"w_t": f"ap_int<{fmt.width}>", "idx_t": f"ap_uint<{index_bits}>", "end_t": f"ap_uint<{end_bits}>",
-             "acc_t": f"ap_int<{acc_width}>"}
-    return arrays, {"NNZ": int(weights.size), "MAX_STEPS": max(1, steps), "WIN_N": window, "P": lanes}, types
+def _engine_arrays(name: str, image: EngineImage) -> list[HlsArray]:
+    """The engine's ROM as one array per field of its words, its pattern table, channel table and constant outputs.
+
+    The arrays are the image's words read back (weight_rom.rom_fields): element [d][l] of a
+    word array is lane (or slot) l of ROM word d, so the HLS kernel reads the RTL's ROM word
+    for word. The lane dimension is partitioned completely: one ROM word is one array index.
+    """
+    p = image.parameters
+    fields = rom_fields(image)
+    table = channel_table(image)
+    seg_bits = segment_bits(p["K_FIN"])
+    word: dict[str, int] = {"partition_dim": 2}
+    arrays = [HlsArray(f"{name}_w", f"ap_int<{p['WW']}>", _flat(fields.weights), fields.weights.shape, **word)]
+    if image.is_pattern_mode:
+        assert fields.pattern_ids is not None and fields.pattern_table is not None
+        arrays += [HlsArray(f"{name}_ic", f"ap_uint<{p['IC_W']}>", _flat(fields.keys), fields.keys.shape, **word),
+                   HlsArray(f"{name}_pid", f"ap_uint<{p['PID_W']}>", _flat(fields.pattern_ids), fields.pattern_ids.shape,
+                            **word)]
+    else:
+        arrays.append(HlsArray(f"{name}_idx", f"ap_uint<{p['IDX_W']}>", _flat(fields.keys), fields.keys.shape, **word))
+    arrays += [HlsArray(f"{name}_seg", f"ap_uint<{seg_bits}>", _flat(fields.segments), fields.segments.shape, **word),
+               HlsArray(f"{name}_ends", f"ap_uint<{seg_bits}>", _flat(fields.ends))]
+    if image.is_pattern_mode:
+        assert fields.pattern_table is not None
+        arrays.append(HlsArray(f"{name}_pattern", f"ap_uint<{p['IDX_W']}>", _flat(fields.pattern_table),
+                               fields.pattern_table.shape, partition_dim=1, rom=False))
+    # The pattern table is read by every slot, the channel table at up to K_FIN entries a cycle, the
+    # constants all at once: small constant registers, no ROMs.
+    registers = {"partition_dim": 1, "rom": False}
+    arrays += [HlsArray(f"{name}_oc", f"ap_uint<{p['OC_W']}>", _flat(table.out_channels), **registers),
+               HlsArray(f"{name}_bias", f"ap_int<{p['ACC_W']}>", _flat(table.biases), **registers),
+               HlsArray(f"{name}_align", f"ap_uint<{max(1, shift_spread_bits(p.get('SHIFT_SPREAD', 0)))}>",
+                        _flat(table.aligns), **registers),
+               HlsArray(f"{name}_const", f"ap_{'' if p['OUT_SIGNED'] else 'u'}int<{p['OUT_W']}>",
+                        _flat(constant_outputs(image)), **registers)]
+    return arrays
 
 
-def _acc_width(codes2: np.ndarray, bias: np.ndarray, in_fmt: FixedType, quantized: FixedType | None) -> int:
-    """The accumulator's width: the quantizer's, and never less than any input could need (no wrap)."""
-    largest = max(abs(in_fmt.min_code), abs(in_fmt.max_code))
-    worst = int((np.abs(codes2).sum(axis=1) * largest + np.abs(bias)).max(initial=0))
-    return max(quantized.width if quantized is not None else 2, worst.bit_length() + 1)
+def _flat(values: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.asarray(values).ravel())
 
 
-def _compute(graph: Graph, layer: Conv2d | Dense, lanes: int, stream_in: StreamType, in_tensor: str,
-             out_tensor: str, out_fmt: FixedType, in_shape: tuple[int, ...]) -> HlsLayer:
-    in_fmt = stream_in.ftype
-    assert layer.weight.codes is not None and layer.weight.ftype is not None and layer.acc is not None
-    codes = np.asarray(layer.weight.codes, dtype=np.int64)
-    out_channels = codes.shape[0]
-    codes2 = codes.reshape(out_channels, -1)
-    bias = np.zeros(out_channels, dtype=np.int64) if layer.bias is None else np.asarray(layer.bias.codes, dtype=np.int64)
-    acc_width = _acc_width(codes2, bias, in_fmt, layer.acc)
-    activation, alpha = _activation(layer)
-    consts = {**_finish_consts(out_fmt, activation, alpha), "ACC_W": acc_width, "ACC_F": layer.acc.frac, "OC": out_channels}
-    if isinstance(layer, Conv2d):
+def _engine_consts(image: EngineImage, windows: int) -> tuple[dict[str, int], dict[str, str]]:
+    """The engine's sizes and types as the kernels name them (the image's parameters, docs/hardware.md)."""
+    p = image.parameters
+    pattern = image.is_pattern_mode
+    layout = WindowLayout(p["BEAT_N"], p["BEATS"], p["WR_N"])
+    spread = int(p.get("SHIFT_SPREAD", 0))
+    acc_width = p["ACC_W"] + 1 + spread  # the sum plus bias, shifted left by up to SHIFT_SPREAD (the RTL's requantize input)
+    consts = {"P": p["P"], "DEPTH": image.depth, "K_FIN": p["K_FIN"], "K_NZ": p["K_NZ"] if pattern else 1,
+              "SLOTS": p["P"] // (p["K_NZ"] if pattern else 1), "NP": p["NP"] if pattern else 0, "NZ_OC": p["NZ_OC"],
+              "BEAT_N": p["BEAT_N"], "BEATS": p["BEATS"], "WR_N": p["WR_N"], "BEAT_STRIDE": layout.words_per_beat * layout.write_n,
+              "WIN_N": layout.words * layout.write_n, "WINDOWS": windows, "ACC_W": acc_width}
+    seg = f"ap_uint<{segment_bits(p['K_FIN'])}>"
+    types = {"w_t": f"ap_int<{p['WW']}>", "seg_t": seg, "oc_t": f"ap_uint<{p['OC_W']}>", "bias_t": f"ap_int<{p['ACC_W']}>",
+             "align_t": f"ap_uint<{max(1, shift_spread_bits(spread))}>", "acc_t": f"ap_int<{acc_width}>",
+             "idx_t": f"ap_uint<{p['IDX_W']}>"}  # a window address (pattern mode: a pattern table entry)
+    if pattern:
+        types.update({"ic_t": f"ap_uint<{p['IC_W']}>", "pid_t": f"ap_uint<{p['PID_W']}>"})
+    return consts, types
+
+
+def _compute(graph: Graph, layer: Conv2d | Dense | ConvTranspose2d, lanes: int, store_zeros: bool, stream_in: StreamType,
+             in_tensor: str, out_tensor: str, out_fmt: FixedType, name: str) -> HlsLayer:
+    """A conv or dense layer (or a ConvTranspose2d's 1x1 conv) on the RTL engine's ROM image at P lanes."""
+    plan = plan_layer(graph, layer)
+    image = engine_image(plan, lanes, store_zeros)
+    engine = plan.layer
+    assert isinstance(engine, (Conv2d, Dense)) and engine.acc is not None and engine.weight.ftype is not None
+    activation, alpha = _activation(engine)
+    # every channel requantizes from the largest F_acc (the channel table's shifts align the others)
+    consts = {**_finish_consts(out_fmt, activation, alpha), "ACC_F": image.parameters["SHIFT"] + out_fmt.frac,
+              "OC": image.parameters["C_OUT"]}
+    if isinstance(engine, Conv2d):
         kind = "conv"
-        index2 = conv_window_index(layer, in_shape[0]).reshape(out_channels, -1)
-        out_shape = graph.tensors[out_tensor].shape if out_tensor in graph.tensors else (out_channels, *in_shape[1:])
-        consts.update(_window_consts(in_shape, tuple(out_shape), layer.kernel, layer.stride, layer.padding, layer.dilation))
-        window = int(in_shape[0] * layer.kernel[0] * layer.kernel[1])
+        in_shape = plan.input_shape
+        out_shape = (consts["OC"], *in_shape[1:]) if isinstance(layer, ConvTranspose2d) else plan.output_shape
+        consts.update(_window_consts(in_shape, tuple(out_shape), engine.kernel, engine.stride, engine.padding, engine.dilation))
+        windows = int(out_shape[1] * out_shape[2])
     else:
         kind = "dense"
-        layout = window_layout(layer, in_shape)
-        index2 = np.asarray(dense_window_index(in_shape, out_channels, layout))
-        window = int(np.prod(in_shape))
         consts.update({"C": stream_in.channels, "PIXELS": stream_in.pixels})
-    arrays, sparse, types = _sparse_arrays(layer.name, codes2, index2, bias, layer.weight.ftype, acc_width, window, lanes)
-    consts.update(sparse)
+        windows = 1
+    engine_consts, types = _engine_consts(image, windows)
+    consts.update(engine_consts)
     types.update({"in_t": stream_in.code_type, "out_t": _code(out_fmt)})
-    return HlsLayer(layer.name, kind, [in_tensor], out_tensor, consts, types, arrays, lanes=lanes)
+    return HlsLayer(name, kind, [in_tensor], out_tensor, consts, types, _engine_arrays(name, image), lanes=lanes, plan=plan,
+                    store_zeros=store_zeros)
 
 
 class LayerLowering:
@@ -213,9 +293,10 @@ class LayerLowering:
     before it (`source`), as in the RTL. A tensor read by several functions gets a fan-out.
     """
 
-    def __init__(self, graph: Graph, lanes: dict[str, int]) -> None:
+    def __init__(self, graph: Graph, lanes: dict[str, int], store_zeros: bool = False) -> None:
         self.graph = graph
         self.lanes = lanes
+        self.store_zeros = store_zeros
         self.streams: dict[str, StreamType] = {name: stream_type(graph, name) for name in graph.tensors
                                                if graph.tensors[name].ftype is not None}
         self.aliases: dict[str, str] = {}
@@ -240,6 +321,13 @@ class LayerLowering:
             result.extend(self._lower(layer))
         return result
 
+    def _map_before_flatten(self, tensor: str) -> str:
+        producer = self.graph.producer(tensor)
+        while isinstance(producer, Flatten):
+            tensor = producer.inputs[0]
+            producer = self.graph.producer(tensor)
+        return tensor
+
     def _in(self, layer: Layer, k: int = 0) -> tuple[str, StreamType]:
         tensor = self.source(layer.inputs[k])
         return tensor, self.streams[tensor]
@@ -252,8 +340,12 @@ class LayerLowering:
         tensor, stream = self._in(layer)
         out_fmt = self.streams[layer.output].ftype
         base = {"in_t": stream.code_type, "out_t": _code(out_fmt)}
+        if isinstance(layer, Dense):
+            # the engine's window is the map before any Flatten (flow.layer_plan's stream shape), as in the RTL
+            tensor = self._map_before_flatten(layer.inputs[0])
+            stream = self.streams[tensor]
         if isinstance(layer, (Conv2d, Dense)):
-            return [_compute(self.graph, layer, lanes, stream, tensor, layer.output, out_fmt, self._shape(tensor))]
+            return [_compute(self.graph, layer, lanes, self.store_zeros, stream, tensor, layer.output, out_fmt, layer.name)]
         if isinstance(layer, ConvTranspose2d):
             return self._transposed(layer, lanes, tensor, stream, out_fmt)
         if isinstance(layer, ScaleShift):
@@ -294,14 +386,13 @@ class LayerLowering:
 
     def _transposed(self, layer: ConvTranspose2d, lanes: int, tensor: str, stream: StreamType, out_fmt: FixedType) -> list[HlsLayer]:
         """The engine's 1x1 conv with KH*KW*O outputs into an internal stream, then depth-to-space."""
-        conv = as_pointwise_conv(layer)
-        conv.name = f"{layer.name}_pointwise"  # a fresh layer: its function and arrays get their own names
         blocks = f"{layer.output}__blocks"
         channels, height, width = self._shape(tensor)
         out_channels = self._shape(layer.output)[0]
         bh, bw = layer.block
         self.streams[blocks] = StreamType(out_fmt, bh * bw * out_channels, height * width)
-        pointwise = _compute(self.graph, conv, lanes, stream, tensor, blocks, out_fmt, (channels, height, width))
+        # the engine's 1x1 conv (the plan's layer); its function and arrays get their own names
+        pointwise = _compute(self.graph, layer, lanes, self.store_zeros, stream, tensor, blocks, out_fmt, f"{layer.name}_pointwise")
         consts = {"H": height, "W": width, "BH": bh, "BW": bw, "OC": out_channels}
         pointwise.ir_layer = layer.name
         return [pointwise, HlsLayer(f"{layer.name}_depth_to_space", "depth_to_space", [blocks], layer.output, consts,
