@@ -12,14 +12,13 @@ import pytest
 
 from fpgaflow.boards import load_board
 from fpgaflow.backends.rtl.resource_model import (
-    bram18_count,
     lutram_luts,
     memory_style,
     module_resources,
     multiplier_dsps,
     sparse_conv_engine,
 )
-from fpgaflow.flow.resources import Resources, overflow
+from fpgaflow.flow.resources import Resources, bram18_count, overflow
 from fpgaflow.hw.simulate import rtl_sources
 from fpgaflow.flow.weight_rom import mem_text, rom_word_bits
 from fpgaflow.importers.onnx_import import import_onnx

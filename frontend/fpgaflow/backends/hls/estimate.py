@@ -15,16 +15,15 @@ synthesis report confirms them: no vendor tool has checked them (report.json say
 
 from __future__ import annotations
 
-from math import ceil
 from typing import Any
 
 from fpgaflow.flow.cycles import window_gen_cycles
 from fpgaflow.flow.ops import contract_of
+from fpgaflow.flow.resources import bram18_count
 from fpgaflow.backends.hls.layers import HlsLayer
 
 STATUS = ("estimates: conv and dense from the sparse engine's op contract, the other functions from the kernels' loop "
           "structure; not confirmed by a vendor HLS tool")
-BRAM18_BITS = 18 * 1024
 
 ENGINE_KINDS = ("conv", "dense")
 
@@ -62,7 +61,7 @@ def _rom_resources(layer: HlsLayer) -> dict[str, int]:
             continue
         bits += array.bits
         if not array.in_lutram:
-            bram += array.banks * ceil(array.bits // array.banks / BRAM18_BITS)
+            bram += bram18_count(*array.memory_shape)
     if layer.kind in ENGINE_KINDS:
         assert layer.plan is not None
         bits = contract_of(layer.plan).weight_bits(layer.plan, layer.lanes, layer.store_zeros)[1]

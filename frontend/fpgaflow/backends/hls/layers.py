@@ -74,7 +74,8 @@ class HlsArray:
     shape: tuple[int, ...] = ()
     """Dimensions; empty for one dimension of len(values)."""
     partition_dim: int = 0
-    """The dimension (from 1) HLS partitions completely: a ROM word's lanes, or a table read at several entries a cycle."""
+    """The dimension (from 1) read whole in one cycle: a ROM word's lanes (the ROM is reshaped along it
+    into one memory of wide words, as the RTL's ROM is), or a table's entries (partitioned into registers)."""
     rom: bool = True
 
     @property
@@ -82,19 +83,24 @@ class HlsArray:
         return tuple(int(n) for n in self.shape) or (len(self.values),)
 
     @property
-    def banks(self) -> int:
-        """Memories HLS makes of the array: the partitioned dimension's size, else one."""
-        return self.dims[self.partition_dim - 1] if self.partition_dim else 1
+    def element_bits(self) -> int:
+        return int(self.ctype.split("<")[1].rstrip(">"))
+
+    @property
+    def memory_shape(self) -> tuple[int, int]:
+        """(depth, width in bits) of the one memory HLS makes of a ROM array (reshaped along partition_dim)."""
+        lanes = self.dims[self.partition_dim - 1] if self.partition_dim else 1
+        return len(self.values) // lanes, lanes * self.element_bits
 
     @property
     def in_lutram(self) -> bool:
-        """Whether each bank is small enough for distributed ROM (LUTs), as the HLS tools place small ROMs."""
-        return self.bits // self.banks < LUTRAM_LIMIT_BITS
+        """Whether the memory is small enough for distributed ROM (LUTs), as the HLS tools place small ROMs."""
+        return self.bits < LUTRAM_LIMIT_BITS
 
     @property
     def bits(self) -> int:
         """Storage bits: elements times the element type's width."""
-        return len(self.values) * int(self.ctype.split("<")[1].rstrip(">"))
+        return len(self.values) * self.element_bits
 
     @property
     def initializer(self) -> str:

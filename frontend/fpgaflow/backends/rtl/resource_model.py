@@ -32,13 +32,11 @@ from collections.abc import Callable, Mapping
 from math import ceil
 from typing import Literal
 
-from fpgaflow.flow.resources import Resources
+from fpgaflow.flow.resources import Resources, bram18_count
 from fpgaflow.flow.weight_rom import rom_word_bits
 
 MemoryStyle = Literal["block", "distributed"]
 
-BRAM18_MODES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
-"""RAMB18E1 (depth, width) aspect ratios (512 x 36 is the simple dual-port mode, which Yosys uses for ROMs too)."""
 DSP_OPERAND_BITS = {"zynq7": (25, 18), "zynquplus": (27, 18)}
 """Signed operand widths of one DSP multiplier by device family (fpgaflow.boards.FAMILIES): DSP48E1
 25 x 18 (UG479, "DSP48E1 Slice Features") and DSP48E2 27 x 18 (UG579, "DSP48E2 Slice Features")."""
@@ -46,13 +44,6 @@ LUTRAM_DEPTH = 64
 """Bits of one LUT6 used as a 64 x 1 ROM or RAM."""
 
 Params = Mapping[str, int | str]
-
-
-def bram18_count(depth: int, width: int) -> int:
-    """RAMB18E1 blocks holding a depth x width memory in its best aspect ratio."""
-    if depth < 1 or width < 1:
-        return 0
-    return min(ceil(width / w) * ceil(depth / d) for d, w in BRAM18_MODES)
 
 
 def mux_luts(inputs: int) -> int:
@@ -341,8 +332,9 @@ def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
     lane_memory = memory(2 * _window_words(params), _int(params, "WR_N") * in_w, style, writable=True)  # type: ignore[arg-type]
     rom_style = str(params.get("ROM_STYLE", "block"))
     rom = memory(_int(params, "DEPTH"), rom_word_bits(params), rom_style)  # type: ignore[arg-type]
-    if rom_style == "distributed":  # the lanes' fields of its read register are the lanes' first pipeline stage (counted there)
-        rom = Resources(lut=rom.lut, ff=max(1, _int(params, "K_FIN").bit_length()))
+    # A LUT ROM keeps its read register: the read is enabled by the issue handshake, so Yosys
+    # cannot move the register to the (registered) address, and the word is one pipeline stage
+    # ahead of the lanes' decode (memory() counts WIDTH FFs for it).
     fifo = axis_fifo({"DW": _int(params, "C_OUT") * _int(params, "OUT_W"), "DEPTH": engine_output_depth(params)})
     lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
     lut_multiplied = lut_lane(in_w, ww)
