@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fpgaflow.backends.hls.estimate import hls_markdown
+from fpgaflow.report.hls_section import hls_markdown
 from fpgaflow.report.build_report import left_out_line
 from fpgaflow.report.timing import timing_lines
 from fpgaflow.report.hardware import summary_lines
