@@ -29,6 +29,27 @@ template <int W, int F> struct fixed_type<W, F, false> { typedef ap_ufixed<W, W 
 
 template <class T, int N> struct pixel { T v[N]; };
 
+// How a ROM word array's elements are stored. In synthesis: the field's exact ap_int type, so
+// the ROM is as wide as the RTL's. In C simulation: the smallest native integer that holds the
+// field, because g++ initializes a constant array of ap_int elements at run time, one
+// constructor call per element (a CIFAR-sized net did not compile in 15 minutes); a native
+// array is constant-initialized. The values are the same and the kernels convert on read.
+template <class T> struct rom_storage { typedef T type; };
+#ifndef __SYNTHESIS__
+template <int W, bool S, int CLASS = (W <= 8 ? 8 : W <= 16 ? 16 : W <= 32 ? 32 : 64)> struct native_fit {
+    typedef long long type;
+};
+template <int W> struct native_fit<W, false, 64> { typedef unsigned long long type; };
+template <int W> struct native_fit<W, true, 8> { typedef signed char type; };
+template <int W> struct native_fit<W, false, 8> { typedef unsigned char type; };
+template <int W> struct native_fit<W, true, 16> { typedef short type; };
+template <int W> struct native_fit<W, false, 16> { typedef unsigned short type; };
+template <int W> struct native_fit<W, true, 32> { typedef int type; };
+template <int W> struct native_fit<W, false, 32> { typedef unsigned int type; };
+template <int W> struct rom_storage<ap_int<W> > { typedef typename native_fit<W, true>::type type; };
+template <int W> struct rom_storage<ap_uint<W> > { typedef typename native_fit<W, false>::type type; };
+#endif
+
 enum activation_kind { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKY = 3 };
 
 // requantize: acc (F_acc = AF fractional bits) to an output code of OW bits with OF fractional
@@ -260,8 +281,10 @@ FINISH:
 // The MAC loop, per-element mode: WINDOWS windows a frame, DEPTH ROM words each.
 template <class CFG>
 void mac_windows(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
-                 const typename CFG::w_t w[CFG::DEPTH][CFG::P], const typename CFG::idx_t idx[CFG::DEPTH][CFG::P],
-                 const typename CFG::seg_t seg[CFG::DEPTH][CFG::P], const typename CFG::seg_t ends[CFG::DEPTH],
+                 const typename rom_storage<typename CFG::w_t>::type w[CFG::DEPTH][CFG::P],
+                 const typename rom_storage<typename CFG::idx_t>::type idx[CFG::DEPTH][CFG::P],
+                 const typename rom_storage<typename CFG::seg_t>::type seg[CFG::DEPTH][CFG::P],
+                 const typename rom_storage<typename CFG::seg_t>::type ends[CFG::DEPTH],
                  const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
                  const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
 WINDOW:
@@ -280,10 +303,10 @@ WINDOW:
         LANE:
             for (int l = 0; l < CFG::P; ++l) {
 #pragma HLS UNROLL
-                prod[l] = w[d][l] * win.v[idx[d][l]];
-                lane_seg[l] = seg[d][l];
+                prod[l] = typename CFG::w_t(w[d][l]) * win.v[typename CFG::idx_t(idx[d][l])];
+                lane_seg[l] = typename CFG::seg_t(seg[d][l]);
             }
-            close_segments<CFG>(prod, lane_seg, ends[d], state, oc, bias, align, result);
+            close_segments<CFG>(prod, lane_seg, typename CFG::seg_t(ends[d]), state, oc, bias, align, result);
         }
         out.write(result);
     }
@@ -292,9 +315,12 @@ WINDOW:
 // The MAC loop, pattern mode: K_NZ lanes share a kernel slot's input channel, pattern id and segment.
 template <class CFG>
 void mac_windows(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
-                 const typename CFG::w_t w[CFG::DEPTH][CFG::P], const typename CFG::ic_t ic[CFG::DEPTH][CFG::SLOTS],
-                 const typename CFG::pid_t pid[CFG::DEPTH][CFG::SLOTS], const typename CFG::seg_t seg[CFG::DEPTH][CFG::SLOTS],
-                 const typename CFG::seg_t ends[CFG::DEPTH], const typename CFG::idx_t pattern[CFG::NP][CFG::K_NZ],
+                 const typename rom_storage<typename CFG::w_t>::type w[CFG::DEPTH][CFG::P],
+                 const typename rom_storage<typename CFG::ic_t>::type ic[CFG::DEPTH][CFG::SLOTS],
+                 const typename rom_storage<typename CFG::pid_t>::type pid[CFG::DEPTH][CFG::SLOTS],
+                 const typename rom_storage<typename CFG::seg_t>::type seg[CFG::DEPTH][CFG::SLOTS],
+                 const typename rom_storage<typename CFG::seg_t>::type ends[CFG::DEPTH],
+                 const typename CFG::idx_t pattern[CFG::NP][CFG::K_NZ],
                  const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
                  const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
 WINDOW:
@@ -314,10 +340,11 @@ WINDOW:
             for (int l = 0; l < CFG::P; ++l) {
 #pragma HLS UNROLL
                 const int s = l / CFG::K_NZ;
-                prod[l] = w[d][l] * win.v[pattern[pid[d][s]][l % CFG::K_NZ] + ic[d][s]];
-                lane_seg[l] = seg[d][s];
+                prod[l] = typename CFG::w_t(w[d][l]) *
+                          win.v[pattern[typename CFG::pid_t(pid[d][s])][l % CFG::K_NZ] + typename CFG::ic_t(ic[d][s])];
+                lane_seg[l] = typename CFG::seg_t(seg[d][s]);
             }
-            close_segments<CFG>(prod, lane_seg, ends[d], state, oc, bias, align, result);
+            close_segments<CFG>(prod, lane_seg, typename CFG::seg_t(ends[d]), state, oc, bias, align, result);
         }
         out.write(result);
     }

@@ -77,6 +77,13 @@ class HlsArray:
     """The dimension (from 1) read whole in one cycle: a ROM word's lanes (the ROM is reshaped along it
     into one memory of wide words, as the RTL's ROM is), or a table's entries (partitioned into registers)."""
     rom: bool = True
+    word_array: bool = False
+    """A field of the engine's ROM words: declared through fpgaflow::rom_storage (a native integer in C
+    simulation, where g++ would otherwise initialize every ap_int element at run time)."""
+
+    @property
+    def declared_type(self) -> str:
+        return f"fpgaflow::rom_storage<{self.ctype} >::type" if self.word_array else self.ctype
 
     @property
     def dims(self) -> tuple[int, ...]:
@@ -207,13 +214,13 @@ def _engine_arrays(name: str, image: EngineImage) -> list[HlsArray]:
 
     The arrays are the image's words read back (weight_rom.rom_fields): element [d][l] of a
     word array is lane (or slot) l of ROM word d, so the HLS kernel reads the RTL's ROM word
-    for word. The lane dimension is partitioned completely: one ROM word is one array index.
+    for word. The lane dimension is reshaped completely: one ROM word is one memory word.
     """
     p = image.parameters
     fields = rom_fields(image)
     table = channel_table(image)
     seg_bits = segment_bits(p["K_FIN"])
-    word: dict[str, int] = {"partition_dim": 2}
+    word: dict[str, int | bool] = {"partition_dim": 2, "word_array": True}
     arrays = [HlsArray(f"{name}_w", f"ap_int<{p['WW']}>", _flat(fields.weights), fields.weights.shape, **word)]
     if image.is_pattern_mode:
         assert fields.pattern_ids is not None and fields.pattern_table is not None
@@ -223,7 +230,7 @@ def _engine_arrays(name: str, image: EngineImage) -> list[HlsArray]:
     else:
         arrays.append(HlsArray(f"{name}_idx", f"ap_uint<{p['IDX_W']}>", _flat(fields.keys), fields.keys.shape, **word))
     arrays += [HlsArray(f"{name}_seg", f"ap_uint<{seg_bits}>", _flat(fields.segments), fields.segments.shape, **word),
-               HlsArray(f"{name}_ends", f"ap_uint<{seg_bits}>", _flat(fields.ends))]
+               HlsArray(f"{name}_ends", f"ap_uint<{seg_bits}>", _flat(fields.ends), word_array=True)]
     if image.is_pattern_mode:
         assert fields.pattern_table is not None
         arrays.append(HlsArray(f"{name}_pattern", f"ap_uint<{p['IDX_W']}>", _flat(fields.pattern_table),
