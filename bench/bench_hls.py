@@ -60,8 +60,8 @@ def network_row(name: str, model: Path, calibration: np.ndarray, folder: Path, f
         "array bytes": array_bytes,
         "dense weight bytes": sum(p.dense_weights for p in design.plans),
         "g++ compile s": round(csim.compile_seconds, 1),
-        "C-sim frames/s": round(csim.frames / csim.run_seconds, 1),
-        "Verilator frames/s": round(rtl_fps, 2) if rtl_fps is not None else "-",
+        "C-sim frames/s": f"{csim.frames / csim.run_seconds:.3g}",
+        "Verilator frames/s": f"{rtl_fps:.3g}" if rtl_fps is not None else "-",
     }
 
 
