@@ -278,15 +278,14 @@ FINISH:
     state.closed += ends;
 }
 
-// The MAC loop, per-element mode: WINDOWS windows a frame, DEPTH ROM words each.
-template <class CFG>
-void mac_windows(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
-                 const typename rom_storage<typename CFG::w_t>::type w[CFG::DEPTH][CFG::P],
-                 const typename rom_storage<typename CFG::idx_t>::type idx[CFG::DEPTH][CFG::P],
-                 const typename rom_storage<typename CFG::seg_t>::type seg[CFG::DEPTH][CFG::P],
-                 const typename rom_storage<typename CFG::seg_t>::type ends[CFG::DEPTH],
-                 const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
-                 const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
+// The MAC loop: WINDOWS windows a frame, DEPTH ROM words each, P lanes a word. LANES decodes lane
+// l of word d into its weight, window address and segment (the two index modes below).
+template <class CFG, class LANES>
+void mac_loop(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
+              const LANES &lanes, const typename rom_storage<typename CFG::seg_t>::type ends[CFG::DEPTH],
+              const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
+              const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
+#pragma HLS INLINE
 WINDOW:
     for (int n = 0; n < CFG::WINDOWS; ++n) {
         const window_bank<CFG> win = windows.read();
@@ -303,8 +302,10 @@ WINDOW:
         LANE:
             for (int l = 0; l < CFG::P; ++l) {
 #pragma HLS UNROLL
-                prod[l] = typename CFG::w_t(w[d][l]) * win.v[typename CFG::idx_t(idx[d][l])];
-                lane_seg[l] = typename CFG::seg_t(seg[d][l]);
+                typename CFG::w_t weight;
+                int address;
+                lanes.decode(d, l, weight, address, lane_seg[l]);
+                prod[l] = weight * win.v[address];
             }
             close_segments<CFG>(prod, lane_seg, typename CFG::seg_t(ends[d]), state, oc, bias, align, result);
         }
@@ -312,42 +313,66 @@ WINDOW:
     }
 }
 
-// The MAC loop, pattern mode: K_NZ lanes share a kernel slot's input channel, pattern id and segment.
+// Per-element mode: every lane has its own window address and segment.
+template <class CFG>
+struct element_lanes {
+    const typename rom_storage<typename CFG::w_t>::type (&w)[CFG::DEPTH][CFG::P];
+    const typename rom_storage<typename CFG::idx_t>::type (&idx)[CFG::DEPTH][CFG::P];
+    const typename rom_storage<typename CFG::seg_t>::type (&seg)[CFG::DEPTH][CFG::P];
+
+    void decode(int d, int l, typename CFG::w_t &weight, int &address, typename CFG::seg_t &segment) const {
+#pragma HLS INLINE
+        weight = typename CFG::w_t(w[d][l]);
+        address = typename CFG::idx_t(idx[d][l]);
+        segment = typename CFG::seg_t(seg[d][l]);
+    }
+};
+
+// Pattern mode: K_NZ lanes share a kernel slot's input channel, pattern id and segment; the
+// pattern table gives each lane's window offset.
+template <class CFG>
+struct pattern_lanes {
+    const typename rom_storage<typename CFG::w_t>::type (&w)[CFG::DEPTH][CFG::P];
+    const typename rom_storage<typename CFG::ic_t>::type (&ic)[CFG::DEPTH][CFG::SLOTS];
+    const typename rom_storage<typename CFG::pid_t>::type (&pid)[CFG::DEPTH][CFG::SLOTS];
+    const typename rom_storage<typename CFG::seg_t>::type (&seg)[CFG::DEPTH][CFG::SLOTS];
+    const typename CFG::idx_t (&pattern)[CFG::NP][CFG::K_NZ];
+
+    void decode(int d, int l, typename CFG::w_t &weight, int &address, typename CFG::seg_t &segment) const {
+#pragma HLS INLINE
+        const int s = l / CFG::K_NZ;
+        weight = typename CFG::w_t(w[d][l]);
+        address = pattern[typename CFG::pid_t(pid[d][s])][l % CFG::K_NZ] + typename CFG::ic_t(ic[d][s]);
+        segment = typename CFG::seg_t(seg[d][s]);
+    }
+};
+
+// The layer functions' MAC loop in either index mode (the ROM arrays by reference, so the lane
+// decoders see them as the arrays they are).
 template <class CFG>
 void mac_windows(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
-                 const typename rom_storage<typename CFG::w_t>::type w[CFG::DEPTH][CFG::P],
-                 const typename rom_storage<typename CFG::ic_t>::type ic[CFG::DEPTH][CFG::SLOTS],
-                 const typename rom_storage<typename CFG::pid_t>::type pid[CFG::DEPTH][CFG::SLOTS],
-                 const typename rom_storage<typename CFG::seg_t>::type seg[CFG::DEPTH][CFG::SLOTS],
+                 const typename rom_storage<typename CFG::w_t>::type (&w)[CFG::DEPTH][CFG::P],
+                 const typename rom_storage<typename CFG::idx_t>::type (&idx)[CFG::DEPTH][CFG::P],
+                 const typename rom_storage<typename CFG::seg_t>::type (&seg)[CFG::DEPTH][CFG::P],
                  const typename rom_storage<typename CFG::seg_t>::type ends[CFG::DEPTH],
-                 const typename CFG::idx_t pattern[CFG::NP][CFG::K_NZ],
                  const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
                  const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
-WINDOW:
-    for (int n = 0; n < CFG::WINDOWS; ++n) {
-        const window_bank<CFG> win = windows.read();
-#pragma HLS ARRAY_PARTITION variable = win.v complete
-        pixel<typename CFG::out_t, CFG::OC> result;
-#pragma HLS ARRAY_PARTITION variable = result.v complete
-        for (int c = 0; c < CFG::OC; ++c) result.v[c] = consts[c];
-        mac_state<CFG> state = {0, 0};
-    ROM:
-        for (int d = 0; d < CFG::DEPTH; ++d) {
-#pragma HLS PIPELINE II = 1
-            typename CFG::acc_t prod[CFG::P];
-            typename CFG::seg_t lane_seg[CFG::P];
-        LANE:
-            for (int l = 0; l < CFG::P; ++l) {
-#pragma HLS UNROLL
-                const int s = l / CFG::K_NZ;
-                prod[l] = typename CFG::w_t(w[d][l]) *
-                          win.v[pattern[typename CFG::pid_t(pid[d][s])][l % CFG::K_NZ] + typename CFG::ic_t(ic[d][s])];
-                lane_seg[l] = typename CFG::seg_t(seg[d][s]);
-            }
-            close_segments<CFG>(prod, lane_seg, typename CFG::seg_t(ends[d]), state, oc, bias, align, result);
-        }
-        out.write(result);
-    }
+    const element_lanes<CFG> lanes = {w, idx, seg};
+    mac_loop<CFG>(windows, out, lanes, ends, oc, bias, align, consts);
+}
+
+template <class CFG>
+void mac_windows(hls::stream<window_bank<CFG> > &windows, hls::stream<pixel<typename CFG::out_t, CFG::OC> > &out,
+                 const typename rom_storage<typename CFG::w_t>::type (&w)[CFG::DEPTH][CFG::P],
+                 const typename rom_storage<typename CFG::ic_t>::type (&ic)[CFG::DEPTH][CFG::SLOTS],
+                 const typename rom_storage<typename CFG::pid_t>::type (&pid)[CFG::DEPTH][CFG::SLOTS],
+                 const typename rom_storage<typename CFG::seg_t>::type (&seg)[CFG::DEPTH][CFG::SLOTS],
+                 const typename rom_storage<typename CFG::seg_t>::type ends[CFG::DEPTH],
+                 const typename CFG::idx_t (&pattern)[CFG::NP][CFG::K_NZ],
+                 const typename CFG::oc_t oc[CFG::NZ_OC], const typename CFG::bias_t bias[CFG::NZ_OC],
+                 const typename CFG::align_t align[CFG::NZ_OC], const typename CFG::out_t consts[CFG::OC]) {
+    const pattern_lanes<CFG> lanes = {w, ic, pid, seg, pattern};
+    mac_loop<CFG>(windows, out, lanes, ends, oc, bias, align, consts);
 }
 
 // A conv's window writer: the line-buffer walk hands every window to the MAC loop, WR_N elements a cycle.
