@@ -173,21 +173,50 @@ module sparse_conv_engine #(
     wire wr_fire = s_axis_tvalid && can_write;
     assign s_axis_tready = can_write && chunk_last;
 
-    logic [CPB*WR_N*IN_W-1:0] beat_padded;
-    assign beat_padded = (CPB * WR_N * IN_W)'(s_axis_tdata);
+    // The word `wchunk` of the beat is picked in SEL_STAGES registered stages of SEL_N:1
+    // multiplexers, digit s of wchunk (base SEL_N) in stage s: a CPB:1 multiplexer in one
+    // cycle is too deep for the board clock at CPB ~ 144. The beat stays on s_axis_tdata
+    // until its last word is taken, so each stage samples the beat it belongs to. The write
+    // (enable, address) follows SEL_STAGES cycles after the word is taken; reads of a bank
+    // start only after it is full, at least three cycles later than that (docs/hardware.md).
+    localparam int CH_W = WR_N * IN_W;          // bits of a written word
+    localparam int SEL_LOG = 3;                 // SEL_N = 8: three LUT4 levels on ECP5
+    localparam int SEL_N = 1 << SEL_LOG;
+    localparam int SEL_STAGES = (CPB_W + SEL_LOG - 1) / SEL_LOG;
+    localparam int SEL_PAD = SEL_LOG * SEL_STAGES;  // bits of wchunk, padded to whole digits
+    // Stage s leaves 1 << (SEL_LOG * (SEL_STAGES - 1 - s)) words, at word offset
+    // SEL_BASE(s) of sel_q: the stages sit side by side.
+    function automatic int sel_words(input int s);
+        sel_words = 1 << (SEL_LOG * (SEL_STAGES - 1 - s));
+    endfunction
+    function automatic int sel_base(input int s);
+        sel_base = 0;
+        for (int k = 0; k < s; k++) sel_base = sel_base + sel_words(k);
+    endfunction
+    localparam int SEL_TOTAL = sel_base(SEL_STAGES);
 
+    logic [(1 << SEL_PAD)*CH_W-1:0] beat_padded;
+    assign beat_padded = ((1 << SEL_PAD) * CH_W)'(s_axis_tdata);
+
+    localparam int LATE_W = (SEL_STAGES > 1) ? (SEL_STAGES - 1) * SEL_PAD : 1;
+    logic [SEL_TOTAL*CH_W-1:0] sel_q;
+    logic [LATE_W-1:0] chunk_late;                // wchunk delayed by 1 .. SEL_STAGES - 1 cycles
+    wire [SEL_STAGES*SEL_PAD-1:0] chunk_d =       // wchunk delayed by s cycles at [s*SEL_PAD]
+        (SEL_STAGES * SEL_PAD)'({chunk_late, SEL_PAD'(wchunk)});
+    logic [SEL_STAGES-1:0] w_en_d;
+    logic [SEL_STAGES*MA_W-1:0] w_addr_d;
     logic w_en;
     logic [MA_W-1:0] w_addr;
-    logic [WR_N*IN_W-1:0] w_data;
+    logic [CH_W-1:0] w_data;
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
             wb <= 1'b0;
             wword <= '0;
             wchunk <= '0;
-            w_en <= 1'b0;
+            w_en_d <= '0;
         end else begin
-            w_en <= wr_fire;
+            w_en_d <= SEL_STAGES'({w_en_d, wr_fire});
             if (wr_fire) begin
                 wchunk <= chunk_last ? '0 : wchunk + 1'b1;
                 wword <= word_last ? '0 : wword + 1'b1;
@@ -197,10 +226,24 @@ module sparse_conv_engine #(
     end
 
     always_ff @(posedge clk) begin
-        w_addr <= MA_W'(wword) + (wb ? MA_W'(WORDS) : '0);
-        w_data <= beat_padded[wchunk*WR_N*IN_W +: WR_N*IN_W];
+        w_addr_d <= (SEL_STAGES * MA_W)'({w_addr_d, MA_W'(wword) + (wb ? MA_W'(WORDS) : '0)});
+        chunk_late <= LATE_W'(chunk_d);
+        for (int s = 0; s < SEL_STAGES; s++) begin
+            for (int g = 0; g < sel_words(s); g++) begin
+                if (s == 0)
+                    sel_q[g*CH_W +: CH_W] <=
+                        beat_padded[(g*SEL_N + int'(chunk_d[SEL_LOG-1:0]))*CH_W +: CH_W];
+                else
+                    sel_q[(sel_base(s)+g)*CH_W +: CH_W] <=
+                        sel_q[(sel_base(s-1)+g*SEL_N+int'(chunk_d[s*SEL_PAD+s*SEL_LOG +: SEL_LOG]))*CH_W +: CH_W];
+            end
+        end
         if (wr_fire && word_last) bank_tlast[wb] <= s_axis_tlast;
     end
+
+    assign w_en = w_en_d[SEL_STAGES-1];
+    assign w_addr = w_addr_d[(SEL_STAGES-1)*MA_W +: MA_W];
+    assign w_data = sel_q[(SEL_TOTAL-1)*CH_W +: CH_W];
 
     // A bank is full from the write of its last word until one cycle after its last ROM word
     // was issued (its last element reads happen before the writer's first write lands).
@@ -455,7 +498,9 @@ module sparse_conv_engine #(
     always_ff @(posedge clk) begin
         for (int j = 0; j < K_FIN; j++) begin
             val0[j] <= (j == 0) ? head : $signed(sums[j*ACC_W +: ACC_W]);
-            rank0[j] <= rank + RK_W'(j);
+            // the channel-table index; it stays below NZ_OC whenever valid0 is set, and the
+            // clamp (here, a stage ahead of the table read) keeps it in range otherwise
+            rank0[j] <= (int'(rank) + j < NZ_OC) ? rank + RK_W'(j) : '0;
         end
     end
 
@@ -486,9 +531,8 @@ module sparse_conv_engine #(
 
     always_ff @(posedge clk) begin
         for (int j = 0; j < K_FIN; j++) begin
-            // rank0 stays below NZ_OC whenever valid0 is set; the clamp keeps the index in range
-            bias1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W-1:0];
-            oc1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W +: OC_W];
+            bias1[j] <= chan[int'(rank0[j])][ACC_W-1:0];
+            oc1[j] <= chan[int'(rank0[j])][ACC_W +: OC_W];
             val1[j] <= val0[j];
             oc2[j] <= oc1[j];
             // ---- F3: requantize, saturate, activation
@@ -502,7 +546,7 @@ module sparse_conv_engine #(
         logic [SHIFT_W-1:0] align1 [K_FIN];
         always_ff @(posedge clk) begin
             for (int j = 0; j < K_FIN; j++) begin
-                align1[j] <= chan[(int'(rank0[j]) < NZ_OC) ? int'(rank0[j]) : 0][ACC_W + OC_W +: SHIFT_W];
+                align1[j] <= chan[int'(rank0[j])][ACC_W + OC_W +: SHIFT_W];
                 biased2[j] <= BW'((ACC_W + 1)'(val1[j]) + (ACC_W + 1)'($signed(bias1[j]))) <<< align1[j];
             end
         end

@@ -8,8 +8,11 @@
 //              cheaper by shape (fpgaflow.backends.rtl.resource_model.memory_style); a wide and shallow ROM
 //              would leave its block RAMs almost empty
 // Ports: clk; en (read enable); addr; data (the word at addr one cycle after en).
-// A registered read with no reset on the data is what block RAM inference expects; the
-// distributed style keeps the same registered read (the register is the LUTs' output FF).
+// A registered read with no reset on the data is what block RAM inference expects. The
+// distributed style registers the address instead and reads the LUTs from it: the same
+// word in the same cycle (the contents never change), with AW flip-flops instead of WIDTH,
+// and `en` drives AW clock enables instead of WIDTH (a wide ROM's enable was a net of
+// thousands of loads in the engines of the digits example).
 module weight_rom #(
     parameter int WIDTH = 32,
     parameter int DEPTH = 16,
@@ -37,9 +40,11 @@ module weight_rom #(
             (* rom_style = "distributed" *) logic [WIDTH-1:0] mem [DEPTH];
 `endif
             initial $readmemh(INIT_FILE, mem);
+            logic [((DEPTH > 1) ? $clog2(DEPTH) : 1)-1:0] addr_q;
             always_ff @(posedge clk) begin
-                if (en) data <= mem[addr];
+                if (en) addr_q <= addr;
             end
+            assign data = mem[addr_q];
         end else begin : g_block
             (* ram_style = "block" *) logic [WIDTH-1:0] mem [DEPTH];
             initial $readmemh(INIT_FILE, mem);

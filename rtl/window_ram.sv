@@ -9,8 +9,10 @@
 //              more RAMB18 per lane and no LUTs), chosen by the generator from the layer's
 //              shape and the board's spare memory
 // Ports: clk; we/waddr/wdata write a word at the clock edge; raddr is read at the clock edge
-//   and its word is on rdata one cycle later (a read of the word being written returns
-//   the old word: the engine never reads a bank while it is written).
+//   and its word is on rdata one cycle later. The engine never reads a word in the cycle it
+//   is written (it reads a bank only while the writer fills the other), so what such a
+//   read returns is left open: `no_rw_check` tells Yosys not to build collision logic
+//   (address compare and bypass) after every lane's RAM.
 module window_ram #(
     parameter int WIDTH = 8,
     parameter int DEPTH = 16,
@@ -34,13 +36,13 @@ module window_ram #(
     // The attribute takes a constant, so each style is its own generate branch.
     generate
         if (BLOCK) begin : g_block
-            (* ram_style = "block" *) logic [WIDTH-1:0] mem [DEPTH];
+            (* ram_style = "block", no_rw_check *) logic [WIDTH-1:0] mem [DEPTH];
             always_ff @(posedge clk) begin
                 if (we) mem[waddr] <= wdata;
                 rdata <= mem[raddr];
             end
         end else begin : g_distributed
-            (* ram_style = "distributed" *) logic [WIDTH-1:0] mem [DEPTH];
+            (* ram_style = "distributed", no_rw_check *) logic [WIDTH-1:0] mem [DEPTH];
             always_ff @(posedge clk) begin
                 if (we) mem[waddr] <= wdata;
                 rdata <= mem[raddr];

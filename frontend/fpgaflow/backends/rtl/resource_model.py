@@ -105,6 +105,14 @@ def memory(depth: int, width: int, style: MemoryStyle, writable: bool = False) -
     return Resources(lut=lutram_luts(depth, width, writable), ff=width)
 
 
+def weight_rom(depth: int, width: int, style: MemoryStyle) -> Resources:
+    """rtl/weight_rom.sv: block RAM with a registered read, or LUTs read from a registered address
+    (its flip-flops are the address bits, not the word)."""
+    if style == "block":
+        return memory(depth, width, style)
+    return Resources(lut=lutram_luts(depth, width, writable=False), ff=max(1, (depth - 1).bit_length()))
+
+
 def multiplier_dsps(a_bits: int, b_bits: int, family: str = "zynq7") -> int:
     """DSP slices of one signed a_bits x b_bits multiplier (operands swapped when that takes fewer)."""
     dsp_a, dsp_b = DSP_OPERAND_BITS[family]
@@ -269,6 +277,23 @@ abc folds part of the leaf gating into the tree adders; the writer's wide CPB : 
 the control cost more than the count."""
 
 
+WRITER_SELECT_LOG = 3
+"""The engine's writer picks a beat's word in stages of 2**3 : 1 multiplexers (SEL_LOG in
+rtl/sparse_conv_engine.sv), one register stage each."""
+
+
+def writer_select_stages(words_per_beat: int) -> int:
+    """Register stages of the writer's word pick (SEL_STAGES): one per base-8 digit of the word number."""
+    digits = max(1, (words_per_beat - 1).bit_length())
+    return -(-digits // WRITER_SELECT_LOG)
+
+
+def writer_select_words(words_per_beat: int) -> int:
+    """Words the writer's pick stages hold in registers: stage s keeps one per group of 8**(s+1) words."""
+    return sum(-(-words_per_beat // (1 << (WRITER_SELECT_LOG * (s + 1))))
+               for s in range(writer_select_stages(words_per_beat)))
+
+
 def engine_logic_terms(params: Params) -> EngineTerms:
     """The structural LUT and FF counts of a sparse_conv_engine's logic, by part (memories,
     DSPs and the output FIFO are counted exactly elsewhere):
@@ -283,7 +308,8 @@ def engine_logic_terms(params: Params) -> EngineTerms:
     - trees: an ACC_W adder per node with two live halves, an ACC_W register per live node
       (segment_tree_nodes over the lanes segment_first_lanes allows), and the leaf gating
       (a product, PROD_W + 1 bits, zeroed unless the lane's segment is t).
-    - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words, its counters, the write port.
+    - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words in registered 8 : 1 stages
+      (writer_select_words), its counters, the write port (enable and address delayed with the pick).
     - control: the reader (ROM address, credits, control pipeline), the K_FIN finish units
       (channel-table lookup in a NZ_OC-deep ROM of ACC_W + OC_W bits, carry, bias add,
       requantize, pipeline registers) and the C_OUT * OUT_W result registers with their
@@ -314,7 +340,8 @@ def engine_logic_terms(params: Params) -> EngineTerms:
         "trees": (sum(adders for _, adders in trees) * acc_w + leaves * (in_w + ww + 2),
                   sum(registers for registers, _ in trees) * acc_w),
         "writer": (write_n * in_w * mux_luts(per_beat) + word_bits + beat_bits + mem_addr,
-                   write_n * in_w + word_bits + beat_bits + mem_addr + 8),
+                   write_n * in_w * writer_select_words(per_beat) + word_bits + beat_bits
+                   + writer_select_stages(per_beat) * (mem_addr + 1 + 3) + 8),
         "control": (control_luts, control_ffs),
     }
 
@@ -331,10 +358,7 @@ def sparse_conv_engine(params: Params, family: str = "zynq7") -> Resources:
     style = str(params.get("WIN_RAM_STYLE", "distributed"))
     lane_memory = memory(2 * _window_words(params), _int(params, "WR_N") * in_w, style, writable=True)  # type: ignore[arg-type]
     rom_style = str(params.get("ROM_STYLE", "block"))
-    rom = memory(_int(params, "DEPTH"), rom_word_bits(params), rom_style)  # type: ignore[arg-type]
-    # A LUT ROM keeps its read register: the read is enabled by the issue handshake, so Yosys
-    # cannot move the register to the (registered) address, and the word is one pipeline stage
-    # ahead of the lanes' decode (memory() counts WIDTH FFs for it).
+    rom = weight_rom(_int(params, "DEPTH"), rom_word_bits(params), rom_style)  # type: ignore[arg-type]
     fifo = axis_fifo({"DW": _int(params, "C_OUT") * _int(params, "OUT_W"), "DEPTH": engine_output_depth(params)})
     lanes = Resources(lut=lane_memory.lut * p, ff=lane_memory.ff * p, bram18=lane_memory.bram18 * p)
     lut_multiplied = lut_lane(in_w, ww)
