@@ -168,8 +168,9 @@ module sparse_conv_engine #(
     logic release_q, release_bank;
 
     wire can_write = !full[wb];
-    wire chunk_last = (wchunk == CPB_W'(CPB - 1));
-    wire word_last = (wword == WRD_W'(WORDS - 1));
+    // wchunk == CPB - 1 and wword == WORDS - 1, kept in registers (set the cycle before the
+    // counters get there) so the handshake and the bank flags see no comparator
+    logic chunk_last, word_last;
     wire wr_fire = s_axis_tvalid && can_write;
     assign s_axis_tready = can_write && chunk_last;
 
@@ -214,12 +215,16 @@ module sparse_conv_engine #(
             wb <= 1'b0;
             wword <= '0;
             wchunk <= '0;
+            chunk_last <= (CPB == 1);
+            word_last <= (WORDS == 1);
             w_en_d <= '0;
         end else begin
             w_en_d <= SEL_STAGES'({w_en_d, wr_fire});
             if (wr_fire) begin
                 wchunk <= chunk_last ? '0 : wchunk + 1'b1;
                 wword <= word_last ? '0 : wword + 1'b1;
+                chunk_last <= (CPB == 1) || (!chunk_last && wchunk == CPB_W'(CPB - 2));
+                word_last <= (WORDS == 1) || (!word_last && wword == WRD_W'(WORDS - 2));
                 if (word_last) wb <= !wb;
             end
         end
@@ -260,20 +265,20 @@ module sparse_conv_engine #(
 
     // ================================================================ reader
     logic rb;                    // bank being read
-    logic [AW-1:0] raddr;        // ROM word being issued
-    logic [AW-1:0] raddr_succ;   // the word issued after it: the ROM's read address, a register
+    logic [AW-1:0] raddr_succ;   // the word issued after the current one: the ROM's read address, a register
     logic primed;                // the ROM register holds word 0 (one cycle after reset)
     logic [CR_W-1:0] outstanding;  // windows started and not yet sent out
     logic out_fire;
 
-    wire first_word = (raddr == '0);
-    wire last_word = (raddr == LAST_ADDR);
+    // the ROM word being issued is word 0 / word DEPTH - 1 (registered from raddr_succ)
+    logic first_word, last_word;
     wire issue = primed && full[rb] && (!first_word || outstanding < CR_W'(OUT_DEPTH));
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
             rb <= 1'b0;
-            raddr <= '0;
+            first_word <= 1'b1;
+            last_word <= (DEPTH == 1);
             raddr_succ <= '0;
             primed <= 1'b0;
             outstanding <= '0;
@@ -281,7 +286,10 @@ module sparse_conv_engine #(
         end else begin
             primed <= 1'b1;
             if (!primed || issue) raddr_succ <= (raddr_succ == LAST_ADDR) ? '0 : raddr_succ + 1'b1;
-            if (issue) raddr <= raddr_succ;
+            if (issue) begin
+                first_word <= (raddr_succ == '0);
+                last_word <= (raddr_succ == LAST_ADDR);
+            end
             if (issue && last_word) rb <= !rb;
             release_q <= issue && last_word;
             case ({issue && first_word, out_fire})
@@ -294,7 +302,7 @@ module sparse_conv_engine #(
 
     always_ff @(posedge clk) release_bank <= rb;
 
-    // weight ROM: the word at raddr is on rom_q. Its read address is the register raddr_succ
+    // weight ROM: the word being issued is on rom_q. Its read address is the register raddr_succ
     // and `issue` only enables the read, so no handshake logic sits in front of the ROM's
     // address, which fans out to every bit of a wide LUT ROM (the longest path before).
     // The cycle after reset reads word 0 (primed), and issue waits for it.
