@@ -44,8 +44,8 @@ from fpgaflow.api import load_model
 from fpgaflow.reference.float_exec import run_float
 from fpgaflow.wordlength.search import accuracy_percent
 
-DEFAULTS = ("fixed<16,6>", "fixed<8,3>")
-"""hls4ml's own default precision, and an 8-bit one a user might try first."""
+DEFAULTS = ("fixed<16,6>", "fixed<8,3>", "fixed<8,3,RND,SAT>")
+"""hls4ml's own default precision, an 8-bit one a user might try first (truncating and wrapping, ap_fixed's defaults), and the same rounding half up and saturating (the contract fpgaflow quantizes with)."""
 
 
 def digits_module() -> torch.nn.Sequential:
