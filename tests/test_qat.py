@@ -84,4 +84,6 @@ def test_prune_widths_need_bits(tmp_path, capsys):
     assert "--widths needs --bits" in capsys.readouterr().err
     assert main([*args, "--bits", "20"]) == 2
     assert "--bits must be a whole number of bits from 2 to 16, got 20" in capsys.readouterr().err
+    assert main([*args, "--bits", "4", "--epochs", "1"]) == 2  # one epoch prunes and leaves none to fine-tune
+    assert "--bits needs --epochs of at least 2" in capsys.readouterr().err
     assert not (tmp_path / "p.onnx").exists()

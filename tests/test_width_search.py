@@ -7,6 +7,8 @@ import yaml
 from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
 from fpgaflow.cli.main import main
+from fpgaflow.cli.quantize_cmd import held_out, held_out_split
+from fpgaflow.prune.train import Split
 from fpgaflow.quant import quantize
 from fpgaflow.wordlength.hardware_cost import WeightBitsCost, design_figures
 from fpgaflow.wordlength.search import fixed_accuracy, search_widths
@@ -84,3 +86,16 @@ def test_quantize_cli_refuses_bad_options(tmp_path, capsys, args, message):
     assert main(["quantize", MODEL, "--data", "examples/digits_train.npz", *options]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and message in error[0], error
+
+
+def test_held_out_split_parts_partition_the_data_deterministically():
+    data = Split(np.arange(40, dtype=np.float32).reshape(10, 1, 2, 2), np.arange(10))
+    held, rest = held_out_split(data, 0.3, 7)
+    assert len(held.y) == 3 and len(rest.y) == 7
+    assert sorted(held.y.tolist() + rest.y.tolist()) == list(range(10))
+    assert held.y.tolist() == sorted(held.y.tolist()) and rest.y.tolist() == sorted(rest.y.tolist())
+    assert np.array_equal(held.x[:, 0, 0, 0], 4 * held.y)
+    assert np.array_equal(held.y, held_out(data, 0.3, 7).y)
+    again = held_out_split(data, 0.3, 7)
+    assert np.array_equal(again[0].y, held.y) and np.array_equal(again[1].y, rest.y)
+    assert not np.array_equal(held_out_split(data, 0.3, 8)[0].y, held.y)

@@ -94,6 +94,9 @@ def prune_files(
     (fpgaflow.prune.qat, formats calibrated on the training data each epoch) and the written
     weights lie on their fixed-point grid.
     """
+    if bits is not None and epochs < 2:
+        raise UserError(f"--bits needs --epochs of at least 2 (got {epochs}): the first half of the epochs prunes, "
+                        "the quantization-aware fine-tuning runs in the rest")
     cls = method_class(method)
     seed_everything(seed)
     model, graph = load_model(model_path, arch)
