@@ -157,6 +157,7 @@ module sparse_conv_engine #(
         if (LUT_LANES < 0 || LUT_LANES > P) $error("sparse_conv_engine: LUT_LANES = %0d must be in 0..P", LUT_LANES);
         if (K_FIN < 1 || K_FIN > P) $error("sparse_conv_engine: K_FIN = %0d must be in 1..P", K_FIN);
         if (IDX_W <= LWR) $error("sparse_conv_engine: IDX_W = %0d must exceed the %0d sub-word address bits", IDX_W, LWR);
+        if (SEL_STAGES > 2) $error("sparse_conv_engine: the writer's word pick takes %0d stages; the read schedule leaves room for 2", SEL_STAGES);
     end
 
     // ================================================================ writer
@@ -174,14 +175,15 @@ module sparse_conv_engine #(
     wire wr_fire = s_axis_tvalid && can_write;
     assign s_axis_tready = can_write && chunk_last;
 
-    // The word `wchunk` of the beat is picked in SEL_STAGES registered stages of SEL_N:1
-    // multiplexers, digit s of wchunk (base SEL_N) in stage s: a CPB:1 multiplexer in one
-    // cycle is too deep for the board clock at CPB ~ 144. The beat stays on s_axis_tdata
-    // until its last word is taken, so each stage samples the beat it belongs to. The write
-    // (enable, address) follows SEL_STAGES cycles after the word is taken; reads of a bank
-    // start only after it is full, at least three cycles later than that (docs/hardware.md).
+    // The word `wchunk` of the beat is picked in SEL_STAGES (1 or 2) registered stages of
+    // SEL_N:1 multiplexers, digit s of wchunk (base SEL_N) in stage s: a CPB:1 multiplexer
+    // in one cycle is too deep for the board clock at CPB ~ 144. The beat stays on
+    // s_axis_tdata until its last word is taken, so each stage samples the beat it belongs
+    // to. The write (enable, address) lands SEL_STAGES edges after the word is taken; the
+    // bank is marked full when its last word is taken, and its first read is three edges
+    // later (issue, decode, address), so two stages is the most there is room for.
     localparam int CH_W = WR_N * IN_W;          // bits of a written word
-    localparam int SEL_LOG = 3;                 // SEL_N = 8: three LUT4 levels on ECP5
+    localparam int SEL_LOG = (CPB_W + 1) / 2 > 3 ? (CPB_W + 1) / 2 : 3;  // SEL_N >= 8: three LUT4 levels on ECP5
     localparam int SEL_N = 1 << SEL_LOG;
     localparam int SEL_STAGES = (CPB_W + SEL_LOG - 1) / SEL_LOG;
     localparam int SEL_PAD = SEL_LOG * SEL_STAGES;  // bits of wchunk, padded to whole digits

@@ -10,9 +10,10 @@
 // Ports: clk; en (read enable); addr; data (the word at addr one cycle after en).
 // A registered read with no reset on the data is what block RAM inference expects. The
 // distributed style registers the address instead and reads the LUTs from it: the same
-// word in the same cycle (the contents never change), with AW flip-flops instead of WIDTH,
-// and `en` drives AW clock enables instead of WIDTH (a wide ROM's enable was a net of
-// thousands of loads in the engines of the digits example).
+// word in the same cycle (the contents never change), with AW flip-flops per SLICE bits of
+// the word (rtl/fanout_register.sv copies) instead of WIDTH, so `en` drives a few clock
+// enables instead of WIDTH and no address net drives more than SLICE bits' LUTs (in the
+// digits example's engines the enable drove 1,099 clock enables and an address bit 5,405 LUTs).
 module weight_rom #(
     parameter int WIDTH = 32,
     parameter int DEPTH = 16,
@@ -29,6 +30,9 @@ module weight_rom #(
     /* verilator lint_off WIDTHEXPAND */
     localparam bit DISTRIBUTED = (RAM_STYLE == "distributed");
     /* verilator lint_on WIDTHEXPAND */
+    localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+    localparam int SLICE = 64;  // word bits per copy of a LUT ROM's address register
+    localparam int SLICES = (WIDTH + SLICE - 1) / SLICE;
 
     generate
         if (DISTRIBUTED) begin : g_distributed
@@ -43,11 +47,15 @@ module weight_rom #(
             (* rom_style = "distributed" *) logic [WIDTH-1:0] mem [DEPTH];
 `endif
             initial $readmemh(INIT_FILE, mem);
-            logic [((DEPTH > 1) ? $clog2(DEPTH) : 1)-1:0] addr_q;
-            always_ff @(posedge clk) begin
-                if (en) addr_q <= addr;
+            // One copy of the address register per SLICE bits of the word: each address bit
+            // drives a few LUTs per word bit, thousands of loads on one net in a wide ROM.
+            for (genvar s = 0; s < SLICES; s++) begin : g_slice
+                localparam int LO = s * SLICE;
+                localparam int BITS = (WIDTH - LO < SLICE) ? WIDTH - LO : SLICE;
+                logic [AW-1:0] addr_q;
+                fanout_register #(.W(AW)) u_addr (.clk(clk), .en(en), .d(addr), .q(addr_q));
+                assign data[LO +: BITS] = mem[addr_q][LO +: BITS];
             end
-            assign data = mem[addr_q];
         end else begin : g_block
             (* ram_style = "block" *) logic [WIDTH-1:0] mem [DEPTH];
             initial $readmemh(INIT_FILE, mem);

@@ -27,6 +27,9 @@ SEQUENTIAL_PREFIXES = ("FD", "RAMB", "SRL", "URAM", "BUFG")
 PORT_BUFFERS = ("IBUF", "OBUF", "OBUFT", "IOBUF", "BUFG", "BUFGCTRL")
 """I/O buffers stand for the module's ports: paths start and end there."""
 DSP_REGISTERS = ("MREG", "PREG")
+KEPT_REGISTER_MODULES = ("fanout_register",)
+"""Library modules kept as hierarchy (`keep_hierarchy`) that are registers at their ports: an
+instance starts and ends paths like a flip-flop (rtl/fanout_register.sv)."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,16 @@ def _cell_levels(cell: dict) -> float | None:
     if kind.startswith("DSP48"):
         registered = any(_parameter(cell, name) for name in DSP_REGISTERS)
         return None if registered else 3.0
-    if kind.startswith(SEQUENTIAL_PREFIXES):
+    if kind.startswith(SEQUENTIAL_PREFIXES) or _module_name(kind) in KEPT_REGISTER_MODULES:
         return None
     if kind in ("VCC", "GND", "$scopeinfo") or kind in PORT_BUFFERS:
         return None
     raise ValueError(f"logic_depth does not know the mapped cell type {kind!r}; add it to fpgaflow.hw.logic_depth")
+
+
+def _module_name(kind: str) -> str:
+    """The module of a kept instance's cell type: Yosys writes `$paramod\\name\\P=...` for a parameterized one."""
+    return kind.split("\\")[1] if kind.startswith("$paramod") else kind
 
 
 def _parameter(cell: dict, name: str) -> int:

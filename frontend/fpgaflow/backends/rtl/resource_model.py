@@ -105,12 +105,17 @@ def memory(depth: int, width: int, style: MemoryStyle, writable: bool = False) -
     return Resources(lut=lutram_luts(depth, width, writable), ff=width)
 
 
+WEIGHT_ROM_SLICE = 64
+"""Word bits per copy of a LUT weight ROM's address register (SLICE in rtl/weight_rom.sv)."""
+
+
 def weight_rom(depth: int, width: int, style: MemoryStyle) -> Resources:
     """rtl/weight_rom.sv: block RAM with a registered read, or LUTs read from a registered address
-    (its flip-flops are the address bits, not the word)."""
+    (its flip-flops are a copy of the address bits per WEIGHT_ROM_SLICE bits of the word)."""
     if style == "block":
         return memory(depth, width, style)
-    return Resources(lut=lutram_luts(depth, width, writable=False), ff=max(1, (depth - 1).bit_length()))
+    copies = -(-width // WEIGHT_ROM_SLICE)
+    return Resources(lut=lutram_luts(depth, width, writable=False), ff=copies * max(1, (depth - 1).bit_length()))
 
 
 def multiplier_dsps(a_bits: int, b_bits: int, family: str = "zynq7") -> int:
@@ -277,20 +282,23 @@ abc folds part of the leaf gating into the tree adders; the writer's wide CPB : 
 the control cost more than the count."""
 
 
-WRITER_SELECT_LOG = 3
-"""The engine's writer picks a beat's word in stages of 2**3 : 1 multiplexers (SEL_LOG in
-rtl/sparse_conv_engine.sv), one register stage each."""
+def writer_select_log(words_per_beat: int) -> int:
+    """log2 of the writer's pick radix (SEL_LOG in rtl/sparse_conv_engine.sv): 8 : 1 multiplexers,
+    wider where two stages of 8 : 1 cannot cover the beat's words."""
+    bits = max(1, (words_per_beat - 1).bit_length())
+    return max(3, (bits + 1) // 2)
 
 
 def writer_select_stages(words_per_beat: int) -> int:
-    """Register stages of the writer's word pick (SEL_STAGES): one per base-8 digit of the word number."""
-    digits = max(1, (words_per_beat - 1).bit_length())
-    return -(-digits // WRITER_SELECT_LOG)
+    """Register stages of the writer's word pick (SEL_STAGES, 1 or 2): one per digit of the word number."""
+    bits = max(1, (words_per_beat - 1).bit_length())
+    return -(-bits // writer_select_log(words_per_beat))
 
 
 def writer_select_words(words_per_beat: int) -> int:
-    """Words the writer's pick stages hold in registers: stage s keeps one per group of 8**(s+1) words."""
-    return sum(-(-words_per_beat // (1 << (WRITER_SELECT_LOG * (s + 1))))
+    """Words the writer's pick stages hold in registers: stage s keeps one per group of radix**(s+1) words."""
+    radix_log = writer_select_log(words_per_beat)
+    return sum(-(-words_per_beat // (1 << (radix_log * (s + 1))))
                for s in range(writer_select_stages(words_per_beat)))
 
 
@@ -308,7 +316,7 @@ def engine_logic_terms(params: Params) -> EngineTerms:
     - trees: an ACC_W adder per node with two live halves, an ACC_W register per live node
       (segment_tree_nodes over the lanes segment_first_lanes allows), and the leaf gating
       (a product, PROD_W + 1 bits, zeroed unless the lane's segment is t).
-    - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words in registered 8 : 1 stages
+    - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words in one or two registered stages
       (writer_select_words), its counters, the write port (enable and address delayed with the pick).
     - control: the reader (ROM address, credits, control pipeline), the K_FIN finish units
       (channel-table lookup in a NZ_OC-deep ROM of ACC_W + OC_W bits, carry, bias add,
