@@ -182,35 +182,20 @@ module sparse_conv_engine #(
     // to. The write (enable, address) lands SEL_STAGES edges after the word is taken; the
     // bank is marked full when its last word is taken, and its first read is three edges
     // later (issue, decode, address), so two stages is the most there is room for.
+    // The last stage's register is copied per LANE_GROUP lanes (rtl/fanout_register.sv): the
+    // write port reaches every lane's memory, P block RAMs spread over the device.
     localparam int CH_W = WR_N * IN_W;          // bits of a written word
     localparam int SEL_LOG = (CPB_W + 1) / 2 > 3 ? (CPB_W + 1) / 2 : 3;  // SEL_N >= 8: three LUT4 levels on ECP5
     localparam int SEL_N = 1 << SEL_LOG;
     localparam int SEL_STAGES = (CPB_W + SEL_LOG - 1) / SEL_LOG;
-    localparam int SEL_PAD = SEL_LOG * SEL_STAGES;  // bits of wchunk, padded to whole digits
-    // Stage s leaves 1 << (SEL_LOG * (SEL_STAGES - 1 - s)) words, at word offset
-    // SEL_BASE(s) of sel_q: the stages sit side by side.
-    function automatic int sel_words(input int s);
-        sel_words = 1 << (SEL_LOG * (SEL_STAGES - 1 - s));
-    endfunction
-    function automatic int sel_base(input int s);
-        sel_base = 0;
-        for (int k = 0; k < s; k++) sel_base = sel_base + sel_words(k);
-    endfunction
-    localparam int SEL_TOTAL = sel_base(SEL_STAGES);
+    localparam int LANE_GROUP = 8;
+    localparam int GROUPS = (P + LANE_GROUP - 1) / LANE_GROUP;
+    localparam int WP_W = 1 + MA_W + CH_W;      // a write: {enable, address, word}
 
-    logic [(1 << SEL_PAD)*CH_W-1:0] beat_padded;
-    assign beat_padded = ((1 << SEL_PAD) * CH_W)'(s_axis_tdata);
-
-    localparam int LATE_W = (SEL_STAGES > 1) ? (SEL_STAGES - 1) * SEL_PAD : 1;
-    logic [SEL_TOTAL*CH_W-1:0] sel_q;
-    logic [LATE_W-1:0] chunk_late;                // wchunk delayed by 1 .. SEL_STAGES - 1 cycles
-    wire [SEL_STAGES*SEL_PAD-1:0] chunk_d =       // wchunk delayed by s cycles at [s*SEL_PAD]
-        (SEL_STAGES * SEL_PAD)'({chunk_late, SEL_PAD'(wchunk)});
-    logic [SEL_STAGES-1:0] w_en_d;
-    logic [SEL_STAGES*MA_W-1:0] w_addr_d;
-    logic w_en;
-    logic [MA_W-1:0] w_addr;
-    logic [CH_W-1:0] w_data;
+    logic [SEL_N*SEL_N*CH_W-1:0] beat_padded;
+    assign beat_padded = (SEL_N * SEL_N * CH_W)'(s_axis_tdata);
+    wire [MA_W-1:0] w_addr_now = MA_W'(wword) + (wb ? MA_W'(WORDS) : '0);
+    logic [WP_W-1:0] w_next;                    // the write the copies register
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
@@ -219,38 +204,38 @@ module sparse_conv_engine #(
             wchunk <= '0;
             chunk_last <= (CPB == 1);
             word_last <= (WORDS == 1);
-            w_en_d <= '0;
-        end else begin
-            w_en_d <= SEL_STAGES'({w_en_d, wr_fire});
-            if (wr_fire) begin
-                wchunk <= chunk_last ? '0 : wchunk + 1'b1;
-                wword <= word_last ? '0 : wword + 1'b1;
-                chunk_last <= (CPB == 1) || (!chunk_last && wchunk == CPB_W'(CPB - 2));
-                word_last <= (WORDS == 1) || (!word_last && wword == WRD_W'(WORDS - 2));
-                if (word_last) wb <= !wb;
-            end
+        end else if (wr_fire) begin
+            wchunk <= chunk_last ? '0 : wchunk + 1'b1;
+            wword <= word_last ? '0 : wword + 1'b1;
+            chunk_last <= (CPB == 1) || (!chunk_last && wchunk == CPB_W'(CPB - 2));
+            word_last <= (WORDS == 1) || (!word_last && wword == WRD_W'(WORDS - 2));
+            if (word_last) wb <= !wb;
         end
     end
 
     always_ff @(posedge clk) begin
-        w_addr_d <= (SEL_STAGES * MA_W)'({w_addr_d, MA_W'(wword) + (wb ? MA_W'(WORDS) : '0)});
-        chunk_late <= LATE_W'(chunk_d);
-        for (int s = 0; s < SEL_STAGES; s++) begin
-            for (int g = 0; g < sel_words(s); g++) begin
-                if (s == 0)
-                    sel_q[g*CH_W +: CH_W] <=
-                        beat_padded[(g*SEL_N + int'(chunk_d[SEL_LOG-1:0]))*CH_W +: CH_W];
-                else
-                    sel_q[(sel_base(s)+g)*CH_W +: CH_W] <=
-                        sel_q[(sel_base(s-1)+g*SEL_N+int'(chunk_d[s*SEL_PAD+s*SEL_LOG +: SEL_LOG]))*CH_W +: CH_W];
-            end
-        end
         if (wr_fire && word_last) bank_tlast[wb] <= s_axis_tlast;
     end
 
-    assign w_en = w_en_d[SEL_STAGES-1];
-    assign w_addr = w_addr_d[(SEL_STAGES-1)*MA_W +: MA_W];
-    assign w_data = sel_q[(SEL_TOTAL-1)*CH_W +: CH_W];
+    generate
+        if (SEL_STAGES > 1) begin : g_pick2
+            // stage 1: word g * SEL_N + (low digit) of each group g; stage 2: the group by the high digit
+            logic [SEL_N*CH_W-1:0] group_q;
+            logic [SEL_LOG-1:0] digit_hi;
+            logic en_q;
+            logic [MA_W-1:0] addr_q;
+            always_ff @(posedge clk) begin
+                for (int g = 0; g < SEL_N; g++)
+                    group_q[g*CH_W +: CH_W] <= beat_padded[(g*SEL_N + int'(wchunk[SEL_LOG-1:0]))*CH_W +: CH_W];
+                digit_hi <= SEL_LOG'(wchunk >> SEL_LOG);
+                addr_q <= w_addr_now;
+                en_q <= rst_n && wr_fire;
+            end
+            assign w_next = {en_q, addr_q, group_q[int'(digit_hi)*CH_W +: CH_W]};
+        end else begin : g_pick1
+            assign w_next = {rst_n && wr_fire, w_addr_now, beat_padded[int'(wchunk)*CH_W +: CH_W]};
+        end
+    endgenerate
 
     // A bank is full from the write of its last word until one cycle after its last ROM word
     // was issued (its last element reads happen before the writer's first write lands).
@@ -356,7 +341,11 @@ module sparse_conv_engine #(
     logic [P*WW-1:0] w2;
     logic [P*SEG_W-1:0] seg2;
     logic [CTL_W-1:0] ctl2;
-    logic bank2;
+    logic [GROUPS-1:0] bank2;  // the bank being read, a copy per lane group (like the write port)
+
+    for (genvar g = 0; g < GROUPS; g++) begin : g_bank
+        fanout_register #(.W(1)) u_bank (.clk(clk), .en(1'b1), .d(rb), .q(bank2[g]));
+    end
 
     // ---- S3: memory addresses (word + bank base) and sub-word positions
     logic [P*MA_W-1:0] maddr3;
@@ -369,9 +358,8 @@ module sparse_conv_engine #(
         idx2 <= lane_index;
         w2 <= lane_weight;
         seg2 <= lane_seg;
-        bank2 <= rb;
         for (int l = 0; l < P; l++) begin
-            maddr3[l*MA_W +: MA_W] <= MA_W'(idx2[l*IDX_W+LWR +: IDX_W-LWR]) + (bank2 ? MA_W'(WORDS) : '0);
+            maddr3[l*MA_W +: MA_W] <= MA_W'(idx2[l*IDX_W+LWR +: IDX_W-LWR]) + (bank2[l / LANE_GROUP] ? MA_W'(WORDS) : '0);
             sub3[l*SUB_W +: SUB_W] <= (LWR > 0) ? SUB_W'(idx2[l*IDX_W +: SUB_W]) : '0;
         end
         {w3, seg3} <= {w2, seg2};
@@ -385,11 +373,18 @@ module sparse_conv_engine #(
         else {ctl2, ctl3, ctl4, ctl5, ctl6} <= {ctl1, ctl2, ctl3, ctl4, ctl5};
     end
 
-    // ---- S4: every lane reads its word from its own copy of the window
+    // ---- S4: every lane reads its word from its own copy of the window, written through its
+    // group's copy of the write port
     logic [P*WR_N*IN_W-1:0] word4;
+    logic [GROUPS*WP_W-1:0] w_port;
+    for (genvar g = 0; g < GROUPS; g++) begin : g_write
+        fanout_register #(.W(WP_W)) u_port (.clk(clk), .en(1'b1), .d(w_next), .q(w_port[g*WP_W +: WP_W]));
+    end
     for (genvar l = 0; l < P; l++) begin : g_lane
+        localparam int G = l / LANE_GROUP;
         window_ram #(.WIDTH(WR_N * IN_W), .DEPTH(MEM_DEPTH), .RAM_STYLE(WIN_RAM_STYLE)) u_window (
-            .clk(clk), .we(w_en), .waddr(w_addr), .wdata(w_data),
+            .clk(clk), .we(w_port[G*WP_W + MA_W + CH_W]), .waddr(w_port[G*WP_W + CH_W +: MA_W]),
+            .wdata(w_port[G*WP_W +: CH_W]),
             .raddr(maddr3[l*MA_W +: MA_W]), .rdata(word4[l*WR_N*IN_W +: WR_N*IN_W])
         );
     end

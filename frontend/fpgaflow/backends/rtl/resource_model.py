@@ -295,11 +295,19 @@ def writer_select_stages(words_per_beat: int) -> int:
     return -(-bits // writer_select_log(words_per_beat))
 
 
-def writer_select_words(words_per_beat: int) -> int:
-    """Words the writer's pick stages hold in registers: stage s keeps one per group of radix**(s+1) words."""
+ENGINE_LANE_GROUP = 8
+"""Lanes served by one copy of the engine's window write port and bank bit (LANE_GROUP in the RTL)."""
+
+
+def writer_register_bits(words_per_beat: int, word_w: int, mem_addr: int, lanes: int) -> int:
+    """Flip-flops of the writer's pick and write port: with two stages, the first stage's live words
+    (one per radix words of the beat) with the high digit, the address and the enable a cycle late;
+    then a copy of the write port ({enable, address, word}) and of the bank bit per ENGINE_LANE_GROUP lanes."""
+    copies = -(-lanes // ENGINE_LANE_GROUP) * (1 + mem_addr + word_w + 1)
+    if writer_select_stages(words_per_beat) == 1:
+        return copies
     radix_log = writer_select_log(words_per_beat)
-    return sum(-(-words_per_beat // (1 << (radix_log * (s + 1))))
-               for s in range(writer_select_stages(words_per_beat)))
+    return copies + -(-words_per_beat // (1 << radix_log)) * word_w + radix_log + mem_addr + 1
 
 
 def engine_logic_terms(params: Params) -> EngineTerms:
@@ -316,8 +324,8 @@ def engine_logic_terms(params: Params) -> EngineTerms:
     - trees: an ACC_W adder per node with two live halves, an ACC_W register per live node
       (segment_tree_nodes over the lanes segment_first_lanes allows), and the leaf gating
       (a product, PROD_W + 1 bits, zeroed unless the lane's segment is t).
-    - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words in one or two registered stages
-      (writer_select_words), its counters, the write port (enable and address delayed with the pick).
+    - writer: the CPB : 1 pick of the beat's WR_N * IN_W-bit words in one or two registered stages,
+      its counters, and the write port copied per 8 lanes (writer_register_bits).
     - control: the reader (ROM address, credits, control pipeline), the K_FIN finish units
       (channel-table lookup in a NZ_OC-deep ROM of ACC_W + OC_W bits, carry, bias add,
       requantize, pipeline registers) and the C_OUT * OUT_W result registers with their
@@ -348,8 +356,7 @@ def engine_logic_terms(params: Params) -> EngineTerms:
         "trees": (sum(adders for _, adders in trees) * acc_w + leaves * (in_w + ww + 2),
                   sum(registers for registers, _ in trees) * acc_w),
         "writer": (write_n * in_w * mux_luts(per_beat) + word_bits + beat_bits + mem_addr,
-                   write_n * in_w * writer_select_words(per_beat) + word_bits + beat_bits
-                   + writer_select_stages(per_beat) * (mem_addr + 1 + 3) + 8),
+                   writer_register_bits(per_beat, write_n * in_w, mem_addr, p) + word_bits + beat_bits + 8),
         "control": (control_luts, control_ffs),
     }
 
