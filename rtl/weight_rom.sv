@@ -37,12 +37,11 @@ module weight_rom #(
     generate
         if (DISTRIBUTED) begin : g_distributed
             // Vivado calls LUT ROMs "distributed"; Yosys maps only writable memories to LUTRAM
-            // and builds a ROM from LUTs when told "logic" (the YOSYS macro is its own). For
-            // Yosys the ROM is also a list of constants (mem2reg), not a memory: its memory
-            // passes would merge addr_q into a read port and rebuild the WIDTH-bit read
-            // register with the enable in front of the LUTs.
+            // and builds a ROM from LUTs when told "logic" (the YOSYS macro is its own). The
+            // address registers sit in kept fanout_register instances, so Yosys cannot fold
+            // them into a word-wide read register with the enable in front of the LUTs.
 `ifdef YOSYS
-            (* rom_style = "logic", mem2reg *) logic [WIDTH-1:0] mem [DEPTH];
+            (* rom_style = "logic" *) logic [WIDTH-1:0] mem [DEPTH];
 `else
             (* rom_style = "distributed" *) logic [WIDTH-1:0] mem [DEPTH];
 `endif
