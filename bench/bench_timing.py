@@ -8,6 +8,9 @@ context:
 - is placed and routed with nextpnr-ecp5 on LFE5U-85F-6 at the board clock
   (fpgaflow.report.timing.engine_timing, the code behind `fpgaflow build --timing`), which
   gives its fmax and critical path;
+- or, with `--measure placed`, is only placed (fpgaflow.hw.timing.place_and_route with
+  route=False) and its fmax is nextpnr's estimate after placement: minutes instead of the
+  hours router2 takes on the 61- and 116-lane engines, an estimate and no critical path;
 - is synthesized with Yosys `synth_xilinx` and its longest register-to-register
   path counted in logic levels (fpgaflow.hw.logic_depth, the measure the lint/synth tests
   bound).
@@ -16,7 +19,7 @@ Each engine's row is printed as soon as it is measured (a 1- or 4-lane engine ta
 minutes, the 61- and 116-lane ones far longer), so a partial run still reports what it
 finished.
 
-Rerun:  nice -n 10 python bench/bench_timing.py [--layers NAME ...] [--measure fmax depth]
+Rerun:  nice -n 10 python bench/bench_timing.py [--layers NAME ...] [--measure fmax placed depth]
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import numpy as np
 from fpgaflow.api import load_model
 from fpgaflow.boards import load_board
 from fpgaflow.hw.logic_depth import level_counts, longest_path
+from fpgaflow.hw.timing import place_and_route
 from fpgaflow.hw.toolchain import run_yosys, verilog_literal
 from fpgaflow.quant import quantize
 from fpgaflow.report.timing import engine_timing
@@ -62,8 +66,9 @@ def xilinx_depth(rtl_dir: Path, sources: list[str], parameters: dict[str, int | 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", nargs="+", help="engines to measure (default: every engine of the build)")
-    parser.add_argument("--measure", nargs="+", choices=["fmax", "depth"], default=["fmax", "depth"],
-                        help="fmax: nextpnr-ecp5 place and route; depth: the synth_xilinx longest path")
+    parser.add_argument("--measure", nargs="+", choices=["fmax", "placed", "depth"], default=["fmax", "depth"],
+                        help="fmax: nextpnr-ecp5 place and route; placed: nextpnr's estimate after placement only; "
+                             "depth: the synth_xilinx longest path")
     parser.add_argument("--board", default="pynq")
     args = parser.parse_args()
     board = load_board(args.board)
@@ -77,8 +82,9 @@ def main() -> None:
     chosen = sorted(args.layers or engines)
     print(f"digits CNN on {board.name}, window memories {design.window_memory}, frame interval "
           f"{design.frame_interval} cycles (model)\n")
-    print("| engine | P | WIN_N / WR_N | K_FIN | fmax (MHz) | logic / routing (ns) | critical path | longest path (synth_xilinx levels) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| engine | P | WIN_N / WR_N | K_FIN | fmax (MHz) | logic / routing (ns) | critical path | fmax after placement (MHz) "
+          "| longest path (synth_xilinx levels) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="fpgaflow_timing_") as scratch:
         folder = Path(scratch)
         for relpath, content in generated.files.items():
@@ -90,13 +96,15 @@ def main() -> None:
             started = time.perf_counter()
             timing = (engine_timing(rtl_dir, generated.sources, {layer: parameters}, board.clock_mhz, 1.0)["engines"][layer]
                       if "fmax" in args.measure else None)
+            placed = (f"{place_and_route(rtl_dir, generated.sources, ENGINE, parameters, board.clock_mhz, route=False).fmax_mhz:.1f}"
+                      if "placed" in args.measure else "-")
             depth = xilinx_depth(rtl_dir, generated.sources, parameters) if "depth" in args.measure else "-"
             window = int(parameters["BEAT_N"]) * int(parameters.get("BEATS", 1))
             cells = timing["critical_path"] if timing else []
             path = " -> ".join(cells[:2] + (["..."] if len(cells) > 3 else []) + cells[-1:]) or "-"
             fmax = f"{timing['fmax_mhz']:.1f} | {timing['logic_ns']:.2f} / {timing['routing_ns']:.2f}" if timing else "- | -"
             print(f"| {layer} | {parameters['P']} | {window} / {parameters.get('WR_N', 1)} | {parameters.get('K_FIN', 1)} "
-                  f"| {fmax} | {path} | {depth} |", flush=True)
+                  f"| {fmax} | {path} | {placed} | {depth} |", flush=True)
             print(f"  ({layer}: {time.perf_counter() - started:.0f} s; critical path {' -> '.join(cells)}; "
                   f"parameters {json.dumps(parameters, sort_keys=True)})",
                   file=sys.stderr, flush=True)

@@ -15,7 +15,7 @@ import pytest
 
 from fpgaflow.errors import UserError
 from fpgaflow.hw.simulate import rtl_sources
-from fpgaflow.hw.timing import place_and_route, read_report
+from fpgaflow.hw.timing import place_and_route, read_placement_estimate, read_report
 from fpgaflow.flow.weight_rom import mem_text, rom_word_bits
 
 BOARD_CLOCK_MHZ = 100.0
@@ -37,6 +37,15 @@ def test_read_report_takes_the_slowest_clock_and_its_path() -> None:
     assert result.logic_ns == pytest.approx(0.75) and result.routing_ns == pytest.approx(3.25)
     with pytest.raises(UserError, match="no clock"):
         read_report({"fmax": {}}, BOARD_CLOCK_MHZ)
+
+
+def test_read_placement_estimate_takes_the_slowest_clock() -> None:
+    log = ("Info: Max frequency for clock 'clk': 88.10 MHz (FAIL at 100.00 MHz)\n"
+           "Info: Max frequency for clock 'clk2': 131.50 MHz (PASS at 100.00 MHz)\n")
+    result = read_placement_estimate(log, BOARD_CLOCK_MHZ)
+    assert result.fmax_mhz == 88.10 and not result.meets_target and result.critical_path == []
+    with pytest.raises(UserError, match="no clock"):
+        read_placement_estimate("Info: Placed 0 cells\n", BOARD_CLOCK_MHZ)
 
 
 def test_small_engine_meets_the_board_clock_on_ecp5(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ are tens of thousands of LUT4).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -61,11 +62,14 @@ def _nextpnr() -> str:
 
 
 def place_and_route(folder: Path, sources: list[str], module: str, parameters: dict[str, int | str], target_mhz: float,
-                    seed: int = 1) -> TimingResult:
+                    seed: int = 1, route: bool = True) -> TimingResult:
     """Synthesize `module` with `parameters` for ECP5 and place and route it out of context at `target_mhz`.
 
     `folder` holds the sources and the memory files the module reads ($readmemh); it is
     copied to a scratch folder, so nothing is written next to the user's files.
+    With `route` False the module is placed only and the result is nextpnr's estimate after
+    placement (routing delays guessed from distances, no critical path): minutes instead
+    of the hours router2 takes on the largest engines, for comparing designs, never for a report.
     """
     with tempfile.TemporaryDirectory(prefix="fpgaflow_pnr_") as scratch:
         work = Path(scratch)
@@ -78,12 +82,24 @@ def place_and_route(folder: Path, sources: list[str], module: str, parameters: d
                   f"synth_ecp5 -top {module} -json netlist.json\n", work)
         command = [_nextpnr(), *ECP5_DEVICE, "--json", "netlist.json", "--freq", str(target_mhz), "--out-of-context",
                    "--report", "report.json", "--timing-allow-fail", "--seed", str(seed), "--router", "router2", "--quiet"]
+        if not route:
+            command += ["--no-route", "--log", "place.log"]
         proc = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        if not route and proc.returncode == 0:
+            return read_placement_estimate((work / "place.log").read_text(), target_mhz)
         report_path = work / "report.json"
         if proc.returncode != 0 or not report_path.exists():
             lines = [line for line in proc.stderr.splitlines() if "ERROR" in line] or proc.stderr.splitlines()[-1:]
             raise UserError(f"nextpnr-ecp5 failed on {module}: {lines[0] if lines else 'no output'}")
         return read_report(json.loads(report_path.read_text()), target_mhz)
+
+
+def read_placement_estimate(log: str, target_mhz: float) -> TimingResult:
+    """fmax of the slowest clock as nextpnr's log states it after placement (no path is known before routing)."""
+    found = [float(mhz) for mhz in re.findall(r"Max frequency for clock '[^']*': ([0-9.]+) MHz", log)]
+    if not found:
+        raise UserError("nextpnr reported no clock after placement: the module has no registers on a clock")
+    return TimingResult(min(found), target_mhz, [], 0.0, 0.0)
 
 
 def read_report(report: dict, target_mhz: float) -> TimingResult:
