@@ -10,7 +10,8 @@ context:
   gives its fmax and critical path;
 - or, with `--measure placed`, is only placed (fpgaflow.hw.timing.place_and_route with
   route=False) and its fmax is nextpnr's estimate after placement: minutes instead of the
-  hours router2 takes on the 61- and 116-lane engines, an estimate and no critical path;
+  hours router2 takes on the 61- and 116-lane engines, an estimate, with the longest path
+  of the SDF nextpnr writes after placement (fpgaflow.hw.sdf_paths);
 - is synthesized with Yosys `synth_xilinx` and its longest register-to-register
   path counted in logic levels (fpgaflow.hw.logic_depth, the measure the lint/synth tests
   bound).
@@ -96,11 +97,13 @@ def main() -> None:
             started = time.perf_counter()
             timing = (engine_timing(rtl_dir, generated.sources, {layer: parameters}, board.clock_mhz, 1.0)["engines"][layer]
                       if "fmax" in args.measure else None)
-            placed = (f"{place_and_route(rtl_dir, generated.sources, ENGINE, parameters, board.clock_mhz, route=False).fmax_mhz:.1f}"
-                      if "placed" in args.measure else "-")
+            estimate = (place_and_route(rtl_dir, generated.sources, ENGINE, parameters, board.clock_mhz, route=False)
+                        if "placed" in args.measure else None)
+            placed = f"{estimate.fmax_mhz:.1f}" if estimate else "-"
             depth = xilinx_depth(rtl_dir, generated.sources, parameters) if "depth" in args.measure else "-"
             window = int(parameters["BEAT_N"]) * int(parameters.get("BEATS", 1))
-            cells = timing["critical_path"] if timing else []
+            # the routed path where there is one, else the longest path after placement
+            cells = timing["critical_path"] if timing else (estimate.critical_path if estimate else [])
             path = " -> ".join(cells[:2] + (["..."] if len(cells) > 3 else []) + cells[-1:]) or "-"
             fmax = f"{timing['fmax_mhz']:.1f} | {timing['logic_ns']:.2f} / {timing['routing_ns']:.2f}" if timing else "- | -"
             print(f"| {layer} | {parameters['P']} | {window} / {parameters.get('WR_N', 1)} | {parameters.get('K_FIN', 1)} "

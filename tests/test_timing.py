@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fpgaflow.errors import UserError
+from fpgaflow.hw.sdf_paths import critical_path, read_sdf
 from fpgaflow.hw.simulate import rtl_sources
 from fpgaflow.hw.timing import place_and_route, read_placement_estimate, read_report
 from fpgaflow.flow.weight_rom import mem_text, rom_word_bits
@@ -39,13 +40,71 @@ def test_read_report_takes_the_slowest_clock_and_its_path() -> None:
         read_report({"fmax": {}}, BOARD_CLOCK_MHZ)
 
 
-def test_read_placement_estimate_takes_the_slowest_clock() -> None:
+# Two registers a and b, a block RAM m, LUTs l1 and l2 (nextpnr's SDF, trimmed): a -> l1 -> b is
+# 0.5 + 1.0 + 0.2 + 0.8 + 0.3 setup = 2.8 ns; m -> l1 -> l2 -> b is 5.8 + 0.4 + 0.2 + 0.3 + 0.2 + 0.9
+# + 0.3 = 8.1 ns, the longest; b's output reaches no setup check.
+SDF = r"""(DELAYFILE
+  (CELL
+    (CELLTYPE "top")
+    (INSTANCE )
+    (DELAY
+      (ABSOLUTE
+        (INTERCONNECT a\$ff/Q l1/A (900:950:1000) (900:950:1000))
+        (INTERCONNECT m/DOB0 l1/B (400:400:400) (400:400:400))
+        (INTERCONNECT l1/F b\$ff/M (800:800:800) (800:800:800))
+        (INTERCONNECT l1/F l2/A (300:300:300) (300:300:300))
+        (INTERCONNECT l2/F b\$ff/M (900:900:900) (900:900:900))
+        (INTERCONNECT b\$ff/Q nowhere/A (100:100:100) (100:100:100))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "TRELLIS_FF")
+    (INSTANCE a\$ff)
+    (DELAY (ABSOLUTE (IOPATH CLK Q (430:477:500) (430:477:500))))
+  )
+  (CELL
+    (CELLTYPE "DP16KD")
+    (INSTANCE m)
+    (DELAY (ABSOLUTE (IOPATH CLKB DOB0 (5795:5812:5800) (5795:5812:5800))))
+  )
+  (CELL
+    (CELLTYPE "TRELLIS_COMB")
+    (INSTANCE l1)
+    (DELAY (ABSOLUTE (IOPATH A F (200:200:200) (200:200:200)) (IOPATH B F (150:180:200) (150:180:200))))
+  )
+  (CELL
+    (CELLTYPE "TRELLIS_COMB")
+    (INSTANCE l2)
+    (DELAY (ABSOLUTE (IOPATH A F (200:200:200) (200:200:200))))
+  )
+  (CELL
+    (CELLTYPE "TRELLIS_FF")
+    (INSTANCE b\$ff)
+    (DELAY (ABSOLUTE (IOPATH CLK Q (430:477:500) (430:477:500))))
+    (TIMINGCHECK (SETUPHOLD (posedge M) (posedge CLK) (233:268:300) (0:0:0)))
+  )
+)
+"""
+
+
+def test_sdf_critical_path_is_the_longest_register_to_register_path() -> None:
+    path = critical_path(read_sdf(SDF))
+    assert path is not None and path.total_ps == 8100
+    assert [pin for pin, _ in path.pins] == ["m/DOB0", "l1/B", "l1/F", "l2/A", "l2/F", "b$ff/M"]
+    assert path.pins[-1][1] == 7800 and path.routing_ps == 400 + 300 + 900 and path.logic_ps == 5800 + 200 + 200 + 300
+    assert critical_path(read_sdf(SDF.replace("(SETUPHOLD", "(HOLD"))) is None
+
+
+def test_read_placement_estimate_takes_the_slowest_clock_and_the_sdf_path() -> None:
     log = ("Info: Max frequency for clock 'clk': 88.10 MHz (FAIL at 100.00 MHz)\n"
            "Info: Max frequency for clock 'clk2': 131.50 MHz (PASS at 100.00 MHz)\n")
-    result = read_placement_estimate(log, BOARD_CLOCK_MHZ)
-    assert result.fmax_mhz == 88.10 and not result.meets_target and result.critical_path == []
+    result = read_placement_estimate(log, SDF, BOARD_CLOCK_MHZ)
+    assert result.fmax_mhz == 88.10 and not result.meets_target
+    assert result.critical_path == ["m/DOB0", "l1/F", "l2/F", "b$ff/M"]
+    assert result.logic_ns == pytest.approx(6.5) and result.routing_ns == pytest.approx(1.6)
     with pytest.raises(UserError, match="no clock"):
-        read_placement_estimate("Info: Placed 0 cells\n", BOARD_CLOCK_MHZ)
+        read_placement_estimate("Info: Placed 0 cells\n", SDF, BOARD_CLOCK_MHZ)
 
 
 def test_small_engine_meets_the_board_clock_on_ecp5(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgaflow.errors import UserError
+from fpgaflow.hw.sdf_paths import critical_path, read_sdf
 from fpgaflow.hw.toolchain import run_yosys, verilog_literal
 
 ECP5_DEVICE = ("--85k", "--package", "CABGA381", "--speed", "6")
@@ -68,8 +69,9 @@ def place_and_route(folder: Path, sources: list[str], module: str, parameters: d
     `folder` holds the sources and the memory files the module reads ($readmemh); it is
     copied to a scratch folder, so nothing is written next to the user's files.
     With `route` False the module is placed only and the result is nextpnr's estimate after
-    placement (routing delays guessed from distances, no critical path): minutes instead
-    of the hours router2 takes on the largest engines, for comparing designs, never for a report.
+    placement (routing delays guessed from distances), its critical path read from the SDF
+    nextpnr writes (fpgaflow.hw.sdf_paths): minutes instead of the hours router2 takes on
+    the largest engines, for comparing designs, never for a report.
     """
     with tempfile.TemporaryDirectory(prefix="fpgaflow_pnr_") as scratch:
         work = Path(scratch)
@@ -83,10 +85,10 @@ def place_and_route(folder: Path, sources: list[str], module: str, parameters: d
         command = [_nextpnr(), *ECP5_DEVICE, "--json", "netlist.json", "--freq", str(target_mhz), "--out-of-context",
                    "--report", "report.json", "--timing-allow-fail", "--seed", str(seed), "--router", "router2", "--quiet"]
         if not route:
-            command += ["--no-route", "--log", "place.log"]
+            command += ["--no-route", "--log", "place.log", "--sdf", "placed.sdf"]
         proc = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
         if not route and proc.returncode == 0:
-            return read_placement_estimate((work / "place.log").read_text(), target_mhz)
+            return read_placement_estimate((work / "place.log").read_text(), (work / "placed.sdf").read_text(), target_mhz)
         report_path = work / "report.json"
         if proc.returncode != 0 or not report_path.exists():
             lines = [line for line in proc.stderr.splitlines() if "ERROR" in line] or proc.stderr.splitlines()[-1:]
@@ -94,12 +96,19 @@ def place_and_route(folder: Path, sources: list[str], module: str, parameters: d
         return read_report(json.loads(report_path.read_text()), target_mhz)
 
 
-def read_placement_estimate(log: str, target_mhz: float) -> TimingResult:
-    """fmax of the slowest clock as nextpnr's log states it after placement (no path is known before routing)."""
+def read_placement_estimate(log: str, sdf: str, target_mhz: float) -> TimingResult:
+    """fmax of the slowest clock as nextpnr's log states it after placement, and the longest
+    path of its SDF (the start, the output of each cell on the way, the end)."""
     found = [float(mhz) for mhz in re.findall(r"Max frequency for clock '[^']*': ([0-9.]+) MHz", log)]
     if not found:
         raise UserError("nextpnr reported no clock after placement: the module has no registers on a clock")
-    return TimingResult(min(found), target_mhz, [], 0.0, 0.0)
+    path = critical_path(read_sdf(sdf))
+    if path is None:
+        return TimingResult(min(found), target_mhz, [], 0.0, 0.0)
+    # pins[0] leaves a register, each cell's output follows its input, pins[-1] is the end
+    pins = [name for name, _ in path.pins]
+    shown = [pins[0], *(pin for before, pin in zip(pins[1:-1], pins[2:-1]) if before.split("/")[0] == pin.split("/")[0]), pins[-1]]
+    return TimingResult(min(found), target_mhz, shown, path.logic_ps / 1000, path.routing_ps / 1000)
 
 
 def read_report(report: dict, target_mhz: float) -> TimingResult:
