@@ -58,7 +58,8 @@
 //   Reader: the ROM lists the nonzero weights of all output channels back to back, P entries
 //   per word, packed across channel boundaries with at most K_FIN channel ends per word. Each
 //   cycle one word is read; the lanes look up their addresses, read their elements and
-//   multiply (operands and products registered: the DSP's own registers, or a LUT lane's); K_FIN + 1
+//   multiply (the word read, the element picked and the operands relayed are registered, the
+//   relayed operands and the product in the DSP's own registers or a LUT lane's); K_FIN + 1
 //   adder trees pipelined over log2(P) stages sum the lanes of each segment of the word; the
 //   open channel's partial sum is carried into the next word; K_FIN finish units add the
 //   bias, requantize, apply the activation and store the codes by output channel. After a
@@ -139,7 +140,7 @@ module sparse_conv_engine #(
     localparam int TREES = K_FIN + 1;
     // Cycles from a window's first ROM word to its pixel leaving the FIFO, and the FIFO depth
     // that keeps windows back to back while earlier pixels are still on their way.
-    localparam int LATENCY = LV + 14;
+    localparam int LATENCY = LV + 16;
     // A lower bound of the cycles per window (fpgaflow.flow.cycles.window_cycles), never above the real one.
     localparam int HALF_CYCLE = (WORDS + DEPTH + 1) / 2;
     localparam int WINDOW_CYCLES = (DEPTH > HALF_CYCLE) ? DEPTH : HALF_CYCLE;
@@ -239,15 +240,18 @@ module sparse_conv_engine #(
 
     // A bank is full from the write of its last word until one cycle after its last ROM word
     // was issued (its last element reads happen before the writer's first write lands).
-    always_ff @(posedge clk) begin
-        if (!rst_n) begin
-            full <= '0;
-        end else begin
-            for (int b = 0; b < 2; b++) begin
-                if (wr_fire && word_last && wb == b[0]) full[b] <= 1'b1;
-                else if (release_q && release_bank == b[0]) full[b] <= 1'b0;
-            end
+    logic [1:0] full_next;
+    always_comb begin
+        for (int b = 0; b < 2; b++) begin
+            if (wr_fire && word_last && wb == b[0]) full_next[b] = 1'b1;
+            else if (release_q && release_bank == b[0]) full_next[b] = 1'b0;
+            else full_next[b] = full[b];
         end
+    end
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) full <= '0;
+        else full <= full_next;
     end
 
     // ================================================================ reader
@@ -259,7 +263,21 @@ module sparse_conv_engine #(
 
     // the ROM word being issued is word 0 / word DEPTH - 1 (registered from raddr_succ)
     logic first_word, last_word;
-    wire issue = primed && full[rb] && (!first_word || outstanding < CR_W'(OUT_DEPTH));
+    // full[rb] and outstanding < OUT_DEPTH, kept in registers (from the next values of full,
+    // rb and outstanding) so `issue` is one LUT of registers: it enables the ROM's address
+    // registers, hundreds of clock enables in a wide LUT ROM (the longest path before).
+    logic bank_ready, room;
+    logic [CR_W-1:0] outstanding_next;
+    wire issue = primed && bank_ready && (!first_word || room);
+    wire rb_next = (issue && last_word) ? !rb : rb;
+
+    always_comb begin
+        case ({issue && first_word, out_fire})
+            2'b10: outstanding_next = outstanding + 1'b1;
+            2'b01: outstanding_next = outstanding - 1'b1;
+            default: outstanding_next = outstanding;
+        endcase
+    end
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
@@ -270,6 +288,8 @@ module sparse_conv_engine #(
             primed <= 1'b0;
             outstanding <= '0;
             release_q <= 1'b0;
+            bank_ready <= 1'b0;
+            room <= 1'b1;
         end else begin
             primed <= 1'b1;
             if (!primed || issue) raddr_succ <= (raddr_succ == LAST_ADDR) ? '0 : raddr_succ + 1'b1;
@@ -277,13 +297,11 @@ module sparse_conv_engine #(
                 first_word <= (raddr_succ == '0);
                 last_word <= (raddr_succ == LAST_ADDR);
             end
-            if (issue && last_word) rb <= !rb;
+            rb <= rb_next;
             release_q <= issue && last_word;
-            case ({issue && first_word, out_fire})
-                2'b10: outstanding <= outstanding + 1'b1;
-                2'b01: outstanding <= outstanding - 1'b1;
-                default: outstanding <= outstanding;
-            endcase
+            outstanding <= outstanding_next;
+            bank_ready <= full_next[rb_next];
+            room <= outstanding_next < CR_W'(OUT_DEPTH);
         end
     end
 
@@ -349,10 +367,10 @@ module sparse_conv_engine #(
 
     // ---- S3: memory addresses (word + bank base) and sub-word positions
     logic [P*MA_W-1:0] maddr3;
-    logic [P*SUB_W-1:0] sub3, sub4;
-    logic [P*WW-1:0] w3, w4;
-    logic [P*SEG_W-1:0] seg3, seg4, seg5, seg6;
-    logic [CTL_W-1:0] ctl3, ctl4, ctl5, ctl6;
+    logic [P*SUB_W-1:0] sub3, sub4, sub5;
+    logic [P*WW-1:0] w3, w4, w5, w6;
+    logic [P*SEG_W-1:0] seg3, seg4, seg5, seg6, seg7, seg8;
+    logic [CTL_W-1:0] ctl3, ctl4, ctl5, ctl6, ctl7, ctl8;
 
     always_ff @(posedge clk) begin
         idx2 <= lane_index;
@@ -364,13 +382,15 @@ module sparse_conv_engine #(
         end
         {w3, seg3} <= {w2, seg2};
         {sub4, w4, seg4} <= {sub3, w3, seg3};
-        seg5 <= seg4;
-        seg6 <= seg5;
+        {sub5, w5, seg5} <= {sub4, w4, seg4};
+        {w6, seg6} <= {w5, seg5};
+        seg7 <= seg6;
+        seg8 <= seg7;
     end
 
     always_ff @(posedge clk) begin
-        if (!rst_n) {ctl2, ctl3, ctl4, ctl5, ctl6} <= '0;
-        else {ctl2, ctl3, ctl4, ctl5, ctl6} <= {ctl1, ctl2, ctl3, ctl4, ctl5};
+        if (!rst_n) {ctl2, ctl3, ctl4, ctl5, ctl6, ctl7, ctl8} <= '0;
+        else {ctl2, ctl3, ctl4, ctl5, ctl6, ctl7, ctl8} <= {ctl1, ctl2, ctl3, ctl4, ctl5, ctl6, ctl7};
     end
 
     // ---- S4: every lane reads its word from its own copy of the window, written through its
@@ -389,10 +409,15 @@ module sparse_conv_engine #(
         );
     end
 
-    // ---- S5: operands (the element picked from the word, the weight); S6: products
-    logic signed [IN_W:0] a5 [P];
-    logic signed [WW-1:0] b5 [P];
-    logic signed [PROD_W-1:0] prod6 [P];
+    // ---- S5: the word read, registered: a block RAM's clock-to-out (5.8 ns on ECP5) leaves no
+    // room for the pick in the same cycle.
+    // ---- S6: the element picked from the word. S7: the operands registered again (a relay:
+    // a lane's RAM and its multiplier sit in different columns of the device, and the two
+    // registers split that distance). S8: products.
+    logic [P*WR_N*IN_W-1:0] word5;
+    logic signed [IN_W:0] a6 [P], a7 [P];
+    logic signed [WW-1:0] b7 [P];
+    logic signed [PROD_W-1:0] prod8 [P];
 
     // A window element as a signed operand one bit wider (zero-extended when unsigned).
     function automatic signed [IN_W:0] lane_operand(input [IN_W-1:0] element);
@@ -400,17 +425,19 @@ module sparse_conv_engine #(
     endfunction
 
     always_ff @(posedge clk) begin
+        word5 <= word4;
         for (int l = 0; l < P; l++) begin
-            a5[l] <= lane_operand(word4[(l*WR_N+int'(sub4[l*SUB_W +: SUB_W]))*IN_W +: IN_W]);
-            b5[l] <= $signed(w4[l*WW +: WW]);
+            a6[l] <= lane_operand(word5[(l*WR_N+int'(sub5[l*SUB_W +: SUB_W]))*IN_W +: IN_W]);
+            a7[l] <= a6[l];
+            b7[l] <= $signed(w6[l*WW +: WW]);
         end
     end
 
     for (genvar l = 0; l < P; l++) begin : g_mul
         if (l < P - LUT_LANES) begin : g_dsp
-            always_ff @(posedge clk) prod6[l] <= PROD_W'(a5[l] * b5[l]);
+            always_ff @(posedge clk) prod8[l] <= PROD_W'(a7[l] * b7[l]);
         end else begin : g_lut
-            lut_multiplier #(.A_W(IN_W + 1), .B_W(WW)) u_mul (.clk(clk), .a(a5[l]), .b(b5[l]), .p(prod6[l]));
+            lut_multiplier #(.A_W(IN_W + 1), .B_W(WW)) u_mul (.clk(clk), .a(a7[l]), .b(b7[l]), .p(prod8[l]));
         end
     end
 
@@ -423,8 +450,8 @@ module sparse_conv_engine #(
         for (int t = 0; t < TREES; t++) begin
             for (int l = 0; l < PP; l++) begin
                 // segment t starts at lane t or later: each earlier segment holds a lane
-                if (l < P && l >= t && int'(seg6[(l < P ? l : 0)*SEG_W +: SEG_W]) == t)
-                    leaves[(t*PP+l)*ACC_W +: ACC_W] = ACC_W'(prod6[l < P ? l : 0]);
+                if (l < P && l >= t && int'(seg8[(l < P ? l : 0)*SEG_W +: SEG_W]) == t)
+                    leaves[(t*PP+l)*ACC_W +: ACC_W] = ACC_W'(prod8[l < P ? l : 0]);
                 else
                     leaves[(t*PP+l)*ACC_W +: ACC_W] = '0;
             end
@@ -435,7 +462,7 @@ module sparse_conv_engine #(
     generate
         if (LV == 0) begin : g_no_tree
             assign sums = leaves;
-            assign ctl_t = ctl6;
+            assign ctl_t = ctl8;
         end else begin : g_tree
             // Level d (1..LV) holds PP >> d nodes per tree, tree t's node n at node
             // LEVEL_BASE(d) + t * (PP >> d) + n: TREES * (PP - 1) nodes in all.
@@ -461,7 +488,7 @@ module sparse_conv_engine #(
             always_ff @(posedge clk) level <= level_next;
             always_ff @(posedge clk) begin
                 if (!rst_n) ctl_level <= '0;
-                else ctl_level <= (LV * CTL_W)'({ctl_level, ctl6});  // shift in at level 1
+                else ctl_level <= (LV * CTL_W)'({ctl_level, ctl8});  // shift in at level 1
             end
             assign sums = level[TREES*(PP-2)*ACC_W +: TREES*ACC_W];  // the last level: one node per tree
             assign ctl_t = ctl_level[(LV-1)*CTL_W +: CTL_W];
