@@ -196,7 +196,7 @@ def _int(params: Params, name: str) -> int:
     return int(params[name])
 
 
-ENGINE_LATENCY_BASE = 14
+ENGINE_LATENCY_BASE = 16
 """sparse_conv_engine's LATENCY without its adder-tree levels (the RTL's localparam; its output FIFO depth follows)."""
 
 
@@ -267,19 +267,21 @@ def segment_first_lanes(params: Params) -> list[int]:
 EngineTerms = dict[str, tuple[float, float]]
 """(LUTs, FFs) of each part of a sparse_conv_engine's logic, by part name."""
 
-ENGINE_LUT_FIT = {"pick": 2.1, "pick_lutram": 0.0, "lanes": 1.0, "delays": 1.0, "trees": 0.82, "writer": 1.38,
-                  "control": 1.07}
-ENGINE_FF_FIT = {"pick": 1.0, "pick_lutram": 1.0, "lanes": 1.0, "delays": 1.13, "trees": 1.0, "writer": 1.0,
-                 "control": 0.97}
+ENGINE_LUT_FIT = {"pick": 1.0, "pick_lutram": 1.29, "lanes": 1.0, "delays": 1.0, "trees": 0.63, "writer": 1.29,
+                  "control": 0.89}
+ENGINE_FF_FIT = {"pick": 1.0, "pick_lutram": 1.0, "lanes": 1.0, "delays": 1.0, "trees": 0.98, "writer": 1.45,
+                 "control": 0.88}
 """Yosys synth_xilinx's count over the structural count, per part of the engine's logic
-(engine_logic_terms): a least-squares fit (lanes, delay-line LUTs, tree and writer FFs held at
-1) on seven measurements (docs/build.md, "Resources"): four engines synthesized alone (P 4 to
-16, window memories in LUT RAM and in block RAM, WR_N 1 to 8) and the whole tops of the
-residual and the depthwise test nets; the digits top, outside the fit, checks it. What the
-factors say (measured, not traced cell by cell): the WR_N : 1 element pick after a block RAM
-costs about twice the 4 : 1-mux count, after a LUT RAM next to nothing beyond the LUT RAM;
-abc folds part of the leaf gating into the tree adders; the writer's wide CPB : 1 pick and
-the control cost more than the count."""
+(engine_logic_terms): a least-squares fit of the relative error (LUTs: the pick, lanes and
+delay lines held at 1; FFs: the lanes, picks and delay lines held at 1) on twelve engines
+synthesized alone: the four of the digits example at its balanced P (1 to 116 lanes, window
+memories in block RAM), the five of the residual and depthwise test nets at P = 8 (window
+memories in LUT RAM, WR_N 2 to 16) and three small ones of tests/test_resource_model.py
+(P 2 and 4, one with LUT lanes). The whole tops of the digits, residual and depthwise nets
+check it (tests/test_resource_model.py). What the factors say (measured, not traced cell by
+cell): after a registered block-RAM read the WR_N : 1 pick costs its 4 : 1-mux count; after
+a LUT RAM about 1.3 times it; abc folds the leaf gating into the tree adders (0.63); the
+writer's wide CPB : 1 pick costs more than the count, the control a little less."""
 
 
 def writer_select_log(words_per_beat: int) -> int:
@@ -316,11 +318,11 @@ def engine_logic_terms(params: Params) -> EngineTerms:
 
     - pick / pick_lutram: per lane the WR_N : 1 pick of an IN_W-bit element out of the word
       read from a block-RAM / LUT-RAM window memory (ceil((WR_N - 1) / 3) LUTs per bit).
-    - lanes: per lane the memory-address adder and register (MA_W) and the registered ROM
-      address (IDX_W - log2 WR_N). The operand and product registers are the DSP48's A/B/M
-      registers (no FFs).
-    - delays: per lane the weight, segment and sub-word delay lines, one SRL16E per bit
-      (and, with window memories in LUT RAM, FFs as well: measured).
+    - lanes: per lane the memory-address adder and register (MA_W), the registered ROM
+      address (IDX_W - log2 WR_N) and the register of the word read (WR_N * IN_W).
+    - delays: per lane the weight, segment and sub-word delay lines, one SRL16E per bit; the
+      picked element, its relay and the weight are a DSP48's A1 / A2 and B registers (no FFs;
+      a LUT lane measures no more FFs than a DSP lane).
     - trees: an ACC_W adder per node with two live halves, an ACC_W register per live node
       (segment_tree_nodes over the lanes segment_first_lanes allows), and the leaf gating
       (a product, PROD_W + 1 bits, zeroed unless the lane's segment is t).
@@ -351,8 +353,8 @@ def engine_logic_terms(params: Params) -> EngineTerms:
     return {
         "pick": (p * in_w * mux_luts(write_n), 0) if block_window else (0, 0),
         "pick_lutram": (0, 0) if block_window else (p * in_w * mux_luts(write_n), 0),
-        "lanes": (p * mem_addr, p * (idx_w - sub_w + mem_addr)),
-        "delays": (p * (ww + seg_w + sub_w), 0 if block_window else p * (ww + seg_w + sub_w)),
+        "lanes": (p * mem_addr, p * (idx_w - sub_w + mem_addr + write_n * in_w)),
+        "delays": (p * (ww + seg_w + sub_w), 0),
         "trees": (sum(adders for _, adders in trees) * acc_w + leaves * (in_w + ww + 2),
                   sum(registers for registers, _ in trees) * acc_w),
         "writer": (write_n * in_w * mux_luts(per_beat) + word_bits + beat_bits + mem_addr,
