@@ -257,19 +257,21 @@ module sparse_conv_engine #(
     // ================================================================ reader
     logic rb;                    // bank being read
     logic [AW-1:0] raddr_succ;   // the word issued after the current one: the ROM's read address, a register
-    logic primed;                // the ROM register holds word 0 (one cycle after reset)
     logic [CR_W-1:0] outstanding;  // windows started and not yet sent out
     logic out_fire;
 
     // the ROM word being issued is word 0 / word DEPTH - 1 (registered from raddr_succ)
     logic first_word, last_word;
-    // full[rb] and outstanding < OUT_DEPTH, kept in registers (from the next values of full,
-    // rb and outstanding) so `issue` is one LUT of registers: it enables the ROM's address
-    // registers, hundreds of clock enables in a wide LUT ROM (the longest path before).
-    logic bank_ready, room;
+    // `issue` (a ROM word enters the lanes this cycle) and the ROM's read enable are registers,
+    // set from the next values of the bank flags, the bank, the first-word flag and the count
+    // of windows out: the enable drives every copy of the ROM's address, hundreds of clock
+    // enables spread over a wide LUT ROM, so nothing but the route may sit in front of it.
+    logic issue;
+    logic rom_en;                // !primed || issue: the cycle after reset reads word 0
     logic [CR_W-1:0] outstanding_next;
-    wire issue = primed && bank_ready && (!first_word || room);
     wire rb_next = (issue && last_word) ? !rb : rb;
+    wire first_word_next = issue ? (raddr_succ == '0) : first_word;
+    wire issue_next = full_next[rb_next] && (!first_word_next || outstanding_next < CR_W'(OUT_DEPTH));
 
     always_comb begin
         case ({issue && first_word, out_fire})
@@ -285,23 +287,19 @@ module sparse_conv_engine #(
             first_word <= 1'b1;
             last_word <= (DEPTH == 1);
             raddr_succ <= '0;
-            primed <= 1'b0;
             outstanding <= '0;
             release_q <= 1'b0;
-            bank_ready <= 1'b0;
-            room <= 1'b1;
+            issue <= 1'b0;
+            rom_en <= 1'b1;
         end else begin
-            primed <= 1'b1;
-            if (!primed || issue) raddr_succ <= (raddr_succ == LAST_ADDR) ? '0 : raddr_succ + 1'b1;
-            if (issue) begin
-                first_word <= (raddr_succ == '0);
-                last_word <= (raddr_succ == LAST_ADDR);
-            end
+            if (rom_en) raddr_succ <= (raddr_succ == LAST_ADDR) ? '0 : raddr_succ + 1'b1;
+            first_word <= first_word_next;
+            if (issue) last_word <= (raddr_succ == LAST_ADDR);
             rb <= rb_next;
             release_q <= issue && last_word;
             outstanding <= outstanding_next;
-            bank_ready <= full_next[rb_next];
-            room <= outstanding_next < CR_W'(OUT_DEPTH);
+            issue <= issue_next;
+            rom_en <= issue_next;
         end
     end
 
@@ -310,10 +308,10 @@ module sparse_conv_engine #(
     // weight ROM: the word being issued is on rom_q. Its read address is the register raddr_succ
     // and `issue` only enables the read, so no handshake logic sits in front of the ROM's
     // address, which fans out to every bit of a wide LUT ROM (the longest path before).
-    // The cycle after reset reads word 0 (primed), and issue waits for it.
+    // The cycle after reset reads word 0 (rom_en's reset value), and issue waits for it.
     logic [ROM_W-1:0] rom_q;
     weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE), .RAM_STYLE(ROM_STYLE)) rom (
-        .clk(clk), .en(!primed || issue), .addr(raddr_succ), .data(rom_q)
+        .clk(clk), .en(rom_en), .addr(raddr_succ), .data(rom_q)
     );
 
     // ---- S1: decode the word into per-lane addresses, weights and segments
