@@ -433,7 +433,52 @@ module sparse_conv_engine #(
 
     for (genvar l = 0; l < P; l++) begin : g_mul
         if (l < P - LUT_LANES) begin : g_dsp
+`ifdef FPGAFLOW_ECP5_MULT
+            // ECP5 timing proxy only (fpgaflow.hw.timing defines the macro for synth_ecp5):
+            // Yosys's ECP5 flow maps a multiply to a MULT18X18D without its registers and leaves
+            // the operand and product registers in the fabric, while synth_xilinx and Vivado put
+            // them in the DSP48E1 (A1/A2, B, P). This instance is the same pipeline with the
+            // operand registers (a7, b7) in the MULT18X18D's input registers; the product
+            // register stays in the fabric (the MULT18X18D's own is 3.9 ns clock-to-out, and the
+            // adder trees are far from the multiplier columns: 64.8 MHz on conv2 with it).
+            if (IN_W + 1 <= 18 && WW <= 18) begin : g_mult18
+                wire [17:0] a18 = 18'($signed(a6[l]));
+                wire [17:0] b18 = 18'($signed(w6[l*WW +: WW]));
+                wire [35:0] p36;
+                MULT18X18D #(
+                    .REG_INPUTA_CLK("CLK0"), .REG_INPUTA_CE("CE0"), .REG_INPUTA_RST("RST0"),
+                    .REG_INPUTB_CLK("CLK0"), .REG_INPUTB_CE("CE0"), .REG_INPUTB_RST("RST0"),
+                    .REG_INPUTC_CLK("NONE"), .REG_PIPELINE_CLK("NONE"), .REG_OUTPUT_CLK("NONE"),
+                    .GSR("DISABLED"),
+                    .RESETMODE("SYNC"), .MULT_BYPASS("DISABLED"), .SOURCEB_MODE("B_SHIFT")
+                ) u_mult (
+                    .A0(a18[0]), .A1(a18[1]), .A2(a18[2]), .A3(a18[3]), .A4(a18[4]), .A5(a18[5]),
+                    .A6(a18[6]), .A7(a18[7]), .A8(a18[8]), .A9(a18[9]), .A10(a18[10]), .A11(a18[11]),
+                    .A12(a18[12]), .A13(a18[13]), .A14(a18[14]), .A15(a18[15]), .A16(a18[16]),
+                    .A17(a18[17]),
+                    .B0(b18[0]), .B1(b18[1]), .B2(b18[2]), .B3(b18[3]), .B4(b18[4]), .B5(b18[5]),
+                    .B6(b18[6]), .B7(b18[7]), .B8(b18[8]), .B9(b18[9]), .B10(b18[10]), .B11(b18[11]),
+                    .B12(b18[12]), .B13(b18[13]), .B14(b18[14]), .B15(b18[15]), .B16(b18[16]),
+                    .B17(b18[17]),
+                    .P0(p36[0]), .P1(p36[1]), .P2(p36[2]), .P3(p36[3]), .P4(p36[4]), .P5(p36[5]),
+                    .P6(p36[6]), .P7(p36[7]), .P8(p36[8]), .P9(p36[9]), .P10(p36[10]), .P11(p36[11]),
+                    .P12(p36[12]), .P13(p36[13]), .P14(p36[14]), .P15(p36[15]), .P16(p36[16]),
+                    .P17(p36[17]), .P18(p36[18]), .P19(p36[19]), .P20(p36[20]), .P21(p36[21]),
+                    .P22(p36[22]), .P23(p36[23]), .P24(p36[24]), .P25(p36[25]), .P26(p36[26]),
+                    .P27(p36[27]), .P28(p36[28]), .P29(p36[29]), .P30(p36[30]), .P31(p36[31]),
+                    .P32(p36[32]), .P33(p36[33]), .P34(p36[34]), .P35(p36[35]),
+                    .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+                    .CLK0(clk), .CLK1(1'b0), .CLK2(1'b0), .CLK3(1'b0),
+                    .CE0(1'b1), .CE1(1'b0), .CE2(1'b0), .CE3(1'b0),
+                    .RST0(1'b0), .RST1(1'b0), .RST2(1'b0), .RST3(1'b0)
+                );
+                always_ff @(posedge clk) prod8[l] <= p36[PROD_W-1:0];
+            end else begin : g_wide
+                always_ff @(posedge clk) prod8[l] <= PROD_W'(a7[l] * b7[l]);
+            end
+`else
             always_ff @(posedge clk) prod8[l] <= PROD_W'(a7[l] * b7[l]);
+`endif
         end else begin : g_lut
             lut_multiplier #(.A_W(IN_W + 1), .B_W(WW)) u_mul (.clk(clk), .a(a7[l]), .b(b7[l]), .p(prod8[l]));
         end

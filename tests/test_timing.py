@@ -8,6 +8,7 @@ grow with P or the window) and the full digits build runs in the benchmark
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from fpgaflow.errors import UserError
 from fpgaflow.hw.sdf_paths import critical_path, read_sdf
 from fpgaflow.hw.simulate import rtl_sources
-from fpgaflow.hw.timing import place_and_route, read_placement_estimate, read_report
+from fpgaflow.hw.timing import place_and_route, read_placement_estimate, read_report, synthesize_ecp5
 from fpgaflow.flow.weight_rom import mem_text, rom_word_bits
 
 BOARD_CLOCK_MHZ = 100.0
@@ -107,18 +108,39 @@ def test_read_placement_estimate_takes_the_slowest_clock_and_the_sdf_path() -> N
         read_placement_estimate("Info: Placed 0 cells\n", SDF, BOARD_CLOCK_MHZ)
 
 
-def test_small_engine_meets_the_board_clock_on_ecp5(tmp_path: Path) -> None:
-    """8 lanes, a 36-element window written 4 per cycle, two finish units: placed and routed at 100 MHz."""
-    params: dict[str, int | str] = {
-        "BEAT_N": 36, "BEATS": 1, "WR_N": 4, "IN_W": 8, "C_OUT": 8, "OUT_W": 8, "P": 8, "WW": 8, "IDX_W": 6, "K_FIN": 2,
-        "ACC_W": 20, "SHIFT": 6, "ACT": 1, "DEPTH": 24, "NZ_OC": 8, "OC_W": 3, "INDEX_MODE": 0,
-        "WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem", "ROM_STYLE": "block",
-    }
+SMALL_ENGINE: dict[str, int | str] = {
+    "BEAT_N": 36, "BEATS": 1, "WR_N": 4, "IN_W": 8, "C_OUT": 8, "OUT_W": 8, "P": 8, "WW": 8, "IDX_W": 6, "K_FIN": 2,
+    "ACC_W": 20, "SHIFT": 6, "ACT": 1, "DEPTH": 24, "NZ_OC": 8, "OC_W": 3, "INDEX_MODE": 0,
+    "WEIGHT_FILE": "w.mem", "CHAN_FILE": "c.mem", "CONST_FILE": "k.mem", "ROM_STYLE": "block",
+}
+"""8 lanes, a 36-element window written 4 per cycle, two finish units."""
+
+
+def small_engine_folder(folder: Path, params: dict[str, int | str]) -> list[str]:
+    """The engine's sources and random memory files in `folder`; the source file names."""
     rng = random.Random(0)
     for name, (depth, bits) in {"w.mem": (24, rom_word_bits(params)), "c.mem": (8, 23), "k.mem": (8, 8)}.items():
-        (tmp_path / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
+        (folder / name).write_text(mem_text([rng.getrandbits(bits) for _ in range(depth)], bits))
     sources = rtl_sources("sparse_conv_engine")
     for source in sources:
-        (tmp_path / source.name).write_bytes(source.read_bytes())
-    result = place_and_route(tmp_path, [s.name for s in sources], "sparse_conv_engine", params, BOARD_CLOCK_MHZ)
+        (folder / source.name).write_bytes(source.read_bytes())
+    return [s.name for s in sources]
+
+
+def test_ecp5_proxy_keeps_the_lane_registers_in_the_multipliers(tmp_path: Path) -> None:
+    """Under ECP5_MULT_MACRO every DSP lane is a MULT18X18D with its input registers (the operand
+    relay, as the DSP48E1 holds it on the Xilinx part); LUT lanes stay in LUTs."""
+    params = SMALL_ENGINE | {"LUT_LANES": 2}
+    netlist = json.loads(synthesize_ecp5(tmp_path, small_engine_folder(tmp_path, params), "sparse_conv_engine", params).read_text())
+    cells = netlist["modules"]["sparse_conv_engine"]["cells"].values()
+    multipliers = [cell["parameters"] for cell in cells if cell["type"] == "MULT18X18D"]
+    assert len(multipliers) == int(params["P"]) - 2
+    for registers in multipliers:
+        assert (registers["REG_INPUTA_CLK"], registers["REG_INPUTB_CLK"]) == ("CLK0", "CLK0")
+
+
+def test_small_engine_meets_the_board_clock_on_ecp5(tmp_path: Path) -> None:
+    """The small engine placed and routed at 100 MHz."""
+    sources = small_engine_folder(tmp_path, SMALL_ENGINE)
+    result = place_and_route(tmp_path, sources, "sparse_conv_engine", SMALL_ENGINE, BOARD_CLOCK_MHZ)
     assert result.meets_target, f"{result.fmax_mhz:.1f} MHz < {BOARD_CLOCK_MHZ} MHz; critical path {result.critical_path}"

