@@ -394,17 +394,76 @@ module sparse_conv_engine #(
     // ---- S4: every lane reads its word from its own copy of the window, written through its
     // group's copy of the write port
     logic [P*WR_N*IN_W-1:0] word4;
+    logic [P*WR_N*IN_W-1:0] word5;  // S5: the word read, registered (see below)
     logic [GROUPS*WP_W-1:0] w_port;
     for (genvar g = 0; g < GROUPS; g++) begin : g_write
         fanout_register #(.W(WP_W)) u_port (.clk(clk), .en(1'b1), .d(w_next), .q(w_port[g*WP_W +: WP_W]));
     end
     for (genvar l = 0; l < P; l++) begin : g_lane
         localparam int G = l / LANE_GROUP;
-        window_ram #(.WIDTH(WR_N * IN_W), .DEPTH(MEM_DEPTH), .RAM_STYLE(WIN_RAM_STYLE)) u_window (
+        localparam int W = WR_N * IN_W;
+`ifdef FPGAFLOW_ECP5_MULT
+        // ECP5 timing proxy only (see g_mul below): a block-RAM window memory as a DP16KD in
+        // 36-bit pseudo-dual-port mode whose output register is the word register, as Vivado
+        // puts it in the RAMB18's DOB_REG; Yosys does not fold a register into a DP16KD.
+        /* verilator lint_off WIDTHEXPAND */
+        localparam bit ECP5_BRAM = (WIN_RAM_STYLE == "block") && W <= 36 && MEM_DEPTH <= 512;
+        /* verilator lint_on WIDTHEXPAND */
+        if (ECP5_BRAM) begin : g_dp16kd
+            wire we = w_port[G*WP_W + MA_W + CH_W];
+            wire [8:0] wa9 = 9'(w_port[G*WP_W + CH_W +: MA_W]);
+            wire [8:0] ra9 = 9'(maddr3[l*MA_W +: MA_W]);
+            wire [35:0] wd36 = 36'(w_port[G*WP_W +: CH_W]);
+            wire [35:0] rd36;
+            DP16KD #(
+                .DATA_WIDTH_A(36), .DATA_WIDTH_B(36), .REGMODE_A("OUTREG"), .REGMODE_B("OUTREG"),
+                .RESETMODE("SYNC"), .ASYNC_RESET_RELEASE("SYNC"), .CSDECODE_A("0b000"), .CSDECODE_B("0b000"),
+                .WRITEMODE_A("NORMAL"), .WRITEMODE_B("NORMAL"), .GSR("DISABLED")
+            ) u_window (
+                        .CLKA(clk), .WEA(1'b1), .CEA(1'b1), .OCEA(1'b1), .RSTA(1'b0),
+                        .CSA0(1'b0), .CSA1(1'b0), .CSA2(1'b0),
+                        .ADA0(we), .ADA1(we), .ADA2(we), .ADA3(we), .ADA4(1'b0), .ADA5(wa9[0]),
+                        .ADA6(wa9[1]), .ADA7(wa9[2]), .ADA8(wa9[3]), .ADA9(wa9[4]), .ADA10(wa9[5]),
+                        .ADA11(wa9[6]), .ADA12(wa9[7]), .ADA13(wa9[8]),
+                        .CLKB(clk), .WEB(1'b0), .CEB(1'b1), .OCEB(1'b1), .RSTB(1'b0),
+                        .CSB0(1'b0), .CSB1(1'b0), .CSB2(1'b0),
+                        .ADB0(1'b0), .ADB1(1'b0), .ADB2(1'b0), .ADB3(1'b0), .ADB4(1'b0), .ADB5(ra9[0]),
+                        .ADB6(ra9[1]), .ADB7(ra9[2]), .ADB8(ra9[3]), .ADB9(ra9[4]), .ADB10(ra9[5]),
+                        .ADB11(ra9[6]), .ADB12(ra9[7]), .ADB13(ra9[8]),
+                        .DIA0(wd36[0]), .DIA1(wd36[1]), .DIA2(wd36[2]), .DIA3(wd36[3]), .DIA4(wd36[4]),
+                        .DIA5(wd36[5]), .DIA6(wd36[6]), .DIA7(wd36[7]), .DIA8(wd36[8]), .DIA9(wd36[9]),
+                        .DIA10(wd36[10]), .DIA11(wd36[11]), .DIA12(wd36[12]), .DIA13(wd36[13]),
+                        .DIA14(wd36[14]), .DIA15(wd36[15]), .DIA16(wd36[16]), .DIA17(wd36[17]),
+                        .DIB0(wd36[18]), .DIB1(wd36[19]), .DIB2(wd36[20]), .DIB3(wd36[21]),
+                        .DIB4(wd36[22]), .DIB5(wd36[23]), .DIB6(wd36[24]), .DIB7(wd36[25]),
+                        .DIB8(wd36[26]), .DIB9(wd36[27]), .DIB10(wd36[28]), .DIB11(wd36[29]),
+                        .DIB12(wd36[30]), .DIB13(wd36[31]), .DIB14(wd36[32]), .DIB15(wd36[33]),
+                        .DIB16(wd36[34]), .DIB17(wd36[35]),
+                        .DOA0(rd36[0]), .DOA1(rd36[1]), .DOA2(rd36[2]), .DOA3(rd36[3]), .DOA4(rd36[4]),
+                        .DOA5(rd36[5]), .DOA6(rd36[6]), .DOA7(rd36[7]), .DOA8(rd36[8]), .DOA9(rd36[9]),
+                        .DOA10(rd36[10]), .DOA11(rd36[11]), .DOA12(rd36[12]), .DOA13(rd36[13]),
+                        .DOA14(rd36[14]), .DOA15(rd36[15]), .DOA16(rd36[16]), .DOA17(rd36[17]),
+                        .DOB0(rd36[18]), .DOB1(rd36[19]), .DOB2(rd36[20]), .DOB3(rd36[21]),
+                        .DOB4(rd36[22]), .DOB5(rd36[23]), .DOB6(rd36[24]), .DOB7(rd36[25]),
+                        .DOB8(rd36[26]), .DOB9(rd36[27]), .DOB10(rd36[28]), .DOB11(rd36[29]),
+                        .DOB12(rd36[30]), .DOB13(rd36[31]), .DOB14(rd36[32]), .DOB15(rd36[33]),
+                        .DOB16(rd36[34]), .DOB17(rd36[35]),
+            );
+            assign word4[l*W +: W] = '0;
+            assign word5[l*W +: W] = rd36[W-1:0];
+        end else begin : g_ram
+`endif
+        window_ram #(.WIDTH(W), .DEPTH(MEM_DEPTH), .RAM_STYLE(WIN_RAM_STYLE)) u_window (
             .clk(clk), .we(w_port[G*WP_W + MA_W + CH_W]), .waddr(w_port[G*WP_W + CH_W +: MA_W]),
             .wdata(w_port[G*WP_W +: CH_W]),
-            .raddr(maddr3[l*MA_W +: MA_W]), .rdata(word4[l*WR_N*IN_W +: WR_N*IN_W])
+            .raddr(maddr3[l*MA_W +: MA_W]), .rdata(word4[l*W +: W])
         );
+        logic [W-1:0] word_q;
+        always_ff @(posedge clk) word_q <= word4[l*W +: W];
+        assign word5[l*W +: W] = word_q;
+`ifdef FPGAFLOW_ECP5_MULT
+        end
+`endif
     end
 
     // ---- S5: the word read, registered: a block RAM's clock-to-out (5.8 ns on ECP5) leaves no
@@ -412,7 +471,6 @@ module sparse_conv_engine #(
     // ---- S6: the element picked from the word. S7: the operands registered again (a relay:
     // a lane's RAM and its multiplier sit in different columns of the device, and the two
     // registers split that distance). S8: products.
-    logic [P*WR_N*IN_W-1:0] word5;
     logic signed [IN_W:0] a6 [P], a7 [P];
     logic signed [WW-1:0] b7 [P];
     logic signed [PROD_W-1:0] prod8 [P];
@@ -423,7 +481,6 @@ module sparse_conv_engine #(
     endfunction
 
     always_ff @(posedge clk) begin
-        word5 <= word4;
         for (int l = 0; l < P; l++) begin
             a6[l] <= lane_operand(word5[(l*WR_N+int'(sub5[l*SUB_W +: SUB_W]))*IN_W +: IN_W]);
             a7[l] <= a6[l];

@@ -129,14 +129,19 @@ def small_engine_folder(folder: Path, params: dict[str, int | str]) -> list[str]
 
 def test_ecp5_proxy_keeps_the_lane_registers_in_the_multipliers(tmp_path: Path) -> None:
     """Under ECP5_MULT_MACRO every DSP lane is a MULT18X18D with its input registers (the operand
-    relay, as the DSP48E1 holds it on the Xilinx part); LUT lanes stay in LUTs."""
-    params = SMALL_ENGINE | {"LUT_LANES": 2}
+    relay, as the DSP48E1 holds it on the Xilinx part), LUT lanes stay in LUTs, and every lane's
+    block-RAM window memory is a DP16KD whose output register is the word register (the RAMB18's
+    DOB_REG there)."""
+    params = SMALL_ENGINE | {"LUT_LANES": 2, "WIN_RAM_STYLE": "block"}
     netlist = json.loads(synthesize_ecp5(tmp_path, small_engine_folder(tmp_path, params), "sparse_conv_engine", params).read_text())
     cells = netlist["modules"]["sparse_conv_engine"]["cells"].values()
     multipliers = [cell["parameters"] for cell in cells if cell["type"] == "MULT18X18D"]
     assert len(multipliers) == int(params["P"]) - 2
     for registers in multipliers:
         assert (registers["REG_INPUTA_CLK"], registers["REG_INPUTB_CLK"]) == ("CLK0", "CLK0")
+    memories = [cell["parameters"] for cell in cells if cell["type"] == "DP16KD"]
+    assert len(memories) >= int(params["P"])  # the lanes' windows (the weight ROM may add its own)
+    assert sum(memory["REGMODE_B"] == "OUTREG" for memory in memories) == int(params["P"])
 
 
 def test_small_engine_meets_the_board_clock_on_ecp5(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ families), where synth_xilinx and Vivado fold a lane's operand and product regis
 DSP48E1. Under the macro the engine instantiates the MULT18X18D with its input registers
 holding the operand relay (rtl/sparse_conv_engine.sv), so the proxy times the operand registers
 where the Xilinx part has them instead of a combinational multiplier between fabric
-registers. Simulation, lint and synth_xilinx never define it.
+registers; and each lane's block-RAM window memory is a DP16KD whose output register is the
+word register, where Vivado uses the RAMB18's DOB_REG (Yosys folds no register into a DP16KD).
+Simulation, lint and synth_xilinx never define it.
 """
 
 from __future__ import annotations
