@@ -267,7 +267,7 @@ module sparse_conv_engine #(
     // of windows out: the enable drives every copy of the ROM's address, hundreds of clock
     // enables spread over a wide LUT ROM, so nothing but the route may sit in front of it.
     logic issue;
-    logic rom_en;                // !primed || issue: the cycle after reset reads word 0
+    logic rom_en;                // issue, but set by reset: the cycle after reset reads word 0
     logic [CR_W-1:0] outstanding_next;
     wire rb_next = (issue && last_word) ? !rb : rb;
     wire first_word_next = issue ? (raddr_succ == '0) : first_word;
@@ -393,7 +393,6 @@ module sparse_conv_engine #(
 
     // ---- S4: every lane reads its word from its own copy of the window, written through its
     // group's copy of the write port
-    logic [P*WR_N*IN_W-1:0] word4;
     logic [P*WR_N*IN_W-1:0] word5;  // S5: the word read, registered (see below)
     logic [GROUPS*WP_W-1:0] w_port;
     for (genvar g = 0; g < GROUPS; g++) begin : g_write
@@ -402,13 +401,11 @@ module sparse_conv_engine #(
     for (genvar l = 0; l < P; l++) begin : g_lane
         localparam int G = l / LANE_GROUP;
         localparam int W = WR_N * IN_W;
-`ifdef FPGAFLOW_ECP5_MULT
-        // ECP5 timing proxy only (see g_mul below): a block-RAM window memory as a DP16KD in
+`ifdef FPGAFLOW_ECP5_PROXY
+        // ECP5 timing proxy only (fpgaflow.hw.timing defines the macro; see g_mul below): a block-RAM window memory as a DP16KD in
         // 36-bit pseudo-dual-port mode whose output register is the word register, as Vivado
         // puts it in the RAMB18's DOB_REG; Yosys does not fold a register into a DP16KD.
-        /* verilator lint_off WIDTHEXPAND */
         localparam bit ECP5_BRAM = (WIN_RAM_STYLE == "block") && W <= 36 && MEM_DEPTH <= 512;
-        /* verilator lint_on WIDTHEXPAND */
         if (ECP5_BRAM) begin : g_dp16kd
             wire we = w_port[G*WP_W + MA_W + CH_W];
             wire [8:0] wa9 = 9'(w_port[G*WP_W + CH_W +: MA_W]);
@@ -449,19 +446,17 @@ module sparse_conv_engine #(
                         .DOB12(rd36[30]), .DOB13(rd36[31]), .DOB14(rd36[32]), .DOB15(rd36[33]),
                         .DOB16(rd36[34]), .DOB17(rd36[35]),
             );
-            assign word4[l*W +: W] = '0;
             assign word5[l*W +: W] = rd36[W-1:0];
         end else begin : g_ram
 `endif
+        logic [W-1:0] word_read, word_q;  // S4: the word read; S5: registered
         window_ram #(.WIDTH(W), .DEPTH(MEM_DEPTH), .RAM_STYLE(WIN_RAM_STYLE)) u_window (
             .clk(clk), .we(w_port[G*WP_W + MA_W + CH_W]), .waddr(w_port[G*WP_W + CH_W +: MA_W]),
-            .wdata(w_port[G*WP_W +: CH_W]),
-            .raddr(maddr3[l*MA_W +: MA_W]), .rdata(word4[l*W +: W])
+            .wdata(w_port[G*WP_W +: CH_W]), .raddr(maddr3[l*MA_W +: MA_W]), .rdata(word_read)
         );
-        logic [W-1:0] word_q;
-        always_ff @(posedge clk) word_q <= word4[l*W +: W];
+        always_ff @(posedge clk) word_q <= word_read;
         assign word5[l*W +: W] = word_q;
-`ifdef FPGAFLOW_ECP5_MULT
+`ifdef FPGAFLOW_ECP5_PROXY
         end
 `endif
     end
@@ -490,7 +485,7 @@ module sparse_conv_engine #(
 
     for (genvar l = 0; l < P; l++) begin : g_mul
         if (l < P - LUT_LANES) begin : g_dsp
-`ifdef FPGAFLOW_ECP5_MULT
+`ifdef FPGAFLOW_ECP5_PROXY
             // ECP5 timing proxy only (fpgaflow.hw.timing defines the macro for synth_ecp5):
             // Yosys's ECP5 flow maps a multiply to a MULT18X18D without its registers and leaves
             // the operand and product registers in the fabric, while synth_xilinx and Vivado put
@@ -530,11 +525,11 @@ module sparse_conv_engine #(
                     .RST0(1'b0), .RST1(1'b0), .RST2(1'b0), .RST3(1'b0)
                 );
                 always_ff @(posedge clk) prod8[l] <= p36[PROD_W-1:0];
-            end else begin : g_wide
-                always_ff @(posedge clk) prod8[l] <= PROD_W'(a7[l] * b7[l]);
-            end
-`else
+            end else begin : g_fabric
+`endif
             always_ff @(posedge clk) prod8[l] <= PROD_W'(a7[l] * b7[l]);
+`ifdef FPGAFLOW_ECP5_PROXY
+            end
 `endif
         end else begin : g_lut
             lut_multiplier #(.A_W(IN_W + 1), .B_W(WW)) u_mul (.clk(clk), .a(a7[l]), .b(b7[l]), .p(prod8[l]));

