@@ -141,7 +141,8 @@ module sparse_conv_engine #(
     // Cycles from a window's first ROM word to its pixel leaving the FIFO, and the FIFO depth
     // that keeps windows back to back while earlier pixels are still on their way.
     localparam int LATENCY = LV + 16;
-    // A lower bound of the cycles per window (fpgaflow.flow.cycles.window_cycles), never above the real one.
+    // A lower bound of the cycles per window (fpgaflow.flow.cycles.window_cycles, with one idle
+    // cycle per bank where it counts BANK_GAP = 2), never above the real one.
     localparam int HALF_CYCLE = (WORDS + DEPTH + 1) / 2;
     localparam int WINDOW_CYCLES = (DEPTH > HALF_CYCLE) ? DEPTH : HALF_CYCLE;
     localparam int OUT_DEPTH = (LATENCY + WINDOW_CYCLES - 1) / WINDOW_CYCLES + 1;
@@ -158,7 +159,6 @@ module sparse_conv_engine #(
         if (LUT_LANES < 0 || LUT_LANES > P) $error("sparse_conv_engine: LUT_LANES = %0d must be in 0..P", LUT_LANES);
         if (K_FIN < 1 || K_FIN > P) $error("sparse_conv_engine: K_FIN = %0d must be in 1..P", K_FIN);
         if (IDX_W <= LWR) $error("sparse_conv_engine: IDX_W = %0d must exceed the %0d sub-word address bits", IDX_W, LWR);
-        if (SEL_STAGES > 2) $error("sparse_conv_engine: the writer's word pick takes %0d stages; the read schedule leaves room for 2", SEL_STAGES);
     end
 
     // ================================================================ writer
@@ -167,7 +167,7 @@ module sparse_conv_engine #(
     logic wb;                // bank being written
     logic [WRD_W-1:0] wword; // word of the window being written
     logic [CPB_W-1:0] wchunk;// word of the current beat
-    logic release_q, release_bank;
+    logic [1:0] bank_done;   // the reader issues bank b's last ROM word this cycle
 
     wire can_write = !full[wb];
     // wchunk == CPB - 1 and wword == WORDS - 1, kept in registers (set the cycle before the
@@ -176,37 +176,54 @@ module sparse_conv_engine #(
     wire wr_fire = s_axis_tvalid && can_write;
     assign s_axis_tready = can_write && chunk_last;
 
-    // The word `wchunk` of the beat is picked in SEL_STAGES (1 or 2) registered stages of
-    // SEL_N:1 multiplexers, digit s of wchunk (base SEL_N) in stage s: a CPB:1 multiplexer
-    // in one cycle is too deep for the board clock at CPB ~ 144. The beat stays on
-    // s_axis_tdata until its last word is taken, so each stage samples the beat it belongs
-    // to. The write (enable, address) lands SEL_STAGES edges after the word is taken; the
-    // bank is marked full when its last word is taken, and its first read is three edges
-    // later (issue, decode, address), so two stages is the most there is room for.
-    // The last stage's register is copied per LANE_GROUP lanes (rtl/fanout_register.sv): the
-    // write port reaches every lane's memory, P block RAMs spread over the device.
+    // The word `wchunk` of the beat is picked in two registered stages, not by a CPB:1
+    // multiplexer in one cycle (too deep for the board clock at CPB ~ 144):
+    // - stage 1, next to the input: in each of LIVE groups of LO_N words of the beat, the
+    //   word given by wchunk's low LO_LOG bits, into `stage1`. Its select is copied per
+    //   SEL_SLICE bits of `stage1` (each copy a register holding wchunk's low bits): one
+    //   select net would drive every leaf of a CPB:1 multiplexer tree (over a thousand LUTs
+    //   at CPB 144), a slow route in front of the tree;
+    // - stage 2: the LIVE:1 (at most 4:1, one LUT level) pick by the high bits into the
+    //   write port {enable, address, word}, which is copied once per LANE_GROUP lanes
+    //   (rtl/fanout_register.sv) and reaches the memories with no logic between: the copies
+    //   are spread over the device with their lanes' memories, so the route to them is long
+    //   and nothing else may sit in that cycle.
+    // The beat stays on s_axis_tdata until its last word is taken, so stage 1 samples the
+    // beat it belongs to. The write lands two edges after the word is taken; the bank is
+    // marked full when its last word is taken, and its first read is four edges later
+    // (issue, decode, address: issue sees the bank full a cycle late).
     localparam int CH_W = WR_N * IN_W;          // bits of a written word
-    localparam int SEL_LOG = (CPB_W + 1) / 2 > 3 ? (CPB_W + 1) / 2 : 3;  // SEL_N >= 8: three LUT4 levels on ECP5
-    localparam int SEL_N = 1 << SEL_LOG;
-    localparam int SEL_STAGES = (CPB_W + SEL_LOG - 1) / SEL_LOG;
+    localparam int HI_LOG = (CPB_W > 2) ? 2 : 1;
+    localparam int LO_LOG = CPB_W - HI_LOG;     // 0 when a beat has at most two words
+    localparam int LO_N = 1 << LO_LOG;
+    localparam int LIVE = (CPB + LO_N - 1) / LO_N;  // groups of the beat that hold words
+    localparam int ST1_W = LIVE * CH_W;
+    localparam int SEL_SLICE = 4;
+    localparam int SEL_COPIES = (ST1_W + SEL_SLICE - 1) / SEL_SLICE;
+    localparam int SEL_W = (LO_LOG > 0) ? LO_LOG : 1;
     localparam int LANE_GROUP = 8;
     localparam int GROUPS = (P + LANE_GROUP - 1) / LANE_GROUP;
     localparam int WP_W = 1 + MA_W + CH_W;      // a write: {enable, address, word}
 
-    logic [SEL_N*SEL_N*CH_W-1:0] beat_padded;
-    assign beat_padded = (SEL_N * SEL_N * CH_W)'(s_axis_tdata);
+    logic [LIVE*LO_N*CH_W-1:0] beat_padded;
+    assign beat_padded = (LIVE * LO_N * CH_W)'(s_axis_tdata);
     wire [MA_W-1:0] w_addr_now = MA_W'(wword) + (wb ? MA_W'(WORDS) : '0);
-    logic [WP_W-1:0] w_next;                    // the write the copies register
+    logic [CPB_W-1:0] wchunk_next;
+
+    always_comb begin
+        if (!rst_n) wchunk_next = '0;
+        else if (wr_fire) wchunk_next = chunk_last ? '0 : wchunk + 1'b1;
+        else wchunk_next = wchunk;
+    end
 
     always_ff @(posedge clk) begin
+        wchunk <= wchunk_next;
         if (!rst_n) begin
             wb <= 1'b0;
             wword <= '0;
-            wchunk <= '0;
             chunk_last <= (CPB == 1);
             word_last <= (WORDS == 1);
         end else if (wr_fire) begin
-            wchunk <= chunk_last ? '0 : wchunk + 1'b1;
             wword <= word_last ? '0 : wword + 1'b1;
             chunk_last <= (CPB == 1) || (!chunk_last && wchunk == CPB_W'(CPB - 2));
             word_last <= (WORDS == 1) || (!word_last && wword == WRD_W'(WORDS - 2));
@@ -218,33 +235,46 @@ module sparse_conv_engine #(
         if (wr_fire && word_last) bank_tlast[wb] <= s_axis_tlast;
     end
 
-    generate
-        if (SEL_STAGES > 1) begin : g_pick2
-            // stage 1: word g * SEL_N + (low digit) of each group g; stage 2: the group by the high digit
-            logic [SEL_N*CH_W-1:0] group_q;
-            logic [SEL_LOG-1:0] digit_hi;
-            logic en_q;
-            logic [MA_W-1:0] addr_q;
-            always_ff @(posedge clk) begin
-                for (int g = 0; g < SEL_N; g++)
-                    group_q[g*CH_W +: CH_W] <= beat_padded[(g*SEL_N + int'(wchunk[SEL_LOG-1:0]))*CH_W +: CH_W];
-                digit_hi <= SEL_LOG'(wchunk >> SEL_LOG);
-                addr_q <= w_addr_now;
-                en_q <= rst_n && wr_fire;
+    // stage 1: bit i of `stage1` is bit i % CH_W of word (i / CH_W) * LO_N + (low bits)
+    logic [ST1_W-1:0] stage1;
+    logic [HI_LOG-1:0] digit_hi;
+    logic en_q;
+    logic [MA_W-1:0] addr_q;
+    for (genvar c = 0; c < SEL_COPIES; c++) begin : g_stage1
+        logic [SEL_W-1:0] sel;  // wchunk's low bits, this slice's copy
+        fanout_register #(.W(SEL_W)) u_sel (.clk(clk), .en(1'b1), .d(SEL_W'(wchunk_next)), .q(sel));
+        for (genvar i = c * SEL_SLICE; i < (c + 1) * SEL_SLICE && i < ST1_W; i++) begin : g_bit
+            logic [LO_N-1:0] candidates;  // the bit in each word of the group
+            for (genvar k = 0; k < LO_N; k++) begin : g_word
+                assign candidates[k] = beat_padded[((i / CH_W) * LO_N + k) * CH_W + i % CH_W];
             end
-            assign w_next = {en_q, addr_q, group_q[int'(digit_hi)*CH_W +: CH_W]};
-        end else begin : g_pick1
-            assign w_next = {rst_n && wr_fire, w_addr_now, beat_padded[int'(wchunk)*CH_W +: CH_W]};
+            if (LO_LOG > 0) begin : g_pick
+                always_ff @(posedge clk) stage1[i] <= candidates[sel];
+            end else begin : g_only
+                always_ff @(posedge clk) stage1[i] <= candidates[0];
+            end
         end
-    endgenerate
+    end
 
-    // A bank is full from the write of its last word until one cycle after its last ROM word
-    // was issued (its last element reads happen before the writer's first write lands).
+    always_ff @(posedge clk) begin
+        digit_hi <= HI_LOG'(wchunk >> LO_LOG);
+        addr_q <= w_addr_now;
+        en_q <= rst_n && wr_fire;
+    end
+
+    // stage 2: the group by the high bits, into the write port's copies
+    logic [(1 << HI_LOG)*CH_W-1:0] stage1_padded;
+    assign stage1_padded = ((1 << HI_LOG) * CH_W)'(stage1);
+    wire [WP_W-1:0] w_next = {en_q, addr_q, stage1_padded[int'(digit_hi)*CH_W +: CH_W]};
+
+    // A bank is full from the take of its last word until its last ROM word is issued: the
+    // writer's first take lands in the memories three edges later, after that word's element
+    // reads (issue, decode, address, read), so no read and write of a block RAM collide.
     logic [1:0] full_next;
     always_comb begin
         for (int b = 0; b < 2; b++) begin
             if (wr_fire && word_last && wb == b[0]) full_next[b] = 1'b1;
-            else if (release_q && release_bank == b[0]) full_next[b] = 1'b0;
+            else if (bank_done[b]) full_next[b] = 1'b0;
             else full_next[b] = full[b];
         end
     end
@@ -271,7 +301,12 @@ module sparse_conv_engine #(
     logic [CR_W-1:0] outstanding_next;
     wire rb_next = (issue && last_word) ? !rb : rb;
     wire first_word_next = issue ? (raddr_succ == '0) : first_word;
-    wire issue_next = full_next[rb_next] && (!first_word_next || outstanding_next < CR_W'(OUT_DEPTH));
+    // The bank to read next is ready by the registered flag, not by full_next, whose set comes
+    // from the writer's handshake this cycle (s_axis_tvalid and the writer's state, far from
+    // the reader): a window's first ROM word issues two cycles after its last word is taken
+    // (fpgaflow.flow.cycles.FIRST_READ_AFTER_TAKE). A bank being released is never rb_next.
+    wire issue_next = full[rb_next] && (!first_word_next || outstanding_next < CR_W'(OUT_DEPTH));
+    assign bank_done = {issue && last_word && rb, issue && last_word && !rb};
 
     always_comb begin
         case ({issue && first_word, out_fire})
@@ -288,7 +323,6 @@ module sparse_conv_engine #(
             last_word <= (DEPTH == 1);
             raddr_succ <= '0;
             outstanding <= '0;
-            release_q <= 1'b0;
             issue <= 1'b0;
             rom_en <= 1'b1;
         end else begin
@@ -296,14 +330,11 @@ module sparse_conv_engine #(
             first_word <= first_word_next;
             if (issue) last_word <= (raddr_succ == LAST_ADDR);
             rb <= rb_next;
-            release_q <= issue && last_word;
             outstanding <= outstanding_next;
             issue <= issue_next;
             rom_en <= issue_next;
         end
     end
-
-    always_ff @(posedge clk) release_bank <= rb;
 
     // weight ROM: the word being issued is on rom_q. Its read address is the register raddr_succ
     // and `issue` only enables the read, so no handshake logic sits in front of the ROM's

@@ -24,19 +24,30 @@ def window_gen_cycles(in_h: int, in_w: int, padding: Padding) -> int:
     return (in_h + top + bottom) * (in_w + left + right)
 
 
+FIRST_READ_AFTER_TAKE = 2
+"""Cycles from sparse_conv_engine's take of a window's last word to the issue of its first ROM
+word: the reader sees the bank full in a register, a cycle after the take."""
+
+BANK_GAP = FIRST_READ_AFTER_TAKE - 1
+"""Idle cycles of a window bank per window, besides its write and its reads: the bank is free
+for the writer from the cycle after its last ROM word issues (the writer's first take lands
+in the memories after that word's reads)."""
+
+
 def window_cycles(depth: int, words: int) -> float:
     """Steady-state cycles per window of sparse_conv_engine with a `depth`-word ROM and `words` write cycles.
 
     The reader issues one ROM word per cycle (depth cycles a window, at least 1); the writer
     puts one word of the window into the lanes' memories per cycle (words cycles). The two
-    window banks alternate: a bank is written, read, and free again one cycle after its last
-    ROM word (a margin so that no read and write of a block RAM collide), so one bank serves
-    a window every words + depth + 1 cycles and the two together one every half of that.
+    window banks alternate: a bank is written, read from FIRST_READ_AFTER_TAKE cycles after
+    the write's last word, and free again from the cycle after its last ROM word, so one bank
+    serves a window every words + depth + BANK_GAP cycles and the two together one every half
+    of that.
     The pipeline behind the reader never stalls (its output FIFO is sized by credits), so
     nothing else adds cycles.
     """
     depth = max(1, depth)
-    return max(float(depth), float(words), (words + depth + 1) / 2)
+    return max(float(depth), float(words), (words + depth + BANK_GAP) / 2)
 
 
 def engine_cycles_per_position(image: EngineImage) -> float:
@@ -80,8 +91,8 @@ def engine_frame_cycles(depth: int, words: int, walk: Walk = (1,)) -> int:
       holds the pixels: docs/hardware.md);
     - the engine writes it (`words` cycles) once the bank it shares with window i-2 is free,
       taking the beat in the last write cycle;
-    - it reads the ROM (`depth` cycles) from the cycle after the take, after window i-1's
-      reads; its bank is free one cycle after the last read.
+    - it reads the ROM (`depth` cycles) from FIRST_READ_AFTER_TAKE cycles after the take,
+      after window i-1's reads; its bank is free from the cycle after the last read.
 
     Frames of at least 8 windows run from empty banks, then the interval is averaged over
     twice as many (an even number of frames: the banks alternate). A dense layer (`walk` (1,): one window per
@@ -112,9 +123,9 @@ def _engine_schedule(depth: int, words: int, walk: Walk) -> tuple[int, tuple[flo
         offered = (taken + walk[index % windows]) if index else 0
         start = max(offered, bank_free[index % 2])
         taken = start + words - 1
-        reads_start = max(taken + 1, reads_end)
+        reads_start = max(taken + FIRST_READ_AFTER_TAKE, reads_end)
         reads_end = reads_start + depth
-        bank_free[index % 2] = reads_end + 1
+        bank_free[index % 2] = reads_end
         takes.append(taken)
     steady = takes[(warm * windows) - 1:]
     gaps = [after - before for before, after in zip(steady, steady[1:])]

@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 
 from fpgaflow.errors import UserError
+from fpgaflow.flow.cycles import BANK_GAP
 from fpgaflow.fixed import FixedType, leaky_slope, relu6_ceiling
 from fpgaflow.ir.layers import Activated, Activation, Conv2d, Dense
 from fpgaflow.ir.sparsity import classify_sparsity, input_channel_index
@@ -101,9 +102,10 @@ class WindowLayout:
 
     def fitted(self, depth: int) -> WindowLayout:
         """The narrowest write (fewest LUTs per lane) that writes a window within `depth` cycles
-        (the ROM depth, so the lanes never wait for the writer), else one beat per word."""
+        (the ROM depth, so the lanes never wait for the writer: fpgaflow.flow.cycles.window_cycles
+        is `depth` when words + BANK_GAP <= depth), else one beat per word."""
         write_n = 1
-        while -(-self.beat_n // write_n) * self.beats + 1 > depth and write_n < self.beat_n:
+        while -(-self.beat_n // write_n) * self.beats + BANK_GAP > depth and write_n < self.beat_n:
             write_n *= 2
         return WindowLayout(self.beat_n, self.beats, write_n)
 
