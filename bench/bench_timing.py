@@ -9,9 +9,10 @@ context:
   (fpgaflow.report.timing.engine_timing, the code behind `fpgaflow build --timing`), which
   gives its fmax and critical path;
 - or, with `--measure placed`, is only placed (fpgaflow.hw.timing.place_and_route with
-  route=False) and its fmax is nextpnr's estimate after placement: minutes instead of the
-  hours router2 takes on the 61- and 116-lane engines, an estimate, with the longest path
-  of the SDF nextpnr writes after placement (fpgaflow.hw.sdf_paths);
+  route=False) and its fmax is nextpnr's estimate after placement, with the longest path
+  of the SDF nextpnr writes after placement (fpgaflow.hw.sdf_paths): a few minutes less
+  than routing, and an estimate (12 % and 23 % above the routed fmax of the digits conv2
+  and conv3 on 2026-12-01);
 - is synthesized with Yosys `synth_xilinx` and its longest register-to-register
   path counted in logic levels (fpgaflow.hw.logic_depth, the measure the lint/synth tests
   bound).

@@ -12,7 +12,9 @@ import pytest
 
 from fpgaflow.boards import load_board
 from fpgaflow.backends.rtl.resource_model import (
+    engine_rom_style,
     lutram_luts,
+    luts_per_bram18,
     memory_style,
     module_resources,
     multiplier_dsps,
@@ -60,6 +62,16 @@ def engine_params(**changes):
     params = {"BEAT_N": 9, "BEATS": 1, "WR_N": 1, "IN_W": 8, "C_OUT": 4, "OUT_W": 8, "P": 2, "WW": 8, "IDX_W": 4,
               "DEPTH": 16, "NZ_OC": 4, "OC_W": 2, "ACC_W": 20, "INDEX_MODE": 0, "K_FIN": 1}
     return params | changes
+
+
+def test_a_weight_rom_deeper_than_a_lut6_goes_to_block_ram():
+    """By cost a wide, shallow ROM goes to LUTs; past 64 words its LUT read is too slow for the
+    board clock (the digits conv3 routed at 88.5 MHz), so it goes to block RAM whatever the cost."""
+    wide = {"P": 61, "IDX_W": 9, "WW": 8}
+    capacity = BOARD.resources
+    assert engine_rom_style(engine_params(DEPTH=64, **wide), capacity) == "distributed"
+    assert engine_rom_style(engine_params(DEPTH=65, **wide), capacity) == "block"
+    assert memory_style(65, rom_word_bits(engine_params(DEPTH=65, **wide)), luts_per_bram18(capacity)) == "distributed"
 
 
 def test_engine_model_counts_lanes_and_rom():

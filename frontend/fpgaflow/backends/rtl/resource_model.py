@@ -82,7 +82,16 @@ def luts_per_bram18(capacity: Mapping[str, int]) -> float:
 
 
 def engine_rom_style(params: Params, capacity: Mapping[str, int]) -> MemoryStyle:
-    """ROM_STYLE of a sparse_conv_engine: by the shape of its weight ROM (DEPTH x ROM_W)."""
+    """ROM_STYLE of a sparse_conv_engine: block RAM where the ROM is deeper than one LUT6
+    (LUTRAM_DEPTH words), else by the shape of its weight ROM (DEPTH x ROM_W).
+
+    Why not by cost alone: the read of a deeper LUT ROM is a tree of LUTs and bank multiplexers
+    spread over thousands of LUTs, read in one cycle from the address register. The digits
+    conv3's 148 x 1,099-bit LUT ROM (the cheaper style by cost) routed at 88.5 MHz on the ECP5
+    proxy, its critical path that read; in block RAM the engine routed at 109.2 MHz
+    (docs/benchmarks.md, "Engine v2: timing")."""
+    if _int(params, "DEPTH") > LUTRAM_DEPTH:
+        return "block"
     return memory_style(_int(params, "DEPTH"), rom_word_bits(params), luts_per_bram18(capacity))
 
 
