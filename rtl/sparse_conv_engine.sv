@@ -199,7 +199,7 @@ module sparse_conv_engine #(
     localparam int LIVE = (CPB + LO_N - 1) / LO_N;  // groups of the beat that hold words
     localparam int ST1_W = LIVE * CH_W;
     localparam int SEL_SLICE = 4;
-    localparam int SEL_COPIES = (ST1_W + SEL_SLICE - 1) / SEL_SLICE;
+    localparam int SEL_COPIES = (LO_LOG > 0) ? (ST1_W + SEL_SLICE - 1) / SEL_SLICE : 0;
     localparam int SEL_W = (LO_LOG > 0) ? LO_LOG : 1;
     localparam int LANE_GROUP = 8;
     localparam int GROUPS = (P + LANE_GROUP - 1) / LANE_GROUP;
@@ -235,7 +235,8 @@ module sparse_conv_engine #(
         if (wr_fire && word_last) bank_tlast[wb] <= s_axis_tlast;
     end
 
-    // stage 1: bit i of `stage1` is bit i % CH_W of word (i / CH_W) * LO_N + (low bits)
+    // stage 1: bit i of `stage1` is bit i % CH_W of word (i / CH_W) * LO_N + (low bits), its
+    // select a copy of wchunk's low bits per SEL_SLICE bits (none when LO_LOG is 0)
     logic [ST1_W-1:0] stage1;
     logic [HI_LOG-1:0] digit_hi;
     logic en_q;
@@ -248,12 +249,12 @@ module sparse_conv_engine #(
             for (genvar k = 0; k < LO_N; k++) begin : g_word
                 assign candidates[k] = beat_padded[((i / CH_W) * LO_N + k) * CH_W + i % CH_W];
             end
-            if (LO_LOG > 0) begin : g_pick
-                always_ff @(posedge clk) stage1[i] <= candidates[sel];
-            end else begin : g_only
-                always_ff @(posedge clk) stage1[i] <= candidates[0];
-            end
+            always_ff @(posedge clk) stage1[i] <= candidates[sel];
         end
+    end
+    if (LO_LOG == 0) begin : g_stage1_words
+        // a beat of at most two words: group g is word g, nothing to pick
+        always_ff @(posedge clk) stage1 <= beat_padded[ST1_W-1:0];
     end
 
     always_ff @(posedge clk) begin
@@ -298,6 +299,15 @@ module sparse_conv_engine #(
     // enables spread over a wide LUT ROM, so nothing but the route may sit in front of it.
     logic issue;
     logic rom_en;                // issue, but set by reset: the cycle after reset reads word 0
+    // The ROM's read enable drives the clock enables of every copy of a LUT ROM's address,
+    // spread over the ROM: it is copied once per ROM_EN_BITS bits of the word (rtl/fanout_register.sv),
+    // each copy set as rom_en is (in conv2, 1,973 bits wide, one enable net to 31 address
+    // copies routed at 91.5 MHz on the ECP5 proxy, 10.4 ns of routing).
+    localparam int ROM_EN_BITS = 256;
+    /* verilator lint_off WIDTHEXPAND */
+    localparam int ROM_EN_N = (ROM_STYLE == "distributed") ? (ROM_W + ROM_EN_BITS - 1) / ROM_EN_BITS : 1;
+    /* verilator lint_on WIDTHEXPAND */
+    logic [ROM_EN_N-1:0] rom_en_copies;
     logic [CR_W-1:0] outstanding_next;
     wire rb_next = (issue && last_word) ? !rb : rb;
     wire first_word_next = issue ? (raddr_succ == '0) : first_word;
@@ -341,8 +351,11 @@ module sparse_conv_engine #(
     // address, which fans out to every bit of a wide LUT ROM (the longest path before).
     // The cycle after reset reads word 0 (rom_en's reset value), and issue waits for it.
     logic [ROM_W-1:0] rom_q;
-    weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE), .RAM_STYLE(ROM_STYLE)) rom (
-        .clk(clk), .en(rom_en), .addr(raddr_succ), .data(rom_q)
+    for (genvar c = 0; c < ROM_EN_N; c++) begin : g_rom_en
+        fanout_register #(.W(1)) u_en (.clk(clk), .en(1'b1), .d(!rst_n || issue_next), .q(rom_en_copies[c]));
+    end
+    weight_rom #(.WIDTH(ROM_W), .DEPTH(DEPTH), .INIT_FILE(WEIGHT_FILE), .RAM_STYLE(ROM_STYLE), .EN_N(ROM_EN_N)) rom (
+        .clk(clk), .en(rom_en_copies), .addr(raddr_succ), .data(rom_q)
     );
 
     // ---- S1: decode the word into per-lane addresses, weights and segments

@@ -7,7 +7,9 @@
 //   RAM_STYLE  "block" (block RAM) or "distributed" (LUTs as 64x1 ROMs): the generator picks the
 //              cheaper by shape (fpgaflow.backends.rtl.resource_model.memory_style); a wide and shallow ROM
 //              would leave its block RAMs almost empty
-// Ports: clk; en (read enable); addr; data (the word at addr one cycle after en).
+//   EN_N       copies of the read enable the caller drives (registers of the same value): the
+//              distributed style spreads its address copies' clock enables over them
+// Ports: clk; en (EN_N copies of the read enable); addr; data (the word at addr one cycle after en).
 // A registered read with no reset on the data is what block RAM inference expects. The
 // distributed style registers the address instead and reads the LUTs from it: the same
 // word in the same cycle (the contents never change), with AW flip-flops per SLICE bits of
@@ -18,10 +20,11 @@ module weight_rom #(
     parameter int WIDTH = 32,
     parameter int DEPTH = 16,
     parameter INIT_FILE = "weights.mem",
-    parameter RAM_STYLE = "block"
+    parameter RAM_STYLE = "block",
+    parameter int EN_N = 1
 ) (
     input  logic                                         clk,
-    input  logic                                         en,
+    input  logic [EN_N-1:0]                              en,
     input  logic [((DEPTH > 1) ? $clog2(DEPTH) : 1)-1:0] addr,
     output logic [WIDTH-1:0]                             data
 );
@@ -33,6 +36,10 @@ module weight_rom #(
     localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam int SLICE = 64;  // word bits per copy of a LUT ROM's address register
     localparam int SLICES = (WIDTH + SLICE - 1) / SLICE;
+
+    initial begin
+        if (EN_N < 1) $error("weight_rom: EN_N = %0d must be at least 1", EN_N);
+    end
 
     generate
         if (DISTRIBUTED) begin : g_distributed
@@ -52,14 +59,15 @@ module weight_rom #(
                 localparam int LO = s * SLICE;
                 localparam int BITS = (WIDTH - LO < SLICE) ? WIDTH - LO : SLICE;
                 logic [AW-1:0] addr_q;
-                fanout_register #(.W(AW)) u_addr (.clk(clk), .en(en), .d(addr), .q(addr_q));
+                // the enable copy of this slice: the copies split the slices evenly
+                fanout_register #(.W(AW)) u_addr (.clk(clk), .en(en[(s * EN_N) / SLICES]), .d(addr), .q(addr_q));
                 assign data[LO +: BITS] = mem[addr_q][LO +: BITS];
             end
         end else begin : g_block
             (* ram_style = "block" *) logic [WIDTH-1:0] mem [DEPTH];
             initial $readmemh(INIT_FILE, mem);
             always_ff @(posedge clk) begin
-                if (en) data <= mem[addr];
+                if (en[0]) data <= mem[addr];
             end
         end
     endgenerate

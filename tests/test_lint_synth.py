@@ -40,6 +40,9 @@ LINT = [
     ("axis_width_converter", ["axis_width_converter"], {"IN_DW": 12, "OUT_DW": 12}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"], {"ROM_STYLE": "distributed"}),
+    # a beat of two words (the writer's first stage picks nothing) and a 300-bit LUT ROM (two enable copies)
+    ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"],
+     {"BEAT_N": 8, "WR_N": 4, "P": 16, "ROM_STYLE": "distributed"}),
     ("sparse_conv_engine", ["sparse_conv_engine", "weight_rom", "requantize"],
      {"P": 1, "DEPTH": 1, "NZ_OC": 1, "ACT": 2, "RELU6_MAX": 96, "SHIFT": -2, "IN_SIGNED": 1, "OUT_SIGNED": 1}),
     ("pool_max", ["pool_max", "window_gen"], {"SIGNED": 1, "PAD_T": 1}),

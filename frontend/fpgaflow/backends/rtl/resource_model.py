@@ -118,13 +118,20 @@ WEIGHT_ROM_SLICE = 64
 """Word bits per copy of a LUT weight ROM's address register (SLICE in rtl/weight_rom.sv)."""
 
 
+ENGINE_ROM_EN_BITS = 256
+"""Word bits of a LUT weight ROM per copy of sparse_conv_engine's read enable (ROM_EN_BITS in the RTL)."""
+
+
 def weight_rom(depth: int, width: int, style: MemoryStyle) -> Resources:
     """rtl/weight_rom.sv: block RAM with a registered read, or LUTs read from a registered address
-    (its flip-flops are a copy of the address bits per WEIGHT_ROM_SLICE bits of the word)."""
+    (its flip-flops are a copy of the address bits per WEIGHT_ROM_SLICE bits of the word, and
+    the engine's copies of the read enable, one per ENGINE_ROM_EN_BITS bits)."""
     if style == "block":
         return memory(depth, width, style)
     copies = -(-width // WEIGHT_ROM_SLICE)
-    return Resources(lut=lutram_luts(depth, width, writable=False), ff=copies * max(1, (depth - 1).bit_length()))
+    enables = -(-width // ENGINE_ROM_EN_BITS)
+    return Resources(lut=lutram_luts(depth, width, writable=False),
+                     ff=copies * max(1, (depth - 1).bit_length()) + enables)
 
 
 def multiplier_dsps(a_bits: int, b_bits: int, family: str = "zynq7") -> int:
@@ -319,7 +326,7 @@ def writer_terms(words_per_beat: int, word_w: int, mem_addr: int, lanes: int) ->
     ({enable, address, word}) and the bank bit copied per ENGINE_LANE_GROUP lanes."""
     low, high = writer_select_split(words_per_beat)
     live = -(-words_per_beat // (1 << low))
-    selects = -(-(live * word_w) // WRITER_SELECT_SLICE) * max(1, low)
+    selects = -(-(live * word_w) // WRITER_SELECT_SLICE) * low
     group_words = [min(1 << low, words_per_beat - g * (1 << low)) for g in range(live)]  # the last may be short
     luts = word_w * (sum(mux_luts(words) for words in group_words) + mux_luts(live))
     ffs = live * word_w + high + mem_addr + 1 + selects + -(-lanes // ENGINE_LANE_GROUP) * (1 + mem_addr + word_w + 1)
