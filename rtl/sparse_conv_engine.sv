@@ -141,8 +141,8 @@ module sparse_conv_engine #(
     // Cycles from a window's first ROM word to its pixel leaving the FIFO, and the FIFO depth
     // that keeps windows back to back while earlier pixels are still on their way.
     localparam int LATENCY = LV + 16;
-    // A lower bound of the cycles per window (fpgaflow.flow.cycles.window_cycles, with one idle
-    // cycle per bank where it counts BANK_GAP = 2), never above the real one.
+    // A lower bound of the cycles per window (fpgaflow.flow.cycles.window_cycles, BANK_GAP = 1),
+    // never above the real one.
     localparam int HALF_CYCLE = (WORDS + DEPTH + 1) / 2;
     localparam int WINDOW_CYCLES = (DEPTH > HALF_CYCLE) ? DEPTH : HALF_CYCLE;
     localparam int OUT_DEPTH = (LATENCY + WINDOW_CYCLES - 1) / WINDOW_CYCLES + 1;

@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from math import ceil
 from typing import Literal
 
+from fpgaflow.flow.cycles import BANK_GAP
 from fpgaflow.flow.resources import Resources, bram18_count
 from fpgaflow.flow.weight_rom import rom_word_bits
 
@@ -220,7 +221,7 @@ def engine_output_depth(params: Params) -> int:
     """OUT_DEPTH of sparse_conv_engine: the pixels in flight while windows follow back to back (mirrors the RTL)."""
     depth, words = _int(params, "DEPTH"), _window_words(params)
     latency = ENGINE_LATENCY_BASE + max(0, (_int(params, "P") - 1).bit_length())
-    window = max(depth, (words + depth + 1) // 2)
+    window = max(depth, (words + depth + BANK_GAP) // 2)
     return -(-latency // window) + 1
 
 
